@@ -1,0 +1,180 @@
+"""The small immutable vocabulary every step of the pipeline speaks.
+
+Owns: `Action`, resource keys, desired/live resources, field changes, requests, changes, reads
+(fingerprints) and `Plan`. Pure data: this module must not import httpx, deepdiff, click,
+pydantic or any other module of the package except `reconciler.errors`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+JSON = Any
+"""A value as it appears in an API body: dict, list, str, int, float, bool or None."""
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+
+
+class FieldOp(str, Enum):
+    ADD = "add"
+    REMOVE = "remove"
+    CHANGE = "change"
+
+
+@dataclass(frozen=True, order=True)
+class ResourceKey:
+    """Identity of a resource in the manifests: its kind and its name."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> ResourceKey:
+        kind, sep, name = text.partition("/")
+        if not sep or not kind or not name:
+            raise ValueError(f"expected Kind/name, got {text!r}")
+        return cls(kind, name)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a manifest document starts."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class DesiredResource:
+    """What the manifests ask for, in the vendor API's own field names.
+
+    `spec` is the body the resource would be created with; `extra` carries kind-specific data
+    that is not part of that body (a batch's agent reference, its recipients' identities).
+    """
+
+    key: ResourceKey
+    provider: str
+    spec: Mapping[str, JSON]
+    source: SourceRef
+    ignore_changes: tuple[str, ...] = ()
+    depends_on: tuple[ResourceKey, ...] = ()
+    extra: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveResource:
+    """One object as read from the live account, with the fingerprint of what was read."""
+
+    key: ResourceKey
+    provider: str
+    id: str
+    body: Mapping[str, JSON]
+    digest: str
+    extra: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field that differs. `before`/`after` are None for ADD/REMOVE respectively."""
+
+    path: str
+    op: FieldOp
+    before: JSON = None
+    after: JSON = None
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request exactly as apply will send it.
+
+    `path` may hold a reference such as `{Agent/support_bot.agentId}` to an id that only exists
+    once an earlier request of the same plan has created it; apply substitutes it. `body` may
+    hold `{"$secret": "NAME"}` objects that apply resolves from the environment, so no secret is
+    ever stored in a plan.
+    """
+
+    method: str
+    path: str
+    body: JSON = None
+    description: str = ""
+
+    def to_json(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"method": self.method, "path": self.path}
+        if self.body is not None:
+            out["body"] = self.body
+        if self.description:
+            out["description"] = self.description
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, JSON]) -> Request:
+        return cls(
+            method=str(data["method"]),
+            path=str(data["path"]),
+            body=data.get("body"),
+            description=str(data.get("description", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """Everything one resource needs: the action, the fields that differ, the requests."""
+
+    key: ResourceKey
+    provider: str
+    action: Action
+    fields: tuple[FieldChange, ...] = ()
+    requests: tuple[Request, ...] = ()
+    resource_id: str | None = None
+    notes: tuple[str, ...] = ()
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class Read:
+    """Fingerprint of one live object a plan was computed from (digest None: it was absent)."""
+
+    key: ResourceKey
+    provider: str
+    id: str | None
+    digest: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...] = ()
+    reads: tuple[Read, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        counts = {action.value: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action.value] += 1
+        return counts
+
+
+def fingerprint(body: JSON) -> str:
+    """A stable digest of a JSON value, independent of key order."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,86 @@
+"""The one error tree of the tool.
+
+Every error a user can meet derives from `ReconcilerError` and carries the exit code the CLI
+uses for it. Only `reconciler.cli` turns these into exits; everything else raises. This module
+imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ReconcilerError(Exception):
+    """Base of every user-facing error; `exit_code` is what the process exits with."""
+
+    exit_code: int = 1
+
+    def render(self) -> str:
+        """The message as shown to a user (no traceback)."""
+        return str(self)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in one manifest, pinned to a file and a line."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class ManifestError(ReconcilerError):
+    """All problems found in the manifests of one run, reported together."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.message))
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    def render(self) -> str:
+        count = len(self.diagnostics)
+        noun = "error" if count == 1 else "errors"
+        return f"{self}\n{count} {noun} in manifests; nothing was sent."
+
+
+class ConfigError(ReconcilerError):
+    """Missing or invalid settings: API keys, base URLs, environment files, flags."""
+
+
+class ApiError(ReconcilerError):
+    """The vendor API answered with an error status. The server's message is kept verbatim."""
+
+    def __init__(self, method: str, path: str, status: int, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        super().__init__(f"{method} {path} -> HTTP {status}: {message}")
+
+
+class TransportError(ReconcilerError):
+    """No answer from the API (connection refused, reset, timed out) after all retries."""
+
+    def __init__(self, method: str, path: str, reason: str) -> None:
+        self.method = method
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{method} {path} failed: {reason}")
+
+
+class PlanError(ReconcilerError):
+    """The desired state cannot be reached safely (e.g. un-pausing a paused batch)."""
+
+
+class StalePlanError(ReconcilerError):
+    """A saved plan no longer matches the live account; nothing was sent."""
+
+
+class ApprovalError(ReconcilerError):
+    """Apply needs a `yes` it could not get (declined, or no terminal to ask)."""
+
+
+class ApplyError(ReconcilerError):
+    """Some changes of an apply failed; the message says what was done and what was not."""

@@ -1,0 +1,121 @@
+"""The one small interface every vendor implements.
+
+Owns: `Api` (what a provider may ask of the HTTP client), `NormalizationTable` (per resource
+kind: read-only and write-only fields, server defaults, server-computed fields, durations,
+datetimes, PATCH granularity), `ResourceType` (manifest model, read, plan) and `Provider`.
+A vendor is a folder under `reconciler/providers/` exporting one `Provider`; nothing outside
+that folder branches on a vendor's name. Must not import httpx or deepdiff.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Protocol
+
+from pydantic import BaseModel
+
+from reconciler.domain import JSON, Change, DesiredResource, LiveResource, Request, SourceRef
+from reconciler.errors import Diagnostic
+
+
+class Api(Protocol):
+    """The HTTP operations a provider may use; implemented by `reconciler.client.ApiClient`."""
+
+    async def list_all(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> list[JSON]:
+        """Every item of a paginated list, following the vendor's cursor until the end."""
+        ...
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> JSON:
+        """One GET, parsed JSON."""
+        ...
+
+    async def send(self, request: Request) -> JSON:
+        """Send one planned request (secrets and references already resolved)."""
+        ...
+
+
+@dataclass(frozen=True)
+class NormalizationTable:
+    """What the API does to a resource that is not a real difference.
+
+    Paths are dotted (`callTemplate.vadSettings.turnEndpointDelay`); `[]` stands for every
+    element of a list (`callTemplate.inactivityMessages[].duration`).
+    """
+
+    read_only: tuple[str, ...] = ()
+    write_only: tuple[str, ...] = ()
+    defaults: Mapping[str, JSON] = field(default_factory=dict)
+    server_computed: tuple[str, ...] = ()
+    durations: tuple[str, ...] = ()
+    datetimes: tuple[str, ...] = ()
+    presence: tuple[str, ...] = ()
+    """Paths where an empty object is meaningful (a oneof member such as `medium.webRtc`)."""
+    patch_root: str | None = None
+    """PATCH merges the top-level keys under this path; each key's value is replaced whole and
+    `null` clears it. None: the resource is patched at its own top level."""
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """How to reach a vendor; every value can be overridden per environment."""
+
+    name: str
+    base_url_env: str
+    default_base_url: str
+    api_key_env: str
+    api_key_header: str
+    pagination: Literal["next_url", "last_doc"] = "next_url"
+    """`next_url`: `{next, results}` with `next` a full URL (Ultravox, DRF cursor);
+    `last_doc`: `limit` + `last_doc` -> `{batch_calls, next_doc, has_more}` (Threetone)."""
+    page_size: int = 1000
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False
+
+
+class ResourceType(ABC):
+    """One kind of resource of one vendor (`Agent`, `ScheduledBatch`, `BatchCall`, ...)."""
+
+    kind: ClassVar[str]
+    provider: ClassVar[str]
+    order: ClassVar[int]
+    """Apply order between kinds: lower first (agents before the batches that use them)."""
+    manifest_model: ClassVar[type[BaseModel]]
+    table: ClassVar[NormalizationTable]
+
+    @abstractmethod
+    def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
+        """Turn a validated manifest document into desired state (pure)."""
+
+    def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
+        """Rules across documents (references to other resources); none by default."""
+        return []
+
+    @abstractmethod
+    async def read(self, api: Api, desired: Sequence[DesiredResource]) -> list[LiveResource]:
+        """Read the live objects of this kind: list requests only, never one GET per object."""
+
+    @abstractmethod
+    def plan(
+        self,
+        desired: DesiredResource | None,
+        live: LiveResource | None,
+        options: PlanOptions,
+    ) -> Change | None:
+        """The change that takes `live` to `desired` (pure); None when nothing is to be done."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    settings: ProviderSettings
+    resource_types: tuple[ResourceType, ...]
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
