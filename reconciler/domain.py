@@ -114,6 +114,9 @@ class Request:
     path: str
     body: JSON = None
     description: str = ""
+    capture: str | None = None
+    """Field of the response that holds the id of the object this request creates; apply
+    records it so later requests can refer to `{ref:Kind/name}`."""
 
     def to_json(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {"method": self.method, "path": self.path}
@@ -121,6 +124,8 @@ class Request:
             out["body"] = self.body
         if self.description:
             out["description"] = self.description
+        if self.capture:
+            out["capture"] = self.capture
         return out
 
     @classmethod
@@ -130,6 +135,7 @@ class Request:
             path=str(data["path"]),
             body=data.get("body"),
             description=str(data.get("description", "")),
+            capture=data.get("capture"),
         )
 
 

@@ -54,6 +54,10 @@ class NormalizationTable:
     datetimes: tuple[str, ...] = ()
     presence: tuple[str, ...] = ()
     """Paths where an empty object is meaningful (a oneof member such as `medium.webRtc`)."""
+    sensitive: tuple[str, ...] = ()
+    """Paths whose values are never shown (secrets); diffs there say only that they changed."""
+    zero_is_default: bool = False
+    """proto3 JSON: false, 0, "", [] and {} outside `presence` paths mean "unset"."""
     patch_root: str | None = None
     """PATCH merges the top-level keys under this path; each key's value is replaced whole and
     `null` clears it. None: the resource is patched at its own top level."""
@@ -109,6 +113,10 @@ class ResourceType(ABC):
         options: PlanOptions,
     ) -> Change | None:
         """The change that takes `live` to `desired` (pure); None when nothing is to be done."""
+
+    def verify(self, change: Change, responses: Sequence[JSON]) -> list[str]:
+        """Warnings from reading back what apply wrote (a key the server kept, say)."""
+        return []
 
 
 @dataclass(frozen=True)

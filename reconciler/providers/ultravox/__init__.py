@@ -1,0 +1,16 @@
+"""The Ultravox provider: agents (and, with them, scheduled call batches)."""
+
+from reconciler.providers.base import Provider, ProviderSettings
+from reconciler.providers.ultravox.agents import AgentType
+
+SETTINGS = ProviderSettings(
+    name="ultravox",
+    base_url_env="ULTRAVOX_BASE_URL",
+    default_base_url="https://api.ultravox.ai",
+    api_key_env="ULTRAVOX_API_KEY",
+    api_key_header="X-API-Key",
+    pagination="next_url",
+    page_size=1000,
+)
+
+PROVIDER = Provider(settings=SETTINGS, resource_types=(AgentType(),))

@@ -1,0 +1,270 @@
+"""The `reconciler` command line: the only place that reads flags, prints and exits.
+
+Owns the commands, their help texts, approval prompts, output streams and exit codes; each
+command is a thin shell over `reconciler.engine`. Errors arrive as `ReconcilerError`s carrying
+their exit code; no user error ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from reconciler import __version__, engine
+from reconciler.apply import ApplyReport, ChangeResult
+from reconciler.domain import Plan
+from reconciler.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
+from reconciler.planfile import plan_from_json, plan_to_json
+from reconciler.render import RENDERERS, render_text, summary_line
+
+T = TypeVar("T")
+
+EXIT_CHANGES_PENDING = 2
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _fail(error: ReconcilerError) -> NoReturn:
+    click.echo(f"Error: {error.render()}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _handle_errors(func: Callable[..., None]) -> Callable[..., None]:
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            func(*args, **kwargs)
+        except ReconcilerError as error:
+            _fail(error)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+paths_argument = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=str)
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request (never headers).")
+def cli(verbose: bool) -> None:
+    """Declarative plans and applies for Ultravox agents and call campaigns.
+
+    Manifests (YAML) describe the desired state; `plan` shows, field by field, what would
+    change and the exact requests; `apply` sends only those.
+
+    Settings come from the environment: ULTRAVOX_API_KEY (required for plan and apply) and
+    ULTRAVOX_BASE_URL (default https://api.ultravox.ai).
+    """
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        logging.getLogger("reconciler.http").setLevel(logging.DEBUG)
+
+
+@cli.command()
+@paths_argument
+@_handle_errors
+def validate(paths: tuple[str, ...]) -> None:
+    """Parse and validate manifests, without any network access.
+
+    PATHS are files or directories (read recursively for *.yaml and *.yml). Every problem of
+    every file is reported, each with its file and line. Exit 0 when valid, 1 otherwise.
+    """
+    desired = engine.load_desired(paths)
+    kinds: dict[str, int] = {}
+    for resource in desired:
+        kinds[resource.key.kind] = kinds.get(resource.key.kind, 0) + 1
+    detail = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in sorted(kinds.items()))
+    click.echo(f"Valid: {len(desired)} resources ({detail or 'none'}).")
+
+
+def _write_plan(plan: Plan, out: str) -> None:
+    try:
+        Path(out).write_text(json.dumps(plan_to_json(plan), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write plan to {out}: {exc.strerror}") from exc
+
+
+@cli.command()
+@paths_argument
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (JSON) to FILE for `apply --plan`.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="text for terminals, markdown for pull-request comments, json for machines.",
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option("--prune", is_flag=True, help="Also delete live resources absent from the manifests.")
+@_handle_errors
+def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool, prune: bool) -> None:
+    """Show what apply would change; sends GET requests only.
+
+    Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes pending), 1 on error.
+    """
+    desired = engine.load_desired(paths)
+    plan_ = _run(_plan(desired, prune))
+    if out:
+        _write_plan(plan_, out)
+    text = render_text(plan_, color=_color()) if fmt == "text" else RENDERERS[fmt](plan_)
+    click.echo(text)
+    if out:
+        _progress(f"Saved the plan to {out}; apply it with `reconciler apply --plan {out}`.")
+    if detailed_exitcode and not plan_.is_empty:
+        sys.exit(EXIT_CHANGES_PENDING)
+
+
+async def _plan(desired: list[Any], prune: bool) -> Plan:
+    async with engine.Session(os.environ) as session:
+        _progress("Reading the live account...")
+        return await engine.make_plan(session, desired, engine.plan_options(prune))
+
+
+def _result_line(result: ChangeResult) -> str:
+    change = result.change
+    requests = ", ".join(f"{r.method} {r.path}" for r in change.requests)
+    if result.ok:
+        return f"ok      {change.action.value:<7} {change.key}  ({requests})"
+    return f"FAILED  {change.action.value:<7} {change.key}: {result.error}"
+
+
+def _report(report: ApplyReport) -> None:
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if not report.failed:
+        click.echo(f"Apply complete: {len(report.done)} changed.")
+        return
+    lines = [
+        f"Apply failed: {len(report.done)} done, {len(report.failed)} failed, "
+        f"{len(report.not_attempted)} not attempted."
+    ]
+    for title, items in (
+        ("done", [str(r.change.key) for r in report.done]),
+        ("failed", [f"{r.change.key}: {r.error}" for r in report.failed]),
+        ("not attempted", [str(c.key) for c in report.not_attempted]),
+    ):
+        lines += [f"  {title}:"] + [f"    - {item}" for item in items] if items else []
+    lines.append("Run `reconciler plan` to see what remains; apply again to resume.")
+    raise ApplyError("\n".join(lines))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for `yes`.")
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Apply exactly this saved plan (no prompt); refused if stale.")
+@click.option("--prune", is_flag=True, help="Also delete live resources absent from the manifests.")
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 32), help="Changes applied at once.")
+@_handle_errors
+def apply(paths: tuple[str, ...], auto_approve: bool, plan_file: str | None, prune: bool, concurrency: int) -> None:
+    """Plan, show the plan, ask, and apply it; or apply a saved plan with --plan FILE.
+
+    Without --auto-approve and without a terminal to ask on, nothing is sent. With --plan the
+    saved plan is the review: the live objects it read are read again, and if any changed the
+    plan is refused as stale and nothing is sent. Exit 0 on success, 1 on any error.
+    """
+    if plan_file and paths:
+        raise ConfigError("give either PATHS or --plan FILE, not both")
+    if not plan_file and not paths:
+        raise ConfigError("give the manifests to apply (PATHS), or --plan FILE")
+    if plan_file:
+        try:
+            data = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{plan_file}: cannot read a saved plan: {exc}") from exc
+        saved = plan_from_json(data, plan_file)
+        _run(_apply(saved, check_stale=True, concurrency=concurrency))
+        return
+    desired = engine.load_desired(paths)
+    _run(_plan_then_apply(desired, prune, auto_approve, concurrency))
+
+
+async def _plan_then_apply(desired: list[Any], prune: bool, auto_approve: bool, concurrency: int) -> None:
+    async with engine.Session(os.environ) as session:
+        _progress("Reading the live account...")
+        plan_ = await engine.make_plan(session, desired, engine.plan_options(prune))
+        click.echo(render_text(plan_, color=_color()))
+        if plan_.is_empty:
+            return
+        _approve(auto_approve)
+        report = await engine.run_apply(
+            session, plan_, check_stale=False, concurrency=concurrency, on_result=_on_result
+        )
+    _report(report)
+
+
+async def _apply(plan_: Plan, *, check_stale: bool, concurrency: int) -> None:
+    async with engine.Session(os.environ) as session:
+        click.echo(summary_line(plan_))
+        if plan_.is_empty:
+            return
+        _progress("Checking that the live objects the plan read are unchanged...")
+        report = await engine.run_apply(
+            session, plan_, check_stale=check_stale, concurrency=concurrency, on_result=_on_result
+        )
+    _report(report)
+
+
+def _on_result(result: ChangeResult) -> None:
+    click.echo(_result_line(result))
+
+
+def _approve(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise ApprovalError(
+            "apply needs approval, but there is no terminal to ask on; "
+            "pass --auto-approve (or apply a reviewed plan with --plan FILE). Nothing was sent."
+        )
+    answer = click.prompt(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
+    )
+    if answer.strip() != "yes":
+        raise ApprovalError("Apply cancelled; nothing was sent.")
+
+
+@cli.command()
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1; 0 picks a free one.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False), help="Load state from FILE at start and save it after every write.")
+@click.option("--api-key", envvar="ULTRAVOX_API_KEY", default="emulator-key", show_default=True, help="The X-API-Key the emulator accepts (default: $ULTRAVOX_API_KEY).")
+@click.option("--latency", default=0.0, show_default=True, type=click.FloatRange(0), help="Seconds added to every API request.")
+@click.option("--max-page-size", default=100, show_default=True, type=click.IntRange(1), help="The largest page the emulator serves (it clamps pageSize).")
+@click.option("--port-file", type=click.Path(dir_okay=False), help="Write the port actually bound to FILE.")
+def emulator(port: int, state_file: str | None, api_key: str, latency: float, max_page_size: int, port_file: str | None) -> None:
+    """Run the bundled Ultravox API emulator on loopback, for demos and tests.
+
+    Faults (429/5xx bursts, a write that is accepted and then hangs) are injected through its
+    admin endpoints under /_emulator/; see the README.
+    """
+    from reconciler.emulator import EmulatorConfig, serve
+
+    config = EmulatorConfig(
+        api_key=api_key, max_page_size=max_page_size, latency=latency, state_file=state_file
+    )
+    serve(config, host="127.0.0.1", port=port, port_file=port_file)
+
+
+def main() -> None:
+    cli(prog_name="reconciler")

@@ -1,0 +1,528 @@
+"""The HTTP client: the only module of the package that imports httpx.
+
+Owns: `ApiClient` (the async implementation of `reconciler.providers.base.Api`: auth header,
+pagination in the vendor's style, retries with backoff, bounded concurrency, request counters,
+request logging) and `settings_from_env` (base URL and API key from the environment).
+
+Everything else speaks to the network through `Api`; no other module may import httpx. This
+module must not import deepdiff, the emulator, or any pipeline step (normalize, diff, plan,
+render, apply, cli).
+
+Safety rules this module keeps:
+
+* The API key is sent in one header and nowhere else: it is not stored in the client's default
+  headers, and it never appears in an exception message, a repr or a log line (server messages
+  and transport errors are scrubbed of it, in case a server or a library echoes it).
+* Writes are never repeated blindly. 429 and 503 mean "not processed, come back later" and are
+  retried for every method. Other 5xx answers and transport failures are retried only for
+  idempotent methods. A non-idempotent request (POST, PATCH) that may have reached the server
+  but got no answer raises `TransportError` with `ambiguous = True`: the caller must read the
+  live state before doing anything else, because a retried batch submit can dial real phones
+  twice.
+* A list is all of it or an error, never a silent prefix: a plan computed from a partial list
+  would create what already exists.
+
+`TransportError` attribute `ambiguous` (set on every `TransportError` this module raises):
+True when the request was a write (not GET/HEAD/OPTIONS) that may have reached the server and
+got no answer, so whether it took effect is unknown; False when it surely was not sent or
+cannot have changed anything. Read it with `getattr(err, "ambiguous", False)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json as _json
+import logging
+import random as _random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from reconciler.domain import JSON, Request
+from reconciler.errors import ApiError, ConfigError, TransportError
+from reconciler.providers.base import ProviderSettings
+
+if TYPE_CHECKING:
+    from reconciler.providers.base import Api
+
+__all__ = ["ApiClient", "settings_from_env"]
+
+logger = logging.getLogger("reconciler.http")
+
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+"""Methods that may be repeated: sending one twice leaves the same state as sending it once."""
+
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing on the server, so a lost answer is never ambiguous."""
+
+RETRY_ANY_METHOD: Final = frozenset({429, 503})
+"""Statuses that say the request was not processed; retried for every method."""
+
+BACKOFF_BASE: Final = 0.5
+"""Seconds; the first retry waits up to this long, each further one up to twice as long."""
+
+MAX_MESSAGE: Final = 2000
+"""Characters of a server's error text kept in an error message."""
+
+THREETONE_MAX_LIMIT: Final = 500
+"""Threetone's (and ElevenLabs') documented maximum `limit` for the batch list."""
+
+# Failures that happen before a single byte of the request left this process: retrying them
+# can never duplicate a write. Everything else (read/write timeouts, resets, protocol errors)
+# may happen after the server got the request.
+# Failures that a retry cannot fix (a bad URL scheme, a header httpx refuses to send).
+_NOT_RETRYABLE: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, *_NOT_RETRYABLE)
+
+
+class _ApiKeyAuth(httpx.Auth):
+    """Puts the key in its header at send time, so it is not in the client's default headers
+    (whose repr would show it) and cannot follow a redirect to another host."""
+
+    def __init__(self, header: str, key: str) -> None:
+        self._header = header
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[self._header] = self._key
+        yield request
+
+    def __repr__(self) -> str:
+        return f"_ApiKeyAuth(header={self._header!r}, key='***')"
+
+
+class ApiClient:
+    """Async client for one vendor API; implements `reconciler.providers.base.Api`.
+
+    Use as `async with ApiClient(settings, base_url=..., api_key=...) as api:`. `transport`
+    lets tests inject `httpx.MockTransport`; `sleep` and `random` make backoff deterministic.
+    `stats` counts the requests actually sent per method (retries included); `retries` counts
+    the retries alone.
+    """
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        base_url: str,
+        api_key: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_backoff: float = 30.0,
+        concurrency: int = 8,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        _check_api_key(api_key, settings.api_key_env)
+        self.settings = settings
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.stats: Counter[str] = Counter()
+        self.retries = 0
+        self._api_key = api_key
+        self._sleep = sleep
+        self._random = random
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._base = httpx.URL(self.base_url)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=_ApiKeyAuth(settings.api_key_header, api_key),
+            headers={"Accept": "application/json", "User-Agent": "reconciler"},
+            transport=transport,
+            timeout=timeout,
+            # A redirect would resend the request (a POST, maybe) somewhere we did not choose.
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ApiClient(provider={self.settings.name!r}, base_url={self.base_url!r}, "
+            f"{self.settings.api_key_header}='***')"
+        )
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- the Api protocol ----------------------------------------------------------------------
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> JSON:
+        """One GET, parsed JSON."""
+        return await self.request("GET", path, params=params)
+
+    async def send(self, request: Request) -> JSON:
+        """Send one planned request (references and secrets already resolved by the caller)."""
+        return await self.request(request.method, request.path, json=request.body)
+
+    async def list_all(self, path: str, params: Mapping[str, str] | None = None) -> list[JSON]:
+        """Every item of a paginated list: one request per page, in the vendor's cursor style.
+
+        Raises `ApiError` rather than return part of a list (a page of an unexpected shape, a
+        cursor that repeats, a "has more" without a cursor).
+        """
+        if self.settings.pagination == "last_doc":
+            return await self._list_last_doc(path, params)
+        return await self._list_next_url(path, params)
+
+    # -- lower level ---------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: JSON = None,
+    ) -> JSON:
+        """Send one request with retries; parsed JSON, or None for 204 or an empty body.
+
+        `path` is relative to the base URL, or a full URL (a `next` link). Raises `ApiError`
+        for an HTTP error status and `TransportError` (with `ambiguous`) when no answer came.
+        """
+        response = await self._send_with_retries(method.upper(), path, params=params, json=json)
+        return self._parse(method.upper(), _display_path(path), response)
+
+    async def _send_with_retries(
+        self,
+        method: str,
+        target: str,
+        *,
+        params: Mapping[str, str] | None,
+        json: JSON,
+    ) -> httpx.Response:
+        shown = _display_path(target)
+        url = self._url(method, target)
+        idempotent = method in IDEMPOTENT_METHODS
+        content = None if json is None else _encode(json)
+        headers = None if content is None else {"Content-Type": "application/json"}
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self.max_attempts
+            async with self._semaphore:
+                self.stats[method] += 1
+                started = time.perf_counter()
+                try:
+                    response = await self._http.request(
+                        method, url, params=params, content=content, headers=headers
+                    )
+                except httpx.TransportError as exc:
+                    reason = self._scrub(_describe(exc))
+                    logger.debug("%s %s -> %s", method, shown, type(exc).__name__)
+                    sent = not isinstance(exc, _NOT_SENT)
+                    ambiguous = sent and method not in SAFE_METHODS
+                    if isinstance(exc, _NOT_RETRYABLE) or not idempotent or last:
+                        raise _transport_error(method, shown, reason, ambiguous=ambiguous) from None
+                    delay = self._backoff(attempt)
+                    why = reason
+                else:
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    logger.debug(
+                        "%s %s -> %d in %.0f ms", method, shown, response.status_code, elapsed_ms
+                    )
+                    status = response.status_code
+                    retryable = status in RETRY_ANY_METHOD or (status >= 500 and idempotent)
+                    if status < 400 or not retryable or last:
+                        return response
+                    delay = self._retry_after(response.headers.get("Retry-After"), attempt)
+                    why = f"HTTP {status}"
+            # Sleep outside the semaphore: a request waiting out a rate limit must not hold a
+            # slot other requests could use.
+            self.retries += 1
+            logger.info(
+                "%s %s: %s; retry %d of %d in %.1f s",
+                method,
+                shown,
+                why,
+                attempt,
+                self.max_attempts - 1,
+                delay,
+            )
+            await self._sleep(delay)
+
+    def _url(self, method: str, target: str) -> str | httpx.URL:
+        """A relative path as given (httpx joins it to the base URL), or a checked full URL."""
+        if "://" not in target:
+            return target
+        url = httpx.URL(target)
+        if url.host != self._base.host:
+            # A `next` link is followed with our API key attached: never to another host.
+            raise ApiError(
+                method,
+                _display_path(target),
+                200,
+                f"refusing to follow a link to another host ({url.host}) with the API key",
+            )
+        if self._base.scheme == "https" and url.scheme == "http":
+            # DRF behind a TLS-terminating proxy builds `next` links with http://; following
+            # one as given would send the key in clear text.
+            url = url.copy_with(scheme="https", port=self._base.port)
+        return url
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**n))."""
+        # The exponent is capped so a long retry budget cannot overflow a float.
+        ceiling = min(self.max_backoff, BACKOFF_BASE * 2.0 ** min(attempt - 1, 60))
+        return self._random() * ceiling
+
+    def _retry_after(self, header: str | None, attempt: int) -> float:
+        """The server's `Retry-After` (seconds or HTTP date), capped; else backoff."""
+        delay = parse_retry_after(header, now=datetime.now(UTC))
+        if delay is None:
+            return self._backoff(attempt)
+        return min(delay, self.max_backoff)
+
+    def _parse(self, method: str, shown: str, response: httpx.Response) -> JSON:
+        status = response.status_code
+        if status >= 400:
+            raise ApiError(method, shown, status, self._scrub(error_message(response)))
+        if status >= 300:
+            # Redirects are not followed (see __init__); an API that redirects is misaddressed.
+            location = _display_path(response.headers.get("Location", ""))
+            raise ApiError(method, shown, status, f"unexpected redirect to {location}")
+        if status == 204 or not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            text = self._scrub(_truncate(response.text.strip()))
+            raise ApiError(method, shown, status, f"response is not JSON: {text}") from None
+
+    def _scrub(self, text: str) -> str:
+        """The text with the API key masked, in case a server or library echoes it."""
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    # -- pagination ----------------------------------------------------------------------------
+
+    async def _list_next_url(self, path: str, params: Mapping[str, str] | None) -> list[JSON]:
+        """Ultravox / DRF cursor: `{next, previous, results}`, `next` a full URL or null."""
+        query = {**(params or {}), "pageSize": str(self.settings.page_size)}
+        items: list[JSON] = []
+        seen: set[str] = set()
+        page = await self.request("GET", path, params=query)
+        while True:
+            if isinstance(page, list):
+                # An endpoint that is not paginated answers with the whole list.
+                return items + page
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                raise ApiError("GET", _display_path(path), 200, _unexpected(page, "results"))
+            items.extend(page["results"])
+            link = page.get("next")
+            if not link:
+                return items
+            if not isinstance(link, str):
+                raise ApiError("GET", _display_path(path), 200, _unexpected(page, "next"))
+            if link in seen:
+                raise ApiError(
+                    "GET", _display_path(path), 200, "pagination loop: a `next` link repeated"
+                )
+            seen.add(link)
+            if "://" not in link:
+                link = urljoin(self.base_url + "/", link)
+            page = await self.request("GET", link)
+
+    async def _list_last_doc(self, path: str, params: Mapping[str, str] | None) -> list[JSON]:
+        """Threetone / ElevenLabs: `limit`, `last_doc` -> `{batch_calls, next_doc, has_more}`."""
+        limit = str(min(self.settings.page_size, THREETONE_MAX_LIMIT))
+        items: list[JSON] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        shown = _display_path(path)
+        while True:
+            query = {**(params or {}), "limit": limit}
+            if cursor is not None:
+                query["last_doc"] = cursor
+            page = await self.request("GET", path, params=query)
+            if not isinstance(page, dict) or not isinstance(page.get("batch_calls"), list):
+                raise ApiError("GET", shown, 200, _unexpected(page, "batch_calls"))
+            items.extend(page["batch_calls"])
+            if not page.get("has_more"):
+                return items
+            cursor = page.get("next_doc")
+            if not isinstance(cursor, str) or not cursor:
+                raise ApiError("GET", shown, 200, "has_more is true but next_doc is missing")
+            if cursor in seen:
+                raise ApiError("GET", shown, 200, "pagination loop: next_doc repeated")
+            seen.add(cursor)
+
+
+if TYPE_CHECKING:
+    # mypy proves ApiClient satisfies the provider-facing protocol.
+    def _conforms(client: ApiClient) -> Api:
+        return client
+
+
+# -- helpers (pure) ----------------------------------------------------------------------------
+
+
+def _transport_error(method: str, path: str, reason: str, *, ambiguous: bool) -> TransportError:
+    err = TransportError(method, path, reason)
+    # errors.py is shared; the flag is an instance attribute documented in this module's
+    # docstring until TransportError declares it.
+    err.ambiguous = ambiguous  # type: ignore[attr-defined]
+    return err
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _encode(body: JSON) -> bytes:
+    # Compact and UTF-8, like the bodies the plan shows; NaN is not JSON and is refused.
+    return _json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _display_path(target: str) -> str:
+    """The path part only: no scheme, host or query (a cursor or a token may sit there)."""
+    path = urlsplit(target).path
+    return path or "/"
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
+
+
+def _unexpected(page: JSON, key: str) -> str:
+    shape = type(page).__name__ if not isinstance(page, dict) else f"keys {sorted(page)}"
+    return f"unexpected list response: expected `{key}`, got {shape}"
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds to wait from a `Retry-After` value: delay-seconds or an HTTP date.
+
+    None when absent or unreadable (the caller backs off on its own); never negative.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if seconds == seconds else None  # NaN is not a delay
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses as naive
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def error_message(response: httpx.Response) -> str:
+    """The server's error, verbatim but readable.
+
+    DRF `{"detail": "..."}` -> the detail; DRF field errors `{"field": ["msg", ...]}` ->
+    `field: msg` (nested serializers as `a.b: msg`, several joined by `; `); any other JSON ->
+    compact JSON text; anything else -> the text. At most 2000 characters.
+    """
+    text = response.text.strip()
+    if not text:
+        return response.reason_phrase or "(empty response body)"
+    try:
+        body = _json.loads(text)
+    except ValueError:
+        return _truncate(text)
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return _truncate(body["detail"])
+    lines = _drf_field_errors(body, "")
+    if lines:
+        return _truncate("; ".join(lines))
+    return _truncate(_json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+
+
+def _drf_field_errors(body: JSON, prefix: str) -> list[str] | None:
+    """`field: message` lines for a DRF validation body; None when it is not one."""
+    if isinstance(body, str):
+        return [f"{prefix}: {body}" if prefix else body]
+    if isinstance(body, list) and body:
+        if all(isinstance(item, str) for item in body):
+            return [f"{prefix}: {item}" if prefix else item for item in body]
+        lines: list[str] = []
+        for index, item in enumerate(body):
+            if item == {}:
+                continue  # DRF reports the valid elements of a list as {}
+            sub = _drf_field_errors(item, f"{prefix}[{index}]")
+            if sub is None:
+                return None
+            lines.extend(sub)
+        return lines or None
+    if isinstance(body, dict) and body:
+        lines = []
+        for key, value in body.items():
+            sub = _drf_field_errors(value, f"{prefix}.{key}" if prefix else str(key))
+            if sub is None:
+                return None
+            lines.extend(sub)
+        return lines
+    return None
+
+
+def _check_api_key(key: str, variable: str) -> None:
+    # h11 quotes an illegal header value in its exception, which would print the key.
+    if any(ord(ch) < 0x21 or ord(ch) > 0x7E for ch in key):
+        raise ConfigError(
+            f"{variable} contains characters that cannot be sent in an HTTP header "
+            "(whitespace, control or non-ASCII characters)"
+        )
+
+
+def settings_from_env(
+    settings: ProviderSettings,
+    environ: Mapping[str, str],
+    *,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+) -> tuple[str, str]:
+    """(base_url, api_key) for a provider from the environment.
+
+    The base URL is `base_url` if given, else `environ[settings.base_url_env]`, else the
+    provider's default; its trailing slash is dropped and it must be http(s). The key comes
+    from `environ[api_key_env or settings.api_key_env]`. Errors name variables, never values of
+    the key.
+    """
+    raw_url = (base_url or environ.get(settings.base_url_env, "") or "").strip()
+    url = (raw_url or settings.default_base_url).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        source = "--base-url" if base_url else settings.base_url_env
+        raise ConfigError(
+            f"{source} is not a valid base URL ({url!r}): it must start with http:// or "
+            "https:// and name a host"
+        )
+    variable = api_key_env or settings.api_key_env
+    key = environ.get(variable, "").strip()
+    if not key:
+        vendor = settings.name[:1].upper() + settings.name[1:]
+        raise ConfigError(
+            f"{variable} is not set: export your {vendor} API key in {variable} "
+            f"(export {variable}=...) before running commands that reach the API"
+        )
+    _check_api_key(key, variable)
+    return url, key

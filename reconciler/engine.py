@@ -1,0 +1,130 @@
+"""The pipeline, wired: manifests -> desired; client -> live; plan; stale check; apply.
+
+Owns the order of the steps and which providers a run talks to, so the CLI stays a thin
+shell over it. Opens API clients through `reconciler.client` (the only HTTP module); holds no
+rendering and never exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+from reconciler import registry
+from reconciler.apply import ApplyReport, ChangeResult, apply_plan
+from reconciler.client import ApiClient, settings_from_env
+from reconciler.domain import DesiredResource, LiveResource, Plan, ResourceKey
+from reconciler.errors import StalePlanError
+from reconciler.manifest import parse_manifests
+from reconciler.plan import build_plan
+from reconciler.providers.base import Api, PlanOptions, Provider
+
+
+def load_desired(paths: Sequence[str]) -> list[DesiredResource]:
+    """Parse and validate every manifest under `paths`; raises one ManifestError for all."""
+    return parse_manifests(paths, registry.kinds())
+
+
+@dataclass
+class Session:
+    """API clients for the providers a run needs, opened on first use."""
+
+    environ: Mapping[str, str]
+    concurrency: int = 8
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _clients: dict[str, Api] = field(default_factory=dict)
+
+    async def __aenter__(self) -> Session:
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.__aexit__(None, None, None)
+
+    async def api(self, provider: Provider) -> Api:
+        if provider.name not in self._clients:
+            base_url, key = settings_from_env(provider.settings, self.environ)
+            client = ApiClient(
+                provider.settings, base_url=base_url, api_key=key, concurrency=self.concurrency
+            )
+            self._clients[provider.name] = await self._stack.enter_async_context(client)
+        return self._clients[provider.name]
+
+
+async def read_live(
+    session: Session, providers: Sequence[Provider], desired: Sequence[DesiredResource]
+) -> list[LiveResource]:
+    """Every live object of the given providers' kinds, read concurrently (lists only)."""
+
+    async def one(provider: Provider) -> list[LiveResource]:
+        api = await session.api(provider)
+        found: list[LiveResource] = []
+        for rt in provider.resource_types:
+            found += await rt.read(api, [d for d in desired if d.key.kind == rt.kind])
+        return found
+
+    batches = await asyncio.gather(*(one(p) for p in providers))
+    return [item for batch in batches for item in batch]
+
+
+def providers_for(kinds: set[str]) -> list[Provider]:
+    return [p for p in registry.PROVIDERS if any(rt.kind in kinds for rt in p.resource_types)]
+
+
+async def make_plan(
+    session: Session, desired: Sequence[DesiredResource], options: PlanOptions
+) -> Plan:
+    providers = providers_for({d.key.kind for d in desired})
+    live = await read_live(session, providers, desired)
+    return build_plan(registry.resource_types(), desired, live, options)
+
+
+async def stale_reasons(session: Session, plan: Plan) -> list[str]:
+    """How the live objects a saved plan read differ from now; empty when it is fresh."""
+    providers = [p for p in registry.PROVIDERS if any(r.provider == p.name for r in plan.reads)]
+    live = await read_live(session, providers, [])
+    now: dict[ResourceKey, LiveResource] = {item.key: item for item in live}
+    reasons = []
+    for read in plan.reads:
+        current = now.get(read.key)
+        if read.digest is None and current is not None:
+            reasons.append(f"{read.key} now exists (id {current.id}); the plan would create it")
+        elif read.digest is not None and current is None:
+            reasons.append(f"{read.key} (id {read.id}) no longer exists")
+        elif current is not None and (current.id != read.id or current.digest != read.digest):
+            reasons.append(f"{read.key} (id {current.id}) changed since the plan was made")
+    return reasons
+
+
+async def run_apply(
+    session: Session,
+    plan: Plan,
+    *,
+    check_stale: bool,
+    concurrency: int,
+    on_result: Callable[[ChangeResult], None],
+) -> ApplyReport:
+    if check_stale:
+        reasons = await stale_reasons(session, plan)
+        if reasons:
+            raise StalePlanError(
+                "the saved plan is stale; nothing was sent:\n"
+                + "\n".join(f"  - {r}" for r in reasons)
+                + "\nRun `reconciler plan` again and review the new plan."
+            )
+    providers = {c.provider for c in plan.changes}
+    apis = {p.name: await session.api(p) for p in registry.PROVIDERS if p.name in providers}
+    return await apply_plan(
+        plan,
+        apis,
+        registry.kinds(),
+        environ=session.environ,
+        concurrency=concurrency,
+        on_result=on_result,
+    )
+
+
+def plan_options(prune: bool) -> PlanOptions:
+    return PlanOptions(prune=prune)

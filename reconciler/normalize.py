@@ -1,0 +1,141 @@
+"""Normalization: one function applied to both the desired and the live side.
+
+Owns turning an API-shaped object into its canonical form for comparison: read-only and
+write-only fields out, documented server defaults treated as absence, durations and datetimes
+canonical, proto3 zero values dropped, and the pairwise rules (server-computed fields the
+manifest leaves to the server, `ignoreChanges`). Driven entirely by a `NormalizationTable`.
+Pure: no network, clock or environment; must not import httpx, deepdiff or the client.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from reconciler import paths
+from reconciler.paths import Path
+from reconciler.providers.base import NormalizationTable
+
+_DROP = object()
+
+
+def canonical_duration(text: str) -> str:
+    """`"0.500s"` -> `"0.5s"`, `"1.0s"` -> `"1s"`; anything unparsable is returned as is."""
+    if not text.endswith("s"):
+        return text
+    try:
+        seconds = Decimal(text[:-1])
+    except InvalidOperation:
+        return text
+    if seconds == seconds.to_integral_value():
+        return f"{int(seconds)}s"
+    return f"{seconds.normalize():f}s"
+
+
+def canonical_datetime(text: str) -> str:
+    """Any ISO 8601 instant -> UTC `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, so instants compare equal."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    spec = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return moment.strftime(spec)
+
+
+def _compile(patterns: Iterable[str]) -> tuple[Path, ...]:
+    return tuple(paths.parse(p) for p in patterns)
+
+
+def _matches_any(patterns: tuple[Path, ...], path: Path) -> bool:
+    return any(paths.matches(p, path) for p in patterns)
+
+
+_ENUM_ZERO = re.compile(r"^[A-Z][A-Z0-9_]*_UNSPECIFIED$")
+
+
+def _is_zero(value: Any) -> bool:
+    """proto3 zero values: false, 0, "", [] and an enum's `*_UNSPECIFIED`."""
+    if isinstance(value, str):
+        return value == "" or bool(_ENUM_ZERO.match(value))
+    if isinstance(value, bool):
+        return value is False
+    if isinstance(value, int | float):
+        return value == 0
+    return value == []
+
+
+def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, Any]:
+    """The canonical form of one resource body (desired or live)."""
+    value = copy.deepcopy(dict(obj))
+    for pattern in _compile((*table.read_only, *table.write_only)):
+        paths.remove(value, pattern)
+    durations = _compile(table.durations)
+    datetimes = _compile(table.datetimes)
+    presence = _compile(table.presence)
+    # Defaults get the same canonical forms, so a default written "30.000s" equals "30s".
+    defaults = {
+        paths.parse(k): canonical_duration(v) if isinstance(v, str) and k in table.durations else v
+        for k, v in table.defaults.items()
+    }
+
+    def walk(node: Any, path: Path) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, child in node.items():
+                result = walk(child, (*path, key))
+                if result is not _DROP:
+                    out[key] = result
+            node = out
+        elif isinstance(node, list):
+            kept = (walk(item, (*path, i)) for i, item in enumerate(node))
+            node = [item for item in kept if item is not _DROP]
+        elif isinstance(node, str):
+            if _matches_any(durations, path):
+                node = canonical_duration(node)
+            elif _matches_any(datetimes, path):
+                node = canonical_datetime(node)
+        if not path:
+            return node
+        if node is None:
+            return _DROP
+        for pattern, default in defaults.items():
+            if paths.matches(pattern, path) and node == default:
+                return _DROP
+        if table.zero_is_default:
+            if node == {} and not _matches_any(presence, path):
+                return _DROP
+            if _is_zero(node):
+                return _DROP
+        return node
+
+    result = walk(value, ())
+    assert isinstance(result, dict)
+    return result
+
+
+def align(
+    desired: dict[str, Any],
+    live: dict[str, Any],
+    table: NormalizationTable,
+    ignore_changes: Iterable[str] = (),
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pairwise rules, applied to already-normalized copies of both sides.
+
+    A server-computed field the manifest leaves out is accepted as the server holds it; a path
+    in `ignoreChanges` is compared on neither side.
+    """
+    desired, live = copy.deepcopy(desired), copy.deepcopy(live)
+    for pattern in _compile(table.server_computed):
+        if not any(True for _ in paths.expand(desired, pattern)):
+            paths.remove(live, pattern)
+    for pattern in _compile(ignore_changes):
+        paths.remove(desired, pattern)
+        paths.remove(live, pattern)
+    return desired, live

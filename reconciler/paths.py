@@ -1,0 +1,109 @@
+"""Dotted field paths: parsing, matching and reading them in JSON values.
+
+Owns the path syntax every table and message uses: `callTemplate.vadSettings.turnEndpointDelay`,
+with `[]` for "every element" in patterns and `[3]` for one element in concrete paths.
+Pure; imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+Segment = str | int
+Path = tuple[Segment, ...]
+
+ANY = "[]"
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d*)\]")
+
+
+def parse(text: str) -> Path:
+    """`a.b[].c` -> ("a", "b", "[]", "c"); `a[2]` -> ("a", 2)."""
+    out: list[Segment] = []
+    for match in _TOKEN.finditer(text):
+        name, index = match.groups()
+        if name is not None:
+            out.append(name)
+        elif index == "":
+            out.append(ANY)
+        else:
+            out.append(int(index))
+    return tuple(out)
+
+
+def format_path(path: Path) -> str:
+    text = ""
+    for segment in path:
+        if isinstance(segment, int):
+            text += f"[{segment}]"
+        elif segment == ANY:
+            text += "[]"
+        else:
+            text += ("." if text else "") + segment
+    return text
+
+
+def matches(pattern: Path, path: Path) -> bool:
+    if len(pattern) != len(path):
+        return False
+    return all(p == s or (p == ANY and isinstance(s, int)) for p, s in zip(pattern, path, strict=True))
+
+
+def is_prefix(prefix: Path, path: Path) -> bool:
+    """True when `path` is `prefix` or lies below it (wildcards in `prefix` allowed)."""
+    return len(prefix) <= len(path) and matches(prefix, path[: len(prefix)])
+
+
+def expand(value: Any, pattern: Path) -> Iterator[Path]:
+    """Every concrete path in `value` that `pattern` matches and that exists."""
+
+    def walk(node: Any, rest: Path, done: Path) -> Iterator[Path]:
+        if not rest:
+            yield done
+            return
+        head, tail = rest[0], rest[1:]
+        if head == ANY:
+            if isinstance(node, list):
+                for i, item in enumerate(node):
+                    yield from walk(item, tail, (*done, i))
+        elif isinstance(head, int):
+            if isinstance(node, list) and 0 <= head < len(node):
+                yield from walk(node[head], tail, (*done, head))
+        elif isinstance(node, dict) and head in node:
+            yield from walk(node[head], tail, (*done, head))
+
+    yield from walk(value, pattern, ())
+
+
+def get(value: Any, path: Path, default: Any = None) -> Any:
+    node = value
+    for segment in path:
+        if isinstance(segment, int) and isinstance(node, list) and 0 <= segment < len(node):
+            node = node[segment]
+        elif isinstance(segment, str) and isinstance(node, dict) and segment in node:
+            node = node[segment]
+        else:
+            return default
+    return node
+
+
+def has(value: Any, path: Path) -> bool:
+    sentinel = object()
+    return get(value, path, sentinel) is not sentinel
+
+
+def remove(value: Any, pattern: Path) -> None:
+    """Delete every match of `pattern` from `value`, in place (dict keys only)."""
+    for path in sorted(expand(value, pattern), reverse=True):
+        parent = get(value, path[:-1])
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+
+
+def put(value: dict[str, Any], path: Path, item: Any) -> None:
+    """Set `item` at a concrete path of string keys, creating objects on the way."""
+    node: Any = value
+    for segment in path[:-1]:
+        node = node.setdefault(segment, {})
+    node[path[-1]] = item

@@ -1,0 +1,149 @@
+"""Planning: from desired and live resources to an ordered, immutable `Plan`.
+
+Owns matching resources by identity, the generic field comparison (normalize both sides,
+align, diff), building minimal PATCH bodies at the granularity a table states, the order
+changes run in, and the reads (fingerprints) a saved plan is checked against.
+Pure: no network, clock or environment; must not import httpx, the client or apply.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from reconciler import paths
+from reconciler.diff import diff
+from reconciler.domain import (
+    Action,
+    Change,
+    DesiredResource,
+    FieldChange,
+    LiveResource,
+    Plan,
+    Read,
+    ResourceKey,
+)
+from reconciler.errors import PlanError
+from reconciler.normalize import align, normalize
+from reconciler.providers.base import NormalizationTable, PlanOptions, ResourceType
+
+_MISSING = object()
+
+
+def compare(
+    desired: DesiredResource, live: LiveResource, table: NormalizationTable
+) -> tuple[FieldChange, ...]:
+    """Field differences between a desired and a live resource, after normalizing both."""
+    want, have = align(
+        normalize(desired.spec, table), normalize(live.body, table), table, desired.ignore_changes
+    )
+    return diff(have, want, table.sensitive)
+
+
+def additions(desired: DesiredResource, table: NormalizationTable) -> tuple[FieldChange, ...]:
+    """The fields a create sets, shown as additions (server defaults left out)."""
+    want, _ = align(normalize(desired.spec, table), {}, table)
+    return diff({}, want, table.sensitive)
+
+
+def removals(live: LiveResource, table: NormalizationTable) -> tuple[FieldChange, ...]:
+    return diff(normalize(live.body, table), {}, table.sensitive)
+
+
+def patch_targets(changes: Iterable[FieldChange], table: NormalizationTable) -> list[paths.Path]:
+    """The keys a PATCH must carry: each changed top-level key under `table.patch_root`."""
+    root = paths.parse(table.patch_root) if table.patch_root else ()
+    targets: list[paths.Path] = []
+    for change in changes:
+        path = paths.parse(change.path)
+        depth = len(root) + 1 if paths.is_prefix(root, path) and len(path) > len(root) else 1
+        target = path[:depth]
+        if target not in targets:
+            targets.append(target)
+    return targets
+
+
+def patch_body(
+    desired: DesiredResource,
+    live: LiveResource,
+    changes: Sequence[FieldChange],
+    table: NormalizationTable,
+) -> dict[str, Any]:
+    """A PATCH body with only the changed keys, each sent whole, `null` for a key now unset.
+
+    A key is sent as the manifest wrote it; paths in `ignoreChanges` below it keep the live
+    value (or stay unset), so a whole-key write never overwrites what a team left to the console.
+    """
+    body: dict[str, Any] = {}
+    ignored = [paths.parse(p) for p in desired.ignore_changes]
+    for target in patch_targets(changes, table):
+        value = copy.deepcopy(paths.get(desired.spec, target, _MISSING))
+        if value is _MISSING:
+            paths.put(body, target, None)
+            continue
+        for pattern in ignored:
+            if not (len(pattern) > len(target) and paths.is_prefix(target, pattern)):
+                continue
+            below = pattern[len(target) :]
+            holder = {"v": value}
+            paths.remove(holder, ("v", *below))
+            for concrete in paths.expand(live.body, pattern):
+                if all(isinstance(s, str) for s in concrete):
+                    paths.put(holder, ("v", *concrete[len(target) :]), paths.get(live.body, concrete))
+            value = holder["v"]
+        paths.put(body, target, value)
+    return body
+
+
+def _phase(rt: ResourceType, action: Action) -> int:
+    # Creates and updates run parents first (agents before their batches); deletes run
+    # children first, so nothing is deleted while something still refers to it.
+    return 1000 - rt.order if action is Action.DELETE else rt.order
+
+
+def build_plan(
+    types: Sequence[ResourceType],
+    desired: Sequence[DesiredResource],
+    live: Sequence[LiveResource],
+    options: PlanOptions,
+) -> Plan:
+    """Pair desired and live resources of every kind and collect the changes, in run order."""
+    by_kind_desired: dict[str, dict[ResourceKey, DesiredResource]] = defaultdict(dict)
+    by_kind_live: dict[str, dict[ResourceKey, LiveResource]] = defaultdict(dict)
+    for resource in desired:
+        by_kind_desired[resource.key.kind][resource.key] = resource
+    problems: list[str] = []
+    for item in live:
+        seen = by_kind_live[item.key.kind].get(item.key)
+        if seen is not None:
+            problems.append(
+                f"two live {item.key.kind} objects claim the name {item.key.name!r} "
+                f"(ids {seen.id} and {item.id}); rename or delete one in the console"
+            )
+        by_kind_live[item.key.kind][item.key] = item
+    if problems:
+        raise PlanError("\n".join(problems))
+
+    changes: list[Change] = []
+    reads: list[Read] = []
+    for rt in types:
+        wanted, found = by_kind_desired[rt.kind], by_kind_live[rt.kind]
+        for key in sorted(wanted.keys() | found.keys()):
+            have = found.get(key)
+            change = rt.plan(wanted.get(key), have, options)
+            if key in wanted or change is not None:
+                reads.append(
+                    Read(key, rt.provider, have.id if have else None, have.digest if have else None)
+                )
+            if change is not None:
+                changes.append(_with_order(change, _phase(rt, change.action)))
+    changes.sort(key=lambda c: (c.order, c.key))
+    return Plan(changes=tuple(changes), reads=tuple(reads))
+
+
+def _with_order(change: Change, order: int) -> Change:
+
+    return replace(change, order=order)

@@ -1,0 +1,186 @@
+"""Ultravox agents: the `Agent` resource type and its normalization table.
+
+Owns what we assume about `/api/agents` (see DESIGN.md): read-only and write-only fields,
+documented defaults, server-computed fields, durations, oneof members whose empty object is
+meaningful, and PATCH granularity (top-level keys of `callTemplate`, each replaced whole,
+`null` clears). If the live API proves an assumption wrong, the table below is the one place
+to change. Must not import httpx or deepdiff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from reconciler import paths
+from reconciler.domain import (
+    JSON,
+    Action,
+    Change,
+    DesiredResource,
+    LiveResource,
+    Request,
+    ResourceKey,
+    SourceRef,
+    fingerprint,
+)
+from reconciler.normalize import normalize
+from reconciler.plan import additions, compare, patch_body, removals
+from reconciler.providers.base import Api, NormalizationTable, PlanOptions, ResourceType
+from reconciler.providers.ultravox.manifests import AgentManifest
+
+_DURATIONS = (
+    "callTemplate.joinTimeout",
+    "callTemplate.maxDuration",
+    "callTemplate.vadSettings.turnEndpointDelay",
+    "callTemplate.vadSettings.minimumTurnDuration",
+    "callTemplate.vadSettings.minimumInterruptionDuration",
+    "callTemplate.firstSpeakerSettings.agent.delay",
+    "callTemplate.firstSpeakerSettings.user.fallback.delay",
+    "callTemplate.inactivityMessages[].duration",
+    "callTemplate.selectedTools[].temporaryTool.timeout",
+)
+
+_MEDIA = ("webRtc", "twilio", "serverWebSocket", "telnyx", "plivo", "exotel", "sip")
+_VOICES = ("elevenLabs", "cartesia", "lmnt", "google", "inworld", "respeecher", "generic")
+
+AGENT_TABLE = NormalizationTable(
+    read_only=(
+        "agentId",
+        "publishedRevisionId",
+        "created",
+        "statistics",
+        "callTemplate.name",
+        "callTemplate.created",
+        "callTemplate.updated",
+    ),
+    # Never returned by the API, so it cannot be compared; it is sent on create only.
+    write_only=("callTemplate.sharedSecrets",),
+    defaults={
+        "callTemplate.joinTimeout": "30s",
+        "callTemplate.maxDuration": "3600s",
+        "callTemplate.initialOutputMedium": "MESSAGE_MEDIUM_VOICE",
+        "callTemplate.firstSpeakerSettings": {"agent": {}},
+        "callTemplate.vadSettings.turnEndpointDelay": "0.384s",
+        "callTemplate.vadSettings.minimumTurnDuration": "0s",
+        "callTemplate.vadSettings.minimumInterruptionDuration": "0.09s",
+        "callTemplate.vadSettings.frameActivationThreshold": 0.1,
+    },
+    server_computed=("callTemplate.model", "callTemplate.contextSchema"),
+    durations=_DURATIONS,
+    presence=(
+        *(f"callTemplate.medium.{m}" for m in _MEDIA),
+        "callTemplate.medium.sip.incoming",
+        "callTemplate.firstSpeakerSettings.agent",
+        "callTemplate.firstSpeakerSettings.user",
+        *(f"callTemplate.externalVoice.{v}" for v in _VOICES),
+        *(f"callTemplate.voiceOverrides.{v}" for v in _VOICES),
+        "callTemplate.selectedTools[].temporaryTool.client",
+        "callTemplate.selectedTools[].temporaryTool.dataConnection",
+    ),
+    sensitive=(
+        "callTemplate.sharedSecrets",
+        "callTemplate.externalVoice.generic.headers",
+        "callTemplate.selectedTools[].authTokens",
+        "callTemplate.medium.sip.outgoing.password",
+    ),
+    zero_is_default=True,
+    patch_root="callTemplate",
+)
+
+AGENTS_PATH = "/api/agents"
+
+
+class AgentType(ResourceType):
+    kind: ClassVar[str] = "Agent"
+    provider: ClassVar[str] = "ultravox"
+    order: ClassVar[int] = 10
+    manifest_model: ClassVar[type[BaseModel]] = AgentManifest
+    table: ClassVar[NormalizationTable] = AGENT_TABLE
+
+    def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
+        assert isinstance(manifest, AgentManifest)
+        spec: dict[str, Any] = {"name": manifest.name}
+        if manifest.callTemplate is not None:
+            spec["callTemplate"] = manifest.callTemplate.model_dump(
+                mode="json", by_alias=True, exclude_unset=True
+            )
+        return DesiredResource(
+            key=ResourceKey(self.kind, manifest.name),
+            provider=self.provider,
+            spec=spec,
+            source=source,
+            ignore_changes=tuple(manifest.ignoreChanges),
+            extra={"preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy)},
+        )
+
+    async def read(self, api: Api, desired: Sequence[DesiredResource]) -> list[LiveResource]:
+        items = await api.list_all(AGENTS_PATH)
+        return [self.live_from(item) for item in items]
+
+    def live_from(self, item: dict[str, JSON]) -> LiveResource:
+        return LiveResource(
+            key=ResourceKey(self.kind, str(item.get("name", ""))),
+            provider=self.provider,
+            id=str(item["agentId"]),
+            body=item,
+            digest=fingerprint(item),
+        )
+
+    def plan(
+        self,
+        desired: DesiredResource | None,
+        live: LiveResource | None,
+        options: PlanOptions,
+    ) -> Change | None:
+        if desired is not None and live is None:
+            return Change(
+                key=desired.key,
+                provider=self.provider,
+                action=Action.CREATE,
+                fields=additions(desired, self.table),
+                requests=(
+                    Request("POST", AGENTS_PATH, dict(desired.spec), capture="agentId"),
+                ),
+            )
+        if desired is None and live is not None:
+            if not options.prune:
+                return None
+            return Change(
+                key=live.key,
+                provider=self.provider,
+                action=Action.DELETE,
+                fields=removals(live, self.table),
+                requests=(Request("DELETE", f"{AGENTS_PATH}/{live.id}"),),
+                resource_id=live.id,
+            )
+        assert desired is not None and live is not None
+        fields = compare(desired, live, self.table)
+        if not fields:
+            return None
+        body = patch_body(desired, live, fields, self.table)
+        return Change(
+            key=desired.key,
+            provider=self.provider,
+            action=Action.UPDATE,
+            fields=fields,
+            requests=(Request("PATCH", f"{AGENTS_PATH}/{live.id}", body),),
+            resource_id=live.id,
+        )
+
+    def verify(self, change: Change, responses: Sequence[JSON]) -> list[str]:
+        """After a PATCH, report any key the plan cleared that the server still holds."""
+        if change.action is not Action.UPDATE or not responses or not change.requests:
+            return []
+        response = responses[-1]
+        template = change.requests[0].body.get("callTemplate") if change.requests[0].body else None
+        if not isinstance(response, dict) or not isinstance(template, dict):
+            return []
+        held = normalize(response, self.table)
+        return [
+            f"{change.key}: the server kept callTemplate.{key} although the plan cleared it"
+            for key, value in template.items()
+            if value is None and paths.has(held, ("callTemplate", key))
+        ]

@@ -1,0 +1,201 @@
+"""Rendering a plan for people and machines: text (terminals), markdown (PR comments), json.
+
+Owns the look of a plan: `+ create`, `~ update`, `- delete`, `-/+ replace`, field lines
+`old -> new`, multi-line strings as unified diffs, the requests, warnings and the summary line.
+Phone numbers are masked and secrets never shown in text and markdown. Pure: takes a `Plan`,
+returns a string; must not import httpx, deepdiff, the client or apply.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.domain import Action, Change, FieldChange, FieldOp, Plan, Request
+from reconciler.planfile import SENSITIVE, plan_to_json
+
+_PHONE = re.compile(r"^\+\d{7,15}$")
+_SYMBOL = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.REPLACE: "-/+",
+}
+_VERB = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.DELETE: "will be deleted",
+    Action.REPLACE: "will be replaced",
+}
+_COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "33;1", "#": "2"}
+MAX_BODY_CHARS = 1200
+
+
+def mask_phone(text: str) -> str:
+    """`+14155550100` -> `+1415***0100`: enough to recognise, not enough to dial."""
+    return f"{text[:5]}***{text[-4:]}" if _PHONE.match(text) else text
+
+
+def masked(value: Any) -> Any:
+    """A copy of a JSON value with every E.164 number masked."""
+    if isinstance(value, str):
+        return mask_phone(value)
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _secret_ref(v) if _is_secret_ref(v) else masked(v) for k, v in value.items()}
+    return value
+
+
+def _is_secret_ref(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"$secret"}
+
+
+def _secret_ref(value: dict[str, Any]) -> str:
+    return f"(secret from ${value['$secret']})"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(masked(value), ensure_ascii=False, sort_keys=False)
+
+
+def summary_line(plan: Plan) -> str:
+    if plan.is_empty:
+        return "No changes. The live state matches the manifests."
+    counts = plan.summary()
+    text = (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete"
+    )
+    if counts["replace"]:
+        text += f", {counts['replace']} to replace"
+    return text + "."
+
+
+def _field_lines(field: FieldChange) -> list[tuple[str, str]]:
+    """(symbol, text) pairs for one field; multi-line strings become unified diffs."""
+    if field.sensitive:
+        symbol = {FieldOp.ADD: "+", FieldOp.REMOVE: "-", FieldOp.CHANGE: "~"}[field.op]
+        return [(symbol, f"{field.path}: {SENSITIVE}")]
+    before, after = field.before, field.after
+    multiline = any(isinstance(v, str) and "\n" in v for v in (before, after))
+    if multiline:
+        old = before.splitlines() if isinstance(before, str) else []
+        new = after.splitlines() if isinstance(after, str) else []
+        symbol = {FieldOp.ADD: "+", FieldOp.REMOVE: "-", FieldOp.CHANGE: "~"}[field.op]
+        lines = [(symbol, f"{field.path}:")]
+        for line in difflib.unified_diff(old, new, "before", "after", n=2, lineterm=""):
+            mark = line[:1] if line[:1] in "+-" and not line.startswith(("+++", "---")) else "#"
+            lines.append((mark, "    " + mask_phone(line)))
+        return lines
+    if field.op is FieldOp.ADD:
+        return [("+", f"{field.path}: {_show(after)}")]
+    if field.op is FieldOp.REMOVE:
+        return [("-", f"{field.path}: {_show(before)} -> (unset)")]
+    return [("~", f"{field.path}: {_show(before)} -> {_show(after)}")]
+
+
+def _request_line(request: Request) -> str:
+    text = f"{request.method} {request.path}"
+    if request.body is not None:
+        body = _show(request.body)
+        if len(body) > MAX_BODY_CHARS:
+            body = f"{body[:MAX_BODY_CHARS]}... ({len(body):,} characters in all)"
+        text += f" {body}"
+    return text
+
+
+def _header(change: Change) -> str:
+    ident = f" (id {change.resource_id})" if change.resource_id else ""
+    return f"{_SYMBOL[change.action]} {change.key} {_VERB[change.action]}{ident}"
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    def paint(symbol: str, text: str) -> str:
+        return f"\x1b[{_COLOR[symbol]}m{text}\x1b[0m" if color and symbol in _COLOR else text
+
+    out: list[str] = []
+    for change in plan.changes:
+        symbol = _SYMBOL[change.action]
+        out.append(paint(symbol, _header(change)))
+        for field in change.fields:
+            for mark, text in _field_lines(field):
+                out.append(paint(mark, f"    {mark if mark != '#' else ' '} {text}"))
+        for note in change.notes:
+            out.append(f"    # {note}")
+        for request in change.requests:
+            out.append(paint("#", f"    => {_request_line(request)}"))
+        out.append("")
+    for warning in plan.warnings:
+        out.append(paint("!", f"Warning: {warning}"))
+    if plan.warnings:
+        out.append("")
+    out.append(summary_line(plan))
+    return "\n".join(out)
+
+
+MARKDOWN_LIMIT = 65_000
+
+
+def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """A pull-request comment: summary first, then one collapsible section per resource.
+
+    Over `limit` characters, resource details are cut (with a note) while the summary, the
+    deletions and the warnings stay.
+    """
+    head = [f"### reconciler plan", "", f"**{summary_line(plan)}**", ""]
+    for warning in plan.warnings:
+        head.append(f"> [!WARNING]\n> {warning}")
+        head.append("")
+    deletions = [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
+    if deletions:
+        head.append("Destroys: " + ", ".join(f"`{c.key}`" for c in deletions))
+        head.append("")
+    sections = [_markdown_section(c) for c in plan.changes]
+    text = "\n".join(head)
+    kept = 0
+    for section in sections:
+        note_room = 200
+        if len(text) + len(section) + note_room > limit:
+            break
+        text += section
+        kept += 1
+    if kept < len(sections):
+        text += (
+            f"\n_{len(sections) - kept} of {len(sections)} resource details were cut to fit "
+            f"a comment; run `reconciler plan` for the full plan._\n"
+        )
+    return text
+
+
+def _markdown_section(change: Change) -> str:
+    lines = [f"<details><summary><code>{_SYMBOL[change.action]}</code> "
+             f"<b>{change.key}</b> {_VERB[change.action]}</summary>", "", "```diff"]
+    for field in change.fields:
+        for mark, text in _field_lines(field):
+            prefix = {"~": "!", "#": " "}.get(mark, mark)
+            lines.append(f"{prefix} {text}")
+    for note in change.notes:
+        lines.append(f"# {note}")
+    lines.append("```")
+    if change.requests:
+        lines.append("")
+        lines.append("Requests:")
+        for request in change.requests:
+            lines.append(f"- `{request.method} {request.path}`")
+    lines += ["", "</details>", ""]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False)
+
+
+RENDERERS: dict[str, Callable[[Plan], str]] = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": render_json,
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make demo`: validate, plan, apply, plan the example manifests against the bundled emulator.
+# The emulator starts on a free loopback port with a throwaway state and stops on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+WORK=.demo
+rm -rf "$WORK" && mkdir -p "$WORK"
+
+export ULTRAVOX_API_KEY=demo-key
+"$BIN/reconciler" emulator --port 0 --port-file "$WORK/port" --api-key "$ULTRAVOX_API_KEY" \
+  >"$WORK/emulator.log" 2>&1 &
+EMULATOR=$!
+trap 'kill "$EMULATOR" 2>/dev/null; wait "$EMULATOR" 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 100); do
+  [ -s "$WORK/port" ] && break
+  kill -0 "$EMULATOR" 2>/dev/null || { cat "$WORK/emulator.log"; exit 1; }
+  sleep 0.1
+done
+[ -s "$WORK/port" ] || { echo "the emulator did not start" >&2; cat "$WORK/emulator.log"; exit 1; }
+export ULTRAVOX_BASE_URL="http://127.0.0.1:$(cat "$WORK/port")"
+echo "Emulator running at $ULTRAVOX_BASE_URL"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+step "$BIN/reconciler" validate manifests/
+step "$BIN/reconciler" plan manifests/
+step "$BIN/reconciler" apply --auto-approve manifests/
+step "$BIN/reconciler" plan --detailed-exitcode manifests/
+echo
+echo "Demo complete: the second plan shows no changes."
