@@ -132,7 +132,12 @@ async def apply_plan(
                     )
                     response = await apis[change.provider].send(ready)
                     responses.append(response)
-                    if request.capture and isinstance(response, dict):
+                    if request.capture:
+                        if not isinstance(response, dict) or request.capture not in response:
+                            raise ReconcilerError(
+                                f"{ready.method} {ready.path} succeeded, but its response has no "
+                                f"{request.capture!r}, so {change.key} cannot be referred to"
+                            )
                         refs[str(change.key)] = str(response[request.capture])
             except ReconcilerError as exc:
                 result = ChangeResult(change, error=exc.render(), sent=len(responses))

@@ -25,7 +25,7 @@ Safety rules this module keeps:
 `TransportError` attribute `ambiguous` (set on every `TransportError` this module raises):
 True when the request was a write (not GET/HEAD/OPTIONS) that may have reached the server and
 got no answer, so whether it took effect is unknown; False when it surely was not sent or
-cannot have changed anything. Read it with `getattr(err, "ambiguous", False)`.
+cannot have changed anything. `TransportError.ambiguous` is declared in `reconciler.errors`.
 """
 
 from __future__ import annotations
@@ -319,7 +319,8 @@ class ApiClient:
 
     async def _list_next_url(self, path: str, params: Mapping[str, str] | None) -> list[JSON]:
         """Ultravox / DRF cursor: `{next, previous, results}`, `next` a full URL or null."""
-        query = {**(params or {}), "pageSize": str(self.settings.page_size)}
+        # The caller's own pageSize wins; the server may clamp either.
+        query = {"pageSize": str(self.settings.page_size), **(params or {})}
         items: list[JSON] = []
         seen: set[str] = set()
         page = await self.request("GET", path, params=query)
@@ -379,11 +380,7 @@ if TYPE_CHECKING:
 
 
 def _transport_error(method: str, path: str, reason: str, *, ambiguous: bool) -> TransportError:
-    err = TransportError(method, path, reason)
-    # errors.py is shared; the flag is an instance attribute documented in this module's
-    # docstring until TransportError declares it.
-    err.ambiguous = ambiguous  # type: ignore[attr-defined]
-    return err
+    return TransportError(method, path, reason, ambiguous=ambiguous)
 
 
 def _describe(exc: httpx.TransportError) -> str:

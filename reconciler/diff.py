@@ -6,6 +6,7 @@ Owns the one use of deepdiff in the package: it turns deepdiff's tree report int
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +24,14 @@ _OPS: dict[str, FieldOp] = {
     "iterable_item_removed": FieldOp.REMOVE,
 }
 
+# deepdiff >= 8.1 reports two dicts that share few keys as one whole-value change (of the root
+# for a create, of `callTemplate` for a big edit), which would hide the keys a PATCH must clear.
+_ALWAYS_DEEPER: dict[str, Any] = (
+    {"threshold_to_diff_deeper": 0}
+    if "threshold_to_diff_deeper" in inspect.signature(DeepDiff.__init__).parameters
+    else {}
+)
+
 
 def diff(
     live: dict[str, Any], desired: dict[str, Any], sensitive: Iterable[str] = ()
@@ -31,7 +40,7 @@ def diff(
 
     Lists are compared in order: an agent's tools and messages are ordered in the API.
     """
-    report = DeepDiff(live, desired, view="tree", verbose_level=2)
+    report = DeepDiff(live, desired, view="tree", verbose_level=2, **_ALWAYS_DEEPER)
     secret_patterns = tuple(paths.parse(p) for p in sensitive)
     changes: list[FieldChange] = []
     for report_type, op in _OPS.items():

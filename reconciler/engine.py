@@ -62,7 +62,7 @@ async def read_live(
         api = await session.api(provider)
         found: list[LiveResource] = []
         for rt in provider.resource_types:
-            found += await rt.read(api, [d for d in desired if d.key.kind == rt.kind])
+            found += await rt.read(api, [d for d in desired if d.key.kind == rt.kind], found)
         return found
 
     batches = await asyncio.gather(*(one(p) for p in providers))

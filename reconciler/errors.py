@@ -63,10 +63,12 @@ class ApiError(ReconcilerError):
 class TransportError(ReconcilerError):
     """No answer from the API (connection refused, reset, timed out) after all retries."""
 
-    def __init__(self, method: str, path: str, reason: str) -> None:
+    def __init__(self, method: str, path: str, reason: str, *, ambiguous: bool = False) -> None:
         self.method = method
         self.path = path
         self.reason = reason
+        self.ambiguous = ambiguous
+        """True when the request may have taken effect (a write that timed out after sending)."""
         super().__init__(f"{method} {path} failed: {reason}")
 
 

@@ -31,6 +31,8 @@ def canonical_duration(text: str) -> str:
         seconds = Decimal(text[:-1])
     except InvalidOperation:
         return text
+    if not seconds.is_finite():
+        return text
     if seconds == seconds.to_integral_value():
         return f"{int(seconds)}s"
     return f"{seconds.normalize():f}s"
@@ -85,7 +87,7 @@ def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, An
         for k, v in table.defaults.items()
     }
 
-    def walk(node: Any, path: Path) -> Any:
+    def walk(node: Any, path: Path, in_list: bool = False) -> Any:
         if isinstance(node, dict):
             out = {}
             for key, child in node.items():
@@ -94,14 +96,15 @@ def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, An
                     out[key] = result
             node = out
         elif isinstance(node, list):
-            kept = (walk(item, (*path, i)) for i, item in enumerate(node))
-            node = [item for item in kept if item is not _DROP]
+            # List elements are values, not fields: a zero or empty element is never "unset",
+            # and dropping it would shift the indices of the elements after it.
+            node = [walk(item, (*path, i), in_list=True) for i, item in enumerate(node)]
         elif isinstance(node, str):
             if _matches_any(durations, path):
                 node = canonical_duration(node)
             elif _matches_any(datetimes, path):
                 node = canonical_datetime(node)
-        if not path:
+        if not path or in_list:
             return node
         if node is None:
             return _DROP

@@ -59,6 +59,15 @@ def patch_targets(changes: Iterable[FieldChange], table: NormalizationTable) -> 
     targets: list[paths.Path] = []
     for change in changes:
         path = paths.parse(change.path)
+        if root and paths.is_prefix(path, root):
+            # The root itself appeared or went (a manifest without `callTemplate`, say): patch
+            # each of its keys, so a removed key is cleared with `null` like any other.
+            for value in (change.before, change.after):
+                below = paths.get(value, root[len(path) :])
+                for key in below if isinstance(below, dict) else ():
+                    if (*root, key) not in targets:
+                        targets.append((*root, key))
+            continue
         depth = len(root) + 1 if paths.is_prefix(root, path) and len(path) > len(root) else 1
         target = path[:depth]
         if target not in targets:
@@ -81,9 +90,9 @@ def patch_body(
     ignored = [paths.parse(p) for p in desired.ignore_changes]
     for target in patch_targets(changes, table):
         value = copy.deepcopy(paths.get(desired.spec, target, _MISSING))
-        if value is _MISSING:
-            paths.put(body, target, None)
-            continue
+        missing = value is _MISSING
+        if missing:
+            value = {}
         for pattern in ignored:
             if not (len(pattern) > len(target) and paths.is_prefix(target, pattern)):
                 continue
@@ -94,7 +103,8 @@ def patch_body(
                 if all(isinstance(s, str) for s in concrete):
                     paths.put(holder, ("v", *concrete[len(target) :]), paths.get(live.body, concrete))
             value = holder["v"]
-        paths.put(body, target, value)
+        # Unset in the manifest: `null`, unless ignored live values below it must be kept.
+        paths.put(body, target, None if missing and value == {} else value)
     return body
 
 
@@ -127,21 +137,34 @@ def build_plan(
     if problems:
         raise PlanError("\n".join(problems))
 
+    options = replace(options, live={k: v for kind in by_kind_live.values() for k, v in kind.items()})
     changes: list[Change] = []
     reads: list[Read] = []
+    warnings: list[str] = []
+    refusals: list[str] = []
     for rt in types:
         wanted, found = by_kind_desired[rt.kind], by_kind_live[rt.kind]
         for key in sorted(wanted.keys() | found.keys()):
             have = found.get(key)
-            change = rt.plan(wanted.get(key), have, options)
+            warnings += rt.warnings(wanted.get(key), have, options)
+            try:
+                change = rt.plan(wanted.get(key), have, options)
+            except PlanError as refusal:
+                refusals.append(str(refusal))
+                continue
             if key in wanted or change is not None:
                 reads.append(
                     Read(key, rt.provider, have.id if have else None, have.digest if have else None)
                 )
             if change is not None:
                 changes.append(_with_order(change, _phase(rt, change.action)))
+    if refusals:
+        raise PlanError(
+            "the plan cannot be made safely; nothing was sent:\n"
+            + "\n".join(f"  - {r}" for r in refusals)
+        )
     changes.sort(key=lambda c: (c.order, c.key))
-    return Plan(changes=tuple(changes), reads=tuple(reads))
+    return Plan(changes=tuple(changes), reads=tuple(reads), warnings=tuple(warnings))
 
 
 def _with_order(change: Change, order: int) -> Change:

@@ -108,6 +108,9 @@ def plan_from_json(data: Any, origin: str) -> Plan:
             Read(ResourceKey(r["kind"], r["name"]), r["provider"], r.get("id"), r.get("digest"))
             for r in data["reads"]
         )
+        warnings = data.get("warnings", [])
+        if not isinstance(warnings, list):
+            raise TypeError(f"warnings must be a list, not {type(warnings).__name__}")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{origin}: malformed saved plan ({exc!r}); plan again") from exc
-    return Plan(changes=changes, reads=reads, warnings=tuple(data.get("warnings", [])))
+    return Plan(changes=changes, reads=reads, warnings=tuple(str(w) for w in warnings))

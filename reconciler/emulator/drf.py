@@ -34,3 +34,10 @@ def field_errors(errors: dict[str, JSON]) -> ApiProblem:
 def type_name(value: JSON) -> str:
     """The Python type name DRF puts into its "Expected ... but got type" messages."""
     return type(value).__name__ if value is not None else "NoneType"
+
+
+def not_an_object(value: JSON) -> ApiProblem:
+    """DRF's answer to a body that is not a JSON object."""
+    return field_errors(
+        {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type_name(value)}."]}
+    )

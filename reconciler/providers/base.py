@@ -16,7 +16,15 @@ from typing import ClassVar, Literal, Protocol
 
 from pydantic import BaseModel
 
-from reconciler.domain import JSON, Change, DesiredResource, LiveResource, Request, SourceRef
+from reconciler.domain import (
+    JSON,
+    Change,
+    DesiredResource,
+    LiveResource,
+    Request,
+    ResourceKey,
+    SourceRef,
+)
 from reconciler.errors import Diagnostic
 
 
@@ -81,6 +89,9 @@ class ProviderSettings:
 @dataclass(frozen=True)
 class PlanOptions:
     prune: bool = False
+    live: Mapping[ResourceKey, LiveResource] = field(default_factory=dict)
+    """Every live resource read for this plan, for kinds that refer to others (a batch's
+    agent); filled in by `build_plan`."""
 
 
 class ResourceType(ABC):
@@ -102,8 +113,17 @@ class ResourceType(ABC):
         return []
 
     @abstractmethod
-    async def read(self, api: Api, desired: Sequence[DesiredResource]) -> list[LiveResource]:
-        """Read the live objects of this kind: list requests only, never one GET per object."""
+    async def read(
+        self,
+        api: Api,
+        desired: Sequence[DesiredResource],
+        known: Sequence[LiveResource] = (),
+    ) -> list[LiveResource]:
+        """Read the live objects of this kind: list requests only, never one GET per object.
+
+        `known` holds what kinds of lower `order` of the same provider already read (a batch
+        reader finds its agents there instead of listing them again).
+        """
 
     @abstractmethod
     def plan(
@@ -113,6 +133,12 @@ class ResourceType(ABC):
         options: PlanOptions,
     ) -> Change | None:
         """The change that takes `live` to `desired` (pure); None when nothing is to be done."""
+
+    def warnings(
+        self, desired: DesiredResource | None, live: LiveResource | None, options: PlanOptions
+    ) -> list[str]:
+        """Things a reviewer must know that are not changes (an ended batch's edits, say)."""
+        return []
 
     def verify(self, change: Change, responses: Sequence[JSON]) -> list[str]:
         """Warnings from reading back what apply wrote (a key the server kept, say)."""

@@ -116,7 +116,12 @@ class AgentType(ResourceType):
             extra={"preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy)},
         )
 
-    async def read(self, api: Api, desired: Sequence[DesiredResource]) -> list[LiveResource]:
+    async def read(
+        self,
+        api: Api,
+        desired: Sequence[DesiredResource],
+        known: Sequence[LiveResource] = (),
+    ) -> list[LiveResource]:
         items = await api.list_all(AGENTS_PATH)
         return [self.live_from(item) for item in items]
 

@@ -1,0 +1,568 @@
+"""The emulated Ultravox account: agents, batches, created calls, the virtual clock, the request
+journal and the fault rules, plus persistence to a JSON state file.
+
+Owns: `Store` (every operation the HTTP layer exposes, as plain method calls that return JSON
+values or raise `ApiProblem`) and `FaultRule`. Knows nothing of HTTP: must not import starlette,
+uvicorn, httpx or any reconciler module other than reconciler.domain.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from reconciler.domain import JSON
+from reconciler.emulator import agents as agent_rules
+from reconciler.emulator import batches as batch_rules
+from reconciler.emulator.clock import as_utc, parse_iso, real_now, to_iso
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.drf import field_errors, not_an_object, not_found, type_name
+
+Record = dict[str, Any]
+STATE_FORMAT = 1
+
+FAULT_STATUSES = (429, 500, 502, 503)
+FAULT_MESSAGES: Mapping[int, str] = {
+    429: "Request was throttled.",
+    500: "A server error occurred.",
+    502: "Bad gateway.",
+    503: "Service temporarily unavailable, try again later.",
+}
+
+# Outcomes of created calls cycle through these so a batch shows a realistic mix,
+# deterministically: (endReason, seconds until joined or None, seconds until ended).
+CALL_OUTCOMES: tuple[tuple[str, int | None, int], ...] = (
+    ("hangup", 2, 47),
+    ("agent_hangup", 2, 92),
+    ("unjoined", None, 30),
+)
+
+AGENT_READ_ONLY = frozenset({"agentId", "created", "publishedRevisionId", "statistics"})
+
+
+@dataclass
+class FaultRule:
+    """The next `count` /api requests matching `method`/`path_prefix` misbehave.
+
+    mode "status": answered with `status` (429/500/502/503) and nothing is done.
+    mode "accept_then_hang": performed normally, then answered only after `seconds`.
+    """
+
+    mode: str
+    count: int
+    status: int | None = None
+    retry_after: str | None = None
+    seconds: float = 0.0
+    method: str | None = None
+    path_prefix: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.count <= 0:
+            return False
+        if self.method is not None and self.method != method:
+            return False
+        return self.path_prefix is None or path.startswith(self.path_prefix)
+
+    def to_json(self) -> dict[str, JSON]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+def parse_fault(raw: JSON) -> FaultRule:
+    """One fault rule from the admin API; raises ApiProblem (400) when malformed."""
+    if not isinstance(raw, dict):
+        raise field_errors({"detail": f"A fault rule must be an object, got {type_name(raw)}."})
+    count = raw.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise field_errors({"detail": "count must be a positive integer."})
+    method = raw.get("method")
+    if method is not None and not isinstance(method, str):
+        raise field_errors({"detail": "method must be a string."})
+    prefix = raw.get("path_prefix")
+    if prefix is not None and not isinstance(prefix, str):
+        raise field_errors({"detail": "path_prefix must be a string."})
+    common: dict[str, Any] = {
+        "count": count,
+        "method": method.upper() if method else None,
+        "path_prefix": prefix,
+    }
+    mode = raw.get("mode", "status")
+    if mode == "accept_then_hang":
+        seconds = raw.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise field_errors({"detail": "seconds must be a non-negative number."})
+        return FaultRule(mode=mode, seconds=float(seconds), **common)
+    if mode != "status":
+        raise field_errors({"detail": f"Unknown fault mode {mode!r}."})
+    status = raw.get("status")
+    if status not in FAULT_STATUSES:
+        raise field_errors({"detail": f"status must be one of {list(FAULT_STATUSES)}."})
+    retry_after = raw.get("retry_after")
+    if retry_after is not None and (
+        isinstance(retry_after, bool) or not isinstance(retry_after, str | int)
+    ):
+        raise field_errors({"detail": "retry_after must be a string, an integer or null."})
+    return FaultRule(
+        mode=mode,
+        status=status,
+        retry_after=None if retry_after is None else str(retry_after),
+        **common,
+    )
+
+
+class Store:
+    """Everything the emulator knows. Not thread-safe: one event loop owns it."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.start = as_utc(config.start_time) if config.start_time else real_now()
+        self.journal: list[Record] = []
+        self.faults: list[FaultRule] = []
+        self._clear()
+        if config.state_file and os.path.exists(config.state_file):
+            self._load(config.state_file)
+
+    # --- clock, reset, persistence ------------------------------------------------------------
+
+    @property
+    def interval(self) -> float:
+        return 60 / self.config.calls_per_minute
+
+    def _clear(self) -> None:
+        self.now: datetime = self.start
+        self.agents: dict[str, Record] = {}
+        self.batches: dict[str, Record] = {}
+        self.calls: dict[str, Record] = {}
+
+    def reset(self) -> None:
+        """Empty account, clock back at the start, journal and faults cleared."""
+        self._clear()
+        self.journal.clear()
+        self.faults.clear()
+        self.save()
+
+    def advance(self, seconds: float) -> str:
+        """Move the virtual clock and play every batch's events up to the new time."""
+        if seconds < 0:
+            raise field_errors({"seconds": ["The clock only moves forward."]})
+        self.now = self.now + timedelta(seconds=seconds)
+        for batch in self.batches.values():
+            batch_rules.advance_batch(batch, self.now, self.interval, self._create_call)
+        self.save()
+        return to_iso(self.now)
+
+    def dump(self) -> dict[str, JSON]:
+        return copy.deepcopy(
+            {
+                "format": STATE_FORMAT,
+                "now": to_iso(self.now),
+                "agents": list(self.agents.values()),
+                "batches": list(self.batches.values()),
+                "calls": list(self.calls.values()),
+            }
+        )
+
+    def save(self) -> None:
+        path = self.config.state_file
+        if not path:
+            return
+        directory = os.path.dirname(os.path.abspath(path))
+        # Write-then-rename so a crash or a concurrent reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(prefix=".emulator-state-", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self.dump(), handle, indent=2, sort_keys=True)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def _load(self, path: str) -> None:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if not text.strip():
+            return
+        data = json.loads(text)
+        if data.get("format") != STATE_FORMAT:
+            raise ValueError(f"{path}: unsupported emulator state format {data.get('format')!r}")
+        self.now = parse_iso(data["now"])
+        self.agents = {record["agentId"]: record for record in data["agents"]}
+        self.batches = {record["batchId"]: record for record in data["batches"]}
+        self.calls = {record["callId"]: record for record in data["calls"]}
+
+    # --- journal and faults ---------------------------------------------------------------------
+
+    def set_faults(self, rules: JSON) -> list[dict[str, JSON]]:
+        if not isinstance(rules, list):
+            raise field_errors({"detail": "Expected a list of fault rules."})
+        self.faults = [parse_fault(rule) for rule in rules]
+        return self.fault_list()
+
+    def fault_list(self) -> list[dict[str, JSON]]:
+        return [rule.to_json() for rule in self.faults]
+
+    def take_fault(self, method: str, path: str) -> FaultRule | None:
+        """The first armed rule matching this request, with one use consumed."""
+        for rule in self.faults:
+            if rule.matches(method, path):
+                rule.count -= 1
+                return rule
+        return None
+
+    # --- agents -------------------------------------------------------------------------------
+
+    def _agent(self, agent_id: str) -> Record:
+        record = self.agents.get(agent_id)
+        if record is None:
+            raise not_found()
+        return record
+
+    def _name_taken(self, name: str, except_id: str | None = None) -> bool:
+        return any(
+            record.get("name") == name and agent_id != except_id
+            for agent_id, record in self.agents.items()
+        )
+
+    def render_agent(self, record: Record) -> dict[str, JSON]:
+        if record.get("raw"):
+            # Seeded "odd live state" reads back exactly as it was seeded.
+            body: dict[str, JSON] = copy.deepcopy(record["body"])
+            return body
+        template = agent_rules.render_template(
+            record["callTemplate"],
+            name=record["name"],
+            created=record["created"],
+            updated=record["updated"],
+        )
+        return {
+            "agentId": record["agentId"],
+            "publishedRevisionId": record["publishedRevisionId"],
+            "created": record["created"],
+            "name": record["name"],
+            "callTemplate": template,
+            "statistics": copy.deepcopy(record["statistics"]),
+        }
+
+    def list_agents(self) -> list[dict[str, JSON]]:
+        return [self.render_agent(record) for record in self.agents.values()]
+
+    def get_agent(self, agent_id: str) -> dict[str, JSON]:
+        return self.render_agent(self._agent(agent_id))
+
+    def create_agent(self, body: JSON) -> dict[str, JSON]:
+        if not isinstance(body, dict):
+            raise not_an_object(body)
+        errors: dict[str, JSON] = {}
+        name = body.get("name")
+        if name is None:
+            errors["name"] = [
+                "This field is required." if "name" not in body else "This field may not be null."
+            ]
+        else:
+            self._validate_name(name, None, errors)
+        template = self._template_from(body.get("callTemplate"), {}, errors)
+        if errors:
+            raise field_errors(errors)
+        stamp = to_iso(self.now)
+        record: Record = {
+            "agentId": str(uuid.uuid4()),
+            "publishedRevisionId": str(uuid.uuid4()),
+            "created": stamp,
+            "updated": stamp,
+            "name": name,
+            "callTemplate": template,
+            "statistics": {"calls": 0},
+        }
+        self.agents[record["agentId"]] = record
+        self.save()
+        return self.render_agent(record)
+
+    def _validate_name(self, name: JSON, own_id: str | None, errors: dict[str, JSON]) -> None:
+        problem = agent_rules.name_error(name)
+        if problem is not None:
+            errors["name"] = [problem]
+        elif isinstance(name, str) and self._name_taken(name, own_id):
+            errors["name"] = ["agent with this name already exists."]
+
+    @staticmethod
+    def _template_from(
+        raw: JSON, stored: Mapping[str, JSON], errors: dict[str, JSON]
+    ) -> dict[str, JSON]:
+        """The stored template after writing `raw` (a callTemplate patch) over `stored`."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            errors["callTemplate"] = [
+                f'Expected a dictionary of items but got type "{type_name(raw)}".'
+            ]
+            return dict(stored)
+        try:
+            return agent_rules.merge_template(stored, raw)
+        except agent_rules.TemplateError as exc:
+            errors["callTemplate"] = [str(exc)]
+            return dict(stored)
+
+    def patch_agent(self, agent_id: str, body: JSON) -> dict[str, JSON]:
+        """PATCH (also the console edit): see `agents.merge_template` for the model."""
+        record = self._agent(agent_id)
+        if not isinstance(body, dict):
+            raise not_an_object(body)
+        if record.get("raw"):
+            record = self._unraw(record)
+        errors: dict[str, JSON] = {}
+        name = record["name"]
+        if "name" in body:
+            if body["name"] is None:
+                errors["name"] = ["This field may not be null."]
+            else:
+                name = body["name"]
+                self._validate_name(name, agent_id, errors)
+        template = record["callTemplate"]
+        if "callTemplate" in body:
+            # `callTemplate: null` clears the whole template back to its defaults.
+            template = self._template_from(body["callTemplate"], record["callTemplate"], errors)
+        if errors:
+            raise field_errors(errors)
+        record.update(
+            name=name,
+            callTemplate=template,
+            updated=to_iso(self.now),
+            publishedRevisionId=str(uuid.uuid4()),
+        )
+        record.pop("raw", None)
+        record.pop("body", None)
+        self.agents[agent_id] = record
+        self.save()
+        return self.render_agent(record)
+
+    def _unraw(self, record: Record) -> Record:
+        """A seeded agent as a normal record, so a write re-canonicalizes it like the server."""
+        body = record["body"]
+        raw_template = body.get("callTemplate")
+        try:
+            template = agent_rules.canonical_template(
+                raw_template if isinstance(raw_template, dict) else {}
+            )
+        except agent_rules.TemplateError:
+            template = {}
+        created = body.get("created") or to_iso(self.now)
+        statistics = body.get("statistics")
+        return {
+            "agentId": record["agentId"],
+            "publishedRevisionId": body.get("publishedRevisionId") or str(uuid.uuid4()),
+            "created": created,
+            "updated": created,
+            "name": body.get("name"),
+            "callTemplate": template,
+            "statistics": statistics if isinstance(statistics, dict) else {"calls": 0},
+        }
+
+    def delete_agent(self, agent_id: str) -> None:
+        self._agent(agent_id)
+        del self.agents[agent_id]
+        for batch_id in [b for b, batch in self.batches.items() if batch["agentId"] == agent_id]:
+            del self.batches[batch_id]
+        self.save()
+
+    def seed_agent(self, body: JSON) -> dict[str, JSON]:
+        """Store an Agent-like dict as-is, bypassing every rule; it reads back verbatim."""
+        if not isinstance(body, dict):
+            raise field_errors({"detail": "Expected an Agent-like object."})
+        seeded: dict[str, JSON] = copy.deepcopy(body)
+        seeded.setdefault("agentId", str(uuid.uuid4()))
+        seeded.setdefault("publishedRevisionId", str(uuid.uuid4()))
+        seeded.setdefault("created", to_iso(self.now))
+        seeded.setdefault("statistics", {"calls": 0})
+        agent_id = str(seeded["agentId"])
+        self.agents[agent_id] = {
+            "agentId": agent_id,
+            "name": seeded.get("name"),
+            "callTemplate": copy.deepcopy(seeded.get("callTemplate")),
+            "raw": True,
+            "body": seeded,
+        }
+        self.save()
+        return self.render_agent(self.agents[agent_id])
+
+    # --- scheduled batches ----------------------------------------------------------------------
+
+    def _batch(self, agent_id: str, batch_id: str) -> Record:
+        self._agent(agent_id)
+        batch = self.batches.get(batch_id)
+        if batch is None or batch["agentId"] != agent_id:
+            raise not_found()
+        return batch
+
+    def _fill_secret(self, batch: Record) -> None:
+        # "If unset, an appropriate secret will be chosen for you" (webhookSecret docs).
+        if batch["webhookUrl"] is not None and batch["webhookSecret"] is None:
+            batch["webhookSecret"] = uuid.uuid4().hex
+
+    def list_batches(self, agent_id: str) -> list[dict[str, JSON]]:
+        self._agent(agent_id)
+        return [
+            batch_rules.render_batch(batch)
+            for batch in self.batches.values()
+            if batch["agentId"] == agent_id
+        ]
+
+    def get_batch(self, agent_id: str, batch_id: str) -> dict[str, JSON]:
+        return batch_rules.render_batch(self._batch(agent_id, batch_id))
+
+    def create_batch(self, agent_id: str, body: JSON) -> dict[str, JSON]:
+        self._agent(agent_id)
+        batch = batch_rules.new_batch(
+            body,
+            batch_id=str(uuid.uuid4()),
+            agent_id=agent_id,
+            now=self.now,
+            calls_per_minute=self.config.calls_per_minute,
+        )
+        self._fill_secret(batch)
+        self.batches[batch["batchId"]] = batch
+        self.save()
+        return batch_rules.render_batch(batch)
+
+    def patch_batch(self, agent_id: str, batch_id: str, body: JSON) -> dict[str, JSON]:
+        batch = self._batch(agent_id, batch_id)
+        batch_rules.patch_batch(
+            batch, body, now=self.now, calls_per_minute=self.config.calls_per_minute
+        )
+        self._fill_secret(batch)
+        self.save()
+        return batch_rules.render_batch(batch)
+
+    def delete_batch(self, agent_id: str, batch_id: str) -> None:
+        """Removes the batch and its undialled calls; calls already created stay in the account."""
+        self._batch(agent_id, batch_id)
+        del self.batches[batch_id]
+        self.save()
+
+    def scheduled_calls(
+        self, agent_id: str, batch_id: str, status: str | None
+    ) -> list[dict[str, JSON]]:
+        batch = self._batch(agent_id, batch_id)
+        if status is not None and status not in batch_rules.STATUSES:
+            raise field_errors(
+                {
+                    "status": [
+                        f"Select a valid choice. {status} is not one of the available choices."
+                    ]
+                }
+            )
+        return [
+            batch_rules.render_scheduled_call(call)
+            for call in batch["calls"]
+            if status is None or call["status"] == status
+        ]
+
+    def created_calls(self, agent_id: str, batch_id: str) -> list[dict[str, JSON]]:
+        batch = self._batch(agent_id, batch_id)
+        return [
+            self.render_call(self.calls[call["callId"]])
+            for call in batch["calls"]
+            if call["callId"] in self.calls
+        ]
+
+    # --- created calls --------------------------------------------------------------------------
+
+    def _create_call(self, batch: Record, scheduled: Record, index: int, at: str) -> str:
+        """Dial one scheduled call: a Call object snapshotting the agent's template."""
+        agent = self.agents.get(batch["agentId"])
+        template: dict[str, JSON] = {}
+        name: JSON = None
+        if agent is not None:
+            rendered = self.render_agent(agent)
+            name = rendered.get("name")
+            raw_template = rendered.get("callTemplate")
+            template = raw_template if isinstance(raw_template, dict) else {}
+            if not agent.get("raw"):
+                agent["statistics"]["calls"] += 1
+        reason, joined_after, ended_after = CALL_OUTCOMES[index % len(CALL_OUTCOMES)]
+        if reason == "unjoined":
+            join_timeout = template.get("joinTimeout", "30s")
+            ended_after = round(agent_rules.duration_seconds(str(join_timeout)))
+        context = scheduled["templateContext"] or {}
+        prompt = template.get("systemPrompt")
+        call_id = str(uuid.uuid4())
+        created = parse_iso(at)
+        self.calls[call_id] = {
+            "callId": call_id,
+            "batchId": batch["batchId"],
+            "agentId": batch["agentId"],
+            "agentName": name,
+            "created": at,
+            "joinAt": None
+            if joined_after is None
+            else to_iso(created + timedelta(seconds=joined_after)),
+            "endAt": to_iso(created + timedelta(seconds=ended_after)),
+            "endReason": reason,
+            "outgoing": batch_rules.outgoing_leg(scheduled["medium"]) is not None,
+            "medium": copy.deepcopy(scheduled["medium"]),
+            "metadata": copy.deepcopy(scheduled["metadata"] or {}),
+            "experimentalSettings": copy.deepcopy(scheduled["experimentalSettings"]),
+            "systemPrompt": agent_rules.render_text(prompt, context)
+            if isinstance(prompt, str)
+            else None,
+            "template": copy.deepcopy(template),
+        }
+        return call_id
+
+    def render_call(self, call: Record) -> dict[str, JSON]:
+        """A Call as seed 001 shows it; joined/ended appear once the virtual clock reaches them."""
+        template: dict[str, JSON] = call["template"]
+        joined = (
+            call["joinAt"] if call["joinAt"] and parse_iso(call["joinAt"]) <= self.now else None
+        )
+        has_ended = parse_iso(call["endAt"]) <= self.now
+        if not has_ended:
+            billed, billing = None, "BILLING_STATUS_PENDING"
+        elif call["joinAt"] is None:
+            billed, billing = "0s", "BILLING_STATUS_FREE_ZERO_EFFECTIVE_DURATION"
+        else:
+            seconds = (parse_iso(call["endAt"]) - parse_iso(call["joinAt"])).total_seconds()
+            billed, billing = f"{seconds:g}s", "BILLING_STATUS_BILLED"
+        return {
+            "callId": call["callId"],
+            "clientVersion": None,
+            "created": call["created"],
+            "joined": joined,
+            "ended": call["endAt"] if has_ended else None,
+            "endReason": call["endReason"] if has_ended else None,
+            "billedDuration": billed,
+            "billingStatus": billing,
+            "firstSpeaker": "FIRST_SPEAKER_USER" if call["outgoing"] else "FIRST_SPEAKER_AGENT",
+            "firstSpeakerSettings": template.get("firstSpeakerSettings", {"agent": {}}),
+            "initialOutputMedium": template.get("initialOutputMedium", "MESSAGE_MEDIUM_VOICE"),
+            "joinUrl": None
+            if call["outgoing"]
+            else f"wss://emulator.invalid/calls/{call['callId']}",
+            "shortSummary": None,
+            "summary": None,
+            "agent": {"agentId": call["agentId"], "name": call["agentName"]},
+            "agentId": call["agentId"],
+            "experimentalSettings": call["experimentalSettings"],
+            "metadata": call["metadata"],
+            "initialState": {},
+            "requestContext": None,
+            "inactivityMessages": template.get("inactivityMessages", []),
+            "joinTimeout": template.get("joinTimeout", "30s"),
+            "languageHint": template.get("languageHint"),
+            "maxDuration": template.get("maxDuration", "3600s"),
+            "medium": call["medium"],
+            "model": template.get("model", agent_rules.SERVER_MODEL),
+            "recordingEnabled": template.get("recordingEnabled", False),
+            "systemPrompt": call["systemPrompt"],
+            "temperature": template.get("temperature", 0),
+            "timeExceededMessage": template.get("timeExceededMessage"),
+            "voice": template.get("voice"),
+            "transcriptOptional": True,
+            "vadSettings": template.get("vadSettings"),
+        }

@@ -1,0 +1,538 @@
+"""Manifests: from YAML files to validated desired state, every problem pinned to file:line.
+
+Owns finding manifest files (`collect_files`), reading their YAML documents with the line of
+every key (`load_documents`, `Document`), validating each document with its resource type's
+pydantic model and turning every problem into a `Diagnostic` (`parse_manifests`), and the
+helpers that read a model's fields by path (`field_path_problem`). All problems of a run are
+raised together as one `ManifestError`; a user error never becomes a traceback.
+
+Provider-neutral: it knows resource types only through `ResourceType` (`manifest_model`,
+`to_desired`, `check`) and the optional `RuleChecked` hook. Pure except for reading files;
+must not import httpx, deepdiff, click or any vendor's package.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, runtime_checkable
+
+import annotated_types
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+
+from reconciler import paths as field_paths
+from reconciler.domain import DesiredResource, ResourceKey, SourceRef
+from reconciler.errors import Diagnostic, ManifestError
+
+if TYPE_CHECKING:
+    # Only for annotations: importing the provider interface at run time would let a provider
+    # package that imports this module (for `field_path_problem`) form an import cycle.
+    from reconciler.providers.base import ResourceType
+
+Loc = tuple[str | int, ...]
+"""A path into one document: mapping keys and list indexes, as pydantic reports them."""
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+READ_ONLY = "readOnly"
+"""`json_schema_extra` key marking a model field the API returns but never accepts (the
+OpenAPI keyword). Such fields are rejected by their own validator, never suggested as
+"did you mean", and are not valid `ignoreChanges` paths."""
+
+DURATION_PATTERN = r"^-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,9})?s$"
+"""The proto3 JSON form of `google.protobuf.Duration`, as protobuf-based APIs declare it."""
+
+NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+"""A resource's identity in the manifests (DESIGN.md, "Manifests")."""
+
+# What a pattern means, for the message when a value does not match it.
+PATTERN_HINTS: Mapping[str, str] = {
+    DURATION_PATTERN: 'a duration like "30s" or "0.5s"',
+    NAME_PATTERN: 'a name of 1 to 64 letters, digits, "_" and "-"',
+}
+
+_EXPECTED: Mapping[str, str] = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "none_required": "null",
+}
+
+_BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+@runtime_checkable
+class RuleChecked(Protocol):
+    """A manifest model with rules pydantic cannot say field by field (one-of groups).
+
+    `parse_manifests` calls `rule_violations` on every model that validated, and reports each
+    violation at the line of its path (a path into the document, like a pydantic `loc`).
+    """
+
+    def rule_violations(self) -> Iterable[tuple[Loc, str]]: ...
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document that is a mapping with a `kind`.
+
+    `positions` holds the 1-based line of every key and list item, by path (`()` is the
+    document itself); `data` is the document as PyYAML's safe loader builds it.
+    """
+
+    source: SourceRef
+    data: dict[str, Any]
+    positions: Mapping[Loc, int]
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        """The line of the deepest part of `loc` the document spells out."""
+        for end in range(len(loc), 0, -1):
+            line = self.positions.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return self.source.line
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def collect_files(paths: Sequence[str]) -> list[Path]:
+    """The manifest files named by `paths`: files as given, directories searched recursively
+    for `*.yaml`/`*.yml` (sorted). Raises `ManifestError` for every path that does not exist."""
+    diagnostics: list[Diagnostic] = []
+    files = _collect_files(paths, diagnostics)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return files
+
+
+def _collect_files(given: Sequence[str], diagnostics: list[Diagnostic]) -> list[Path]:
+    found: list[Path] = []
+    for text in given:
+        path = Path(text)
+        if path.is_dir():
+            inside = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in MANIFEST_SUFFIXES
+                and p.is_file()
+                # Hidden directories hold other tools' YAML (.github workflows, ...).
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not inside:
+                diagnostics.append(Diagnostic(text, 0, "no *.yaml or *.yml files in directory"))
+            found.extend(inside)
+        elif path.exists():
+            found.append(path)
+        else:
+            diagnostics.append(Diagnostic(text, 0, "no such file or directory"))
+    # A file named twice (itself and through its directory) is still read once.
+    return list(dict.fromkeys(found))
+
+
+# --- YAML --------------------------------------------------------------------------------
+
+
+def load_documents(paths: Sequence[str]) -> list[Document]:
+    """Every non-empty YAML document of every manifest file, in order.
+
+    Raises one `ManifestError` for all problems: missing paths, unreadable files, YAML syntax
+    errors (one per file: the parser cannot resume), duplicate keys, documents that are not a
+    mapping or have no `kind`.
+    """
+    diagnostics: list[Diagnostic] = []
+    documents = _load_documents(_collect_files(paths, diagnostics), diagnostics)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return documents
+
+
+def _load_documents(files: Sequence[Path], diagnostics: list[Diagnostic]) -> list[Document]:
+    documents: list[Document] = []
+    for path in files:
+        documents.extend(_load_file(path, diagnostics))
+    return documents
+
+
+def _load_file(path: Path, diagnostics: list[Diagnostic]) -> list[Document]:
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        diagnostics.append(Diagnostic(file, 0, f"cannot read: {exc.strerror or exc}"))
+        return []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        diagnostics.append(Diagnostic(file, line, "not UTF-8 text"))
+        return []
+
+    documents: list[Document] = []
+    loader = yaml.SafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            positions: dict[Loc, int] = {}
+            # Walk before constructing: construction flattens `<<` merges into the node, which
+            # would make merged keys look like duplicates.
+            _walk(node, (), positions, file, diagnostics, set())
+            data = loader.construct_document(node)
+            if data is None:
+                continue  # an empty document (a stray `---`)
+            source = SourceRef(file, node.start_mark.line + 1)
+            if not isinstance(data, dict):
+                diagnostics.append(
+                    Diagnostic(
+                        file,
+                        source.line,
+                        'a manifest document must be a mapping with "kind" and "name", '
+                        f"got {_show(data)}",
+                    )
+                )
+            elif "kind" not in data:
+                diagnostics.append(Diagnostic(file, source.line, 'document has no "kind"'))
+            else:
+                documents.append(Document(source, data, positions))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        detail = f" ({exc.context})" if exc.context else ""
+        diagnostics.append(Diagnostic(file, line, f"YAML syntax error: {exc.problem}{detail}"))
+    except yaml.YAMLError as exc:
+        diagnostics.append(Diagnostic(file, 0, f"YAML error: {exc}"))
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _walk(
+    node: yaml.Node,
+    loc: Loc,
+    positions: dict[Loc, int],
+    file: str,
+    diagnostics: list[Diagnostic],
+    ancestors: set[int],
+) -> None:
+    """Record the line of every key and item below `node`; report duplicate keys."""
+    positions.setdefault(loc, node.start_mark.line + 1)
+    if id(node) in ancestors:
+        return  # a recursive alias (`&a [*a]`): its lines are already recorded
+    ancestors = ancestors | {id(node)}
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key, line = key_node.value, key_node.start_mark.line + 1
+            if key in seen:
+                diagnostics.append(
+                    Diagnostic(file, line, f'duplicate key "{key}" (first at line {seen[key]})')
+                )
+            seen[key] = line
+            # The last occurrence wins in the data, so it wins here too.
+            positions[(*loc, key)] = line
+            _walk(value_node, (*loc, key), positions, file, diagnostics, ancestors)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), positions, file, diagnostics, ancestors)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def parse_manifests(
+    paths: Sequence[str], kinds: Mapping[str, ResourceType]
+) -> list[DesiredResource]:
+    """Desired state from the manifests under `paths`; `kinds` maps `kind` to its type.
+
+    Per document: pick the resource type by `kind`, validate with its `manifest_model`, apply
+    the model's own rules (`RuleChecked`), convert with `to_desired`. Then duplicates of
+    (kind, name), then each type's `check` over its resources. Every problem of the run is
+    raised at the end, together, as one `ManifestError`.
+    """
+    diagnostics: list[Diagnostic] = []
+    documents = _load_documents(_collect_files(paths, diagnostics), diagnostics)
+
+    desired: list[DesiredResource] = []
+    first_defined: dict[ResourceKey, SourceRef] = {}
+    for document in documents:
+        resource_type = _resource_type(document, kinds, diagnostics)
+        if resource_type is None:
+            continue
+        model_class = resource_type.manifest_model
+        try:
+            model = model_class.model_validate(document.data)
+        except ValidationError as exc:
+            diagnostics.extend(_from_validation_error(document, model_class, exc))
+            continue
+        if isinstance(model, RuleChecked):
+            for loc, message in model.rule_violations():
+                diagnostics.append(_diagnostic(document, tuple(loc), message))
+        resource = resource_type.to_desired(model, document.source)
+        first = first_defined.get(resource.key)
+        if first is not None:
+            diagnostics.append(
+                Diagnostic(
+                    document.source.file,
+                    document.source.line,
+                    f'duplicate {resource.key.kind} "{resource.key.name}" '
+                    f"(first defined at {first})",
+                )
+            )
+            continue
+        first_defined[resource.key] = document.source
+        desired.append(resource)
+
+    for kind, resource_type in kinds.items():
+        diagnostics.extend(resource_type.check([d for d in desired if d.key.kind == kind]))
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return desired
+
+
+def _resource_type(
+    document: Document, kinds: Mapping[str, ResourceType], diagnostics: list[Diagnostic]
+) -> ResourceType | None:
+    kind = document.data["kind"]
+    line = document.line_of(("kind",))
+    known = sorted(kinds)
+    if not isinstance(kind, str):
+        message = f"kind: expected a string, got {_show(kind)}"
+    elif kind in kinds:
+        return kinds[kind]
+    else:
+        message = f'unknown kind "{kind}"' + (
+            _did_you_mean(kind, known) or f" (known kinds: {', '.join(known)})"
+        )
+    diagnostics.append(Diagnostic(document.source.file, line, message))
+    return None
+
+
+def _from_validation_error(
+    document: Document, model: type[BaseModel], error: ValidationError
+) -> list[Diagnostic]:
+    return [
+        _diagnostic(document, tuple(detail["loc"]), _describe(model, detail))
+        for detail in error.errors(include_url=False)
+    ]
+
+
+def _diagnostic(document: Document, loc: Loc, message: str) -> Diagnostic:
+    where = field_paths.format_path(loc)
+    text = f"{where}: {message}" if where else message
+    return Diagnostic(document.source.file, document.line_of(loc), text)
+
+
+def _describe(model: type[BaseModel], detail: ErrorDetails) -> str:
+    """One pydantic error as a sentence a user can act on (the path is added by the caller)."""
+    kind, loc, value = detail["type"], tuple(detail["loc"]), detail["input"]
+    context = detail.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = field_names(model, loc[:-1])
+        return "unknown field" + _did_you_mean(str(loc[-1]), allowed)
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        pattern = str(context.get("pattern", ""))
+        hint = PATTERN_HINTS.get(pattern)
+        if hint:
+            return f"{_show(value)} is not {hint}"
+        return f"{_show(value)} does not match the pattern {pattern}"
+    if kind == "literal_error":
+        options = _literal_options(model, loc)
+        if options:
+            return (
+                f"{_show(value)} is not one of {', '.join(options)}"
+                + _did_you_mean(str(value), options)
+            )
+    if kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {_show(value)}"
+        if kind == "string_type" and isinstance(value, bool | int | float):
+            # YAML reads `+14155550100`, `no` or `1.10` as numbers and booleans.
+            message += " (quote it to make it a string)"
+        return message
+    if kind in _BOUND_ERRORS:
+        _, field = _resolve(model, loc)
+        return f"{_show(value)} is out of range: must be {_bounds(field, context)}"
+    return str(detail["msg"]).removeprefix("Value error, ")
+
+
+# --- reading models by path ----------------------------------------------------------------
+
+
+class _Nowhere:
+    """The type at a path that does not exist."""
+
+
+_NOWHERE = _Nowhere()
+
+
+def field_names(model: type[BaseModel], loc: Loc = ()) -> list[str]:
+    """The fields a document may write at `loc` of `model` (API names; read-only excluded)."""
+    target, _ = _resolve(model, loc)
+    target = _unwrap(target)
+    if isinstance(target, type) and issubclass(target, BaseModel):
+        return [
+            info.alias or name
+            for name, info in target.model_fields.items()
+            if not _is_read_only(info)
+        ]
+    return []
+
+
+def field_path_problem(model: type[BaseModel], text: str) -> str | None:
+    """Why `text` (`a.b[].c` syntax of `reconciler.paths`) is not a path of fields of
+    `model`; None when it is. Below a free-form value (a map, `Any`) every key is accepted."""
+    path = field_paths.parse(text)
+    if not path or field_paths.format_path(path) != text:
+        return 'not a field path like "a.b" or "a.b[].c"'
+    current: Any = model
+    done: Loc = ()
+    for segment in path:
+        where = field_paths.format_path(done) or "the document"
+        target = _unwrap(current)
+        if target is Any:
+            return None
+        origin = typing.get_origin(target)
+        if segment == field_paths.ANY or isinstance(segment, int):
+            if origin is not list:
+                return f"{where} is not a list"
+            current = typing.get_args(target)[0]
+        elif isinstance(target, type) and issubclass(target, BaseModel):
+            info = _field(target, segment)
+            if info is None:
+                names = field_names(target)
+                return f'{where} has no field "{segment}"' + _did_you_mean(segment, names)
+            if _is_read_only(info):
+                return f"{field_paths.format_path((*done, segment))} is read-only and never compared"
+            current = info.annotation
+        elif origin is dict:
+            current = typing.get_args(target)[1]
+        elif target is dict:
+            return None
+        else:
+            return f'{where} has no fields (it is not an object), so no "{segment}"'
+        done = (*done, segment)
+    return None
+
+
+def _resolve(model: type[BaseModel], loc: Loc) -> tuple[Any, FieldInfo | None]:
+    """The type at `loc` of `model`, and the field whose value it is (None for list items and
+    map values); `_NOWHERE` when the path does not exist."""
+    current: Any = model
+    field: FieldInfo | None = None
+    for segment in loc:
+        target = _unwrap(current)
+        origin = typing.get_origin(target)
+        field = None
+        if target is Any:
+            return Any, None
+        if isinstance(target, type) and issubclass(target, BaseModel) and isinstance(segment, str):
+            field = _field(target, segment)
+            if field is None:
+                return _NOWHERE, None
+            current = field.annotation
+        elif origin is list and isinstance(segment, int):
+            current = typing.get_args(target)[0]
+        elif origin is dict and isinstance(segment, str):
+            current = typing.get_args(target)[1]
+        else:
+            return _NOWHERE, None
+    return current, field
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`Annotated[X, ...]` -> X; `X | None` -> X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin is Union or origin is types.UnionType:
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _field(model: type[BaseModel], name: str) -> FieldInfo | None:
+    """The field a document writes as `name` (its API name: the alias when there is one)."""
+    for field_name, info in model.model_fields.items():
+        if (info.alias or field_name) == name:
+            return info
+    return None
+
+
+def _is_read_only(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get(READ_ONLY) is True
+
+
+def _literal_options(model: type[BaseModel], loc: Loc) -> list[str]:
+    target = _unwrap(_resolve(model, loc)[0])
+    if typing.get_origin(target) is Literal:
+        return [str(option) for option in typing.get_args(target)]
+    return []
+
+
+def _bounds(field: FieldInfo | None, context: Mapping[str, Any]) -> str:
+    """`between 0 and 1`, `at least 0`, ... from the field's constraints (all of them, not only
+    the one that failed), else from the error's context."""
+    found: dict[str, Any] = {}
+    for item in field.metadata if field is not None else ():
+        for name in ("gt", "ge", "lt", "le"):
+            bound = getattr(item, name, None)
+            if isinstance(item, annotated_types.BaseMetadata) and bound is not None:
+                found[name] = bound
+    if not found:
+        found = {k: v for k, v in context.items() if k in ("gt", "ge", "lt", "le")}
+    if "ge" in found and "le" in found:
+        return f"between {_number(found['ge'])} and {_number(found['le'])}"
+    words = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}
+    return " and ".join(f"{words[k]} {_number(v)}" for k, v in found.items())
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if not close:
+        # A case slip ("systemprompt") scores low on difflib's ratio, so try that too.
+        close = [c for c in candidates if c.lower() == word.lower()][:1]
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def _show(value: Any) -> str:
+    """A short, unambiguous rendering of a YAML value for a message."""
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return json.dumps(shown, ensure_ascii=False)
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)

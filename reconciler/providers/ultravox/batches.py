@@ -1,0 +1,405 @@
+"""Ultravox scheduled call batches: the `ScheduledBatch` resource type.
+
+Owns how a campaign maps onto the API, with safety first (nobody is dialled twice):
+- identity from the account alone: every call the tool creates carries the reserved metadata
+  keys `reconciler.batch` (the manifest name) and `reconciler.recipient` (a stable recipient
+  key); reading lists each batch's scheduled calls and groups batches by that name. A resource
+  may span several API batches ("parts"): the first, plus supplemental batches holding only
+  recipients added later.
+- plan semantics: create; PATCH only changed fields among windowStart, windowEnd, webhookUrl,
+  webhookSecret, paused; added recipients -> a supplemental batch with only them; removed
+  recipients -> replace (delete, then create) while no call has started, else a refusal;
+  un-pausing is refused (one-way in the API); ended batches are history (warning, no write).
+Must not import httpx or deepdiff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from reconciler.domain import (
+    JSON,
+    Action,
+    Change,
+    DesiredResource,
+    LiveResource,
+    Request,
+    ResourceKey,
+    SourceRef,
+    fingerprint,
+)
+from reconciler.errors import Diagnostic, ManifestError, PlanError
+from reconciler.normalize import canonical_datetime
+from reconciler.plan import additions, compare, patch_body
+from reconciler.providers.base import Api, NormalizationTable, PlanOptions, ResourceType
+from reconciler.providers.ultravox.batch_manifest import (
+    BATCH_KEY,
+    RECIPIENT_KEY,
+    ScheduledBatchManifest,
+    destination,
+    is_outgoing,
+    load_recipients,
+    recipient_key,
+)
+
+BATCH_FIELDS = ("windowStart", "windowEnd", "webhookUrl", "webhookSecret", "paused")
+
+BATCH_TABLE = NormalizationTable(
+    read_only=("batchId", "created", "totalCount", "completedCount", "endedAt", "throttle", "calls"),
+    defaults={"paused": False},
+    # "If unset, an appropriate secret will be chosen for you": accepted unless the manifest sets it.
+    server_computed=("webhookSecret",),
+    datetimes=("windowStart", "windowEnd"),
+    sensitive=("webhookSecret",),
+)
+
+MAX_SHOWN = 5
+
+
+def _batches_path(agent_id: str) -> str:
+    return f"/api/agents/{agent_id}/scheduled_batches"
+
+
+def _mask(number: str | None) -> str:
+    if not number:
+        return "(no number)"
+    return f"{number[:5]}***{number[-4:]}" if len(number) > 9 else "***"
+
+
+def _recipient_list(calls: Sequence[Mapping[str, Any]]) -> str:
+    shown = ", ".join(_mask(destination(dict(c))) for c in calls[:MAX_SHOWN])
+    more = len(calls) - MAX_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+class ScheduledBatchType(ResourceType):
+    kind: ClassVar[str] = "ScheduledBatch"
+    provider: ClassVar[str] = "ultravox"
+    order: ClassVar[int] = 20
+    manifest_model: ClassVar[type[BaseModel]] = ScheduledBatchManifest
+    table: ClassVar[NormalizationTable] = BATCH_TABLE
+    secret_fields: ClassVar[tuple[str, ...]] = ("webhookSecret",)
+
+    # ---- manifests -> desired -------------------------------------------------------------
+
+    def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
+        assert isinstance(manifest, ScheduledBatchManifest)
+        problems: list[Diagnostic] = []
+        located: list[tuple[str, int, dict[str, Any]]] = [
+            (source.file, source.line, c.model_dump(mode="json", by_alias=True, exclude_none=True))
+            for c in manifest.calls or []
+        ]
+        if manifest.callsFrom is not None:
+            from_file, file_problems = load_recipients(manifest.callsFrom, source.file)
+            located += from_file
+            problems += file_problems
+        seen: dict[str, tuple[str, int]] = {}
+        calls: list[dict[str, Any]] = []
+        for file, line, call in located:
+            key = recipient_key(call)
+            if key in seen:
+                first = seen[key]
+                problems.append(
+                    Diagnostic(
+                        file,
+                        line,
+                        f"recipient {_mask(destination(call))} is listed twice in batch "
+                        f"{manifest.name!r} (first at {first[0]}:{first[1]})",
+                    )
+                )
+                continue
+            seen[key] = (file, line)
+            metadata = {**call.get("metadata", {}), BATCH_KEY: manifest.name, RECIPIENT_KEY: key}
+            calls.append({**call, "metadata": metadata})
+        non_outgoing = sum(1 for c in calls if not is_outgoing(c))
+        if non_outgoing and not manifest.webhookUrl:
+            problems.append(
+                Diagnostic(
+                    source.file,
+                    source.line,
+                    f"webhookUrl is required: {non_outgoing} call(s) of batch "
+                    f"{manifest.name!r} have a medium that is not outgoing",
+                )
+            )
+        if manifest.webhookUrl and not non_outgoing:
+            problems.append(
+                Diagnostic(
+                    source.file,
+                    source.line,
+                    "webhookUrl is not allowed when every call has an outgoing medium "
+                    "(the API refuses it)",
+                )
+            )
+        if problems:
+            raise ManifestError(problems)
+        spec: dict[str, Any] = {}
+        for name in BATCH_FIELDS:
+            value = getattr(manifest, name)
+            if value is not None:
+                spec[name] = canonical_datetime(value.isoformat()) if name.startswith("window") else value
+        return DesiredResource(
+            key=ResourceKey(self.kind, manifest.name),
+            provider=self.provider,
+            spec=spec,
+            source=source,
+            depends_on=(ResourceKey("Agent", manifest.agent),) if manifest.agent else (),
+            extra={
+                "agent": manifest.agent,
+                "agentId": manifest.agentId,
+                "calls": calls,
+                "preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy),
+            },
+        )
+
+    def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
+        """References to agents: an `agent:` must name an Agent manifest of the same run."""
+        return []
+
+    # ---- live -------------------------------------------------------------------------------
+
+    async def read(
+        self,
+        api: Api,
+        desired: Sequence[DesiredResource],
+        known: Sequence[LiveResource] = (),
+    ) -> list[LiveResource]:
+        agent_ids = sorted(
+            {item.id for item in known if item.key.kind == "Agent"}
+            | {str(d.extra["agentId"]) for d in desired if d.extra.get("agentId")}
+        )
+        listed = await asyncio.gather(*(api.list_all(_batches_path(a)) for a in agent_ids))
+        batches = [(a, b) for a, items in zip(agent_ids, listed, strict=True) for b in items]
+
+        async def calls_of(agent_id: str, batch: dict[str, Any]) -> list[JSON] | None:
+            path = f"{_batches_path(agent_id)}/{batch['batchId']}/scheduled_calls"
+            # One small page names the batch; only batches this tool made are read in full.
+            first = await api.get(path, {"pageSize": "1"})
+            results = first.get("results") if isinstance(first, dict) else None
+            if not results or BATCH_KEY not in (results[0].get("metadata") or {}):
+                return None
+            if not first.get("next"):
+                return list(results)
+            return await api.list_all(path)
+
+        call_lists = await asyncio.gather(*(calls_of(a, b) for a, b in batches))
+        grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for (agent_id, batch), calls in zip(batches, call_lists, strict=True):
+            if calls is None:
+                continue
+            name = str((calls[0].get("metadata") or {}).get(BATCH_KEY))
+            part = {
+                "batch": batch,
+                "calls": [
+                    {
+                        "recipient": (c.get("metadata") or {}).get(RECIPIENT_KEY),
+                        "status": c.get("status"),
+                        "callId": c.get("callId"),
+                        "to": destination(c),
+                    }
+                    for c in calls
+                ],
+            }
+            grouped.setdefault((agent_id, name), []).append(part)
+        live: list[LiveResource] = []
+        for (agent_id, name), parts in sorted(grouped.items()):
+            parts.sort(key=lambda p: (str(p["batch"].get("created")), str(p["batch"]["batchId"])))
+            live.append(
+                LiveResource(
+                    key=ResourceKey(self.kind, name),
+                    provider=self.provider,
+                    id=str(parts[0]["batch"]["batchId"]),
+                    body=parts[0]["batch"],
+                    digest=fingerprint([{"batch": p["batch"], "calls": p["calls"]} for p in parts]),
+                    extra={"agentId": agent_id, "parts": parts},
+                )
+            )
+        return live
+
+    # ---- plan -------------------------------------------------------------------------------
+
+    def _agent_path(self, desired: DesiredResource, options: PlanOptions) -> str:
+        if desired.extra.get("agentId"):
+            return _batches_path(str(desired.extra["agentId"]))
+        agent = ResourceKey("Agent", str(desired.extra["agent"]))
+        live_agent = options.live.get(agent)
+        return _batches_path(live_agent.id if live_agent else f"{{ref:{agent}}}")
+
+    def _body(self, desired: DesiredResource, calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        body: dict[str, Any] = dict(self._protect(desired, dict(desired.spec)))
+        body["calls"] = [dict(c) for c in calls]
+        return body
+
+    @staticmethod
+    def _protect(desired: DesiredResource, body: dict[str, Any]) -> dict[str, Any]:
+        """Secrets go into a plan as references to their variables, never as values."""
+        secrets: Mapping[str, str] = desired.extra.get("secrets", {})
+        for field_name, variable in secrets.items():
+            if body.get(field_name) is not None:
+                body[field_name] = {"$secret": variable}
+        return body
+
+    def plan(
+        self,
+        desired: DesiredResource | None,
+        live: LiveResource | None,
+        options: PlanOptions,
+    ) -> Change | None:
+        if desired is not None and live is None:
+            calls = desired.extra["calls"]
+            return Change(
+                key=desired.key,
+                provider=self.provider,
+                action=Action.CREATE,
+                fields=additions(desired, self.table),
+                requests=(
+                    Request(
+                        "POST",
+                        self._agent_path(desired, options),
+                        self._body(desired, calls),
+                        description=f"{len(calls)} calls",
+                        capture="batchId",
+                    ),
+                ),
+                notes=(f"{len(calls)} recipients: {_recipient_list(calls)}",),
+            )
+        if desired is None and live is not None:
+            if not options.prune:
+                return None
+            active = [p for p in live.extra["parts"] if not p["batch"].get("endedAt")]
+            if not active:
+                return None
+            agent_id = live.extra["agentId"]
+            return Change(
+                key=live.key,
+                provider=self.provider,
+                action=Action.DELETE,
+                requests=tuple(
+                    Request("DELETE", f"{_batches_path(agent_id)}/{p['batch']['batchId']}")
+                    for p in active
+                ),
+                resource_id=live.id,
+                notes=(f"{sum(len(p['calls']) for p in active)} scheduled calls are removed",),
+            )
+        assert desired is not None and live is not None
+        return self._plan_existing(desired, live, options)
+
+    def _plan_existing(
+        self, desired: DesiredResource, live: LiveResource, options: PlanOptions
+    ) -> Change | None:
+        parts: list[dict[str, Any]] = live.extra["parts"]
+        agent_id = str(live.extra["agentId"])
+        active = [p for p in parts if not p["batch"].get("endedAt")]
+        if not active:
+            return None  # history: `warnings` tells the reviewer what is ignored
+        wanted_agent = self._agent_path(desired, options)
+        if wanted_agent != _batches_path(agent_id):
+            raise PlanError(
+                f"{desired.key}: its batches live on agent {agent_id}, but the manifest names "
+                "another agent; calls cannot move between agents. Use a new batch name."
+            )
+        if any(p["batch"].get("paused") for p in active) and not desired.spec.get("paused"):
+            raise PlanError(
+                f"{desired.key} is paused, and pausing is one-way in the Ultravox API: a paused "
+                "batch cannot be resumed. Keep `paused: true`, and schedule the recipients "
+                "still to call in a new ScheduledBatch (a new name)."
+            )
+        live_calls = [c for p in parts for c in p["calls"]]
+        live_keys = {c["recipient"] for c in live_calls}
+        wanted: list[dict[str, Any]] = desired.extra["calls"]
+        wanted_keys = {c["metadata"][RECIPIENT_KEY] for c in wanted}
+        added = [c for c in wanted if c["metadata"][RECIPIENT_KEY] not in live_keys]
+        removed = [c for c in live_calls if c["recipient"] not in wanted_keys]
+        started = any(c["status"] != "FUTURE" for c in live_calls) or len(active) < len(parts)
+        path = _batches_path(agent_id)
+
+        if removed:
+            if started:
+                raise PlanError(
+                    f"{desired.key}: {len(removed)} recipient(s) were removed from the manifest "
+                    "after calls started; the API cannot take calls out of a batch. Put them "
+                    "back, or set `paused: true` to stop every remaining call and schedule the "
+                    "ones still wanted in a new ScheduledBatch."
+                )
+            requests = [
+                Request("DELETE", f"{path}/{p['batch']['batchId']}") for p in active
+            ] + [
+                Request(
+                    "POST", path, self._body(desired, wanted), f"{len(wanted)} calls", "batchId"
+                )
+            ]
+            return Change(
+                key=desired.key,
+                provider=self.provider,
+                action=Action.REPLACE,
+                fields=compare(desired, self._part(live, active[0]), self.table),
+                requests=tuple(requests),
+                resource_id=live.id,
+                notes=(
+                    f"{len(removed)} recipient(s) removed, {len(added)} added; no call has "
+                    "started, so the batch is deleted and created again",
+                    f"{len(wanted)} recipients: {_recipient_list(wanted)}",
+                ),
+            )
+
+        requests: list[Request] = []
+        fields = ()
+        for part in active:
+            part_live = self._part(live, part)
+            changed = compare(desired, part_live, self.table)
+            if changed:
+                fields = fields or changed
+                body = self._protect(desired, patch_body(desired, part_live, changed, self.table))
+                requests.append(Request("PATCH", f"{path}/{part['batch']['batchId']}", body))
+        notes: list[str] = []
+        if added:
+            requests.append(
+                Request(
+                    "POST",
+                    path,
+                    self._body(desired, added),
+                    f"supplemental batch: {len(added)} new recipients",
+                    "batchId",
+                )
+            )
+            notes.append(
+                f"{len(added)} recipient(s) added, scheduled in a supplemental batch holding "
+                f"only them: {_recipient_list(added)}"
+            )
+        if not requests:
+            return None
+        return Change(
+            key=desired.key,
+            provider=self.provider,
+            action=Action.UPDATE,
+            fields=fields,
+            requests=tuple(requests),
+            resource_id=live.id,
+            notes=tuple(notes),
+        )
+
+    def _part(self, live: LiveResource, part: Mapping[str, Any]) -> LiveResource:
+        batch = part["batch"]
+        return LiveResource(live.key, live.provider, str(batch["batchId"]), batch, live.digest)
+
+    def warnings(
+        self, desired: DesiredResource | None, live: LiveResource | None, options: PlanOptions
+    ) -> list[str]:
+        if desired is None or live is None:
+            return []
+        parts = live.extra["parts"]
+        if any(not p["batch"].get("endedAt") for p in parts):
+            return []
+        live_keys = {c["recipient"] for p in parts for c in p["calls"]}
+        wanted_keys = {c["metadata"][RECIPIENT_KEY] for c in desired.extra["calls"]}
+        fields = compare(desired, self._part(live, parts[-1]), self.table)
+        if not fields and live_keys == wanted_keys:
+            return []
+        return [
+            f"{desired.key} has ended (at {parts[-1]['batch'].get('endedAt')}); it is history "
+            "and is not written. Its manifest differs from it; schedule new calls in a new "
+            "ScheduledBatch."
+        ]

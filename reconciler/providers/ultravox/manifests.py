@@ -1,0 +1,96 @@
+"""What an Ultravox `Agent` manifest document may say.
+
+Owns `AgentManifest` (one YAML document of kind `Agent`), `AgentCallTemplate` (the generated
+`CallTemplate` without its read-only fields), `Lifecycle`, and the validation of
+`ignoreChanges` paths. Field names are the API's own camelCase names, so users can copy from
+the vendor docs. Every model forbids unknown fields. The one-of rules live in `rules.py`; the
+model exposes them to the loader through `rule_violations` (see `reconciler.manifest`).
+Must not import httpx, deepdiff or click, and does no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, NoReturn
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import StrictStr
+from pydantic_core import PydanticCustomError
+
+from reconciler import manifest, paths
+from reconciler.providers.ultravox import rules
+from reconciler.providers.ultravox.schema import CallTemplate
+
+CALL_TEMPLATE = "callTemplate"
+
+
+def _reject_read_only(value: object) -> NoReturn:
+    raise PydanticCustomError(
+        "read_only", "read-only field: the server sets it; remove it from the manifest"
+    )
+
+
+# A field the API returns but never accepts. It stays declared (with the `readOnly` marker the
+# loader reads) rather than being dropped, so that writing it is "read-only", not "unknown".
+ReadOnly = Annotated[
+    None,
+    BeforeValidator(_reject_read_only),
+    Field(json_schema_extra={manifest.READ_ONLY: True}),
+]
+
+
+class AgentCallTemplate(CallTemplate):
+    """`ultravox.v1.CallTemplate` as a manifest may write it: without read-only fields."""
+
+    name: ReadOnly = None
+    created: ReadOnly = None
+    updated: ReadOnly = None
+
+
+def _check_ignore_path(text: str) -> str:
+    last = paths.parse(text)[-1:]
+    if text != CALL_TEMPLATE and not text.startswith(CALL_TEMPLATE + "."):
+        reason = f'"{text}" must start with "{CALL_TEMPLATE}." (only callTemplate fields drift)'
+    elif last and (isinstance(last[0], int) or last[0] == paths.ANY):
+        # The normalizer drops ignored paths as object keys; a list element is not one.
+        reason = f'"{text}" must end in a field name, not a list element'
+    else:
+        problem = manifest.field_path_problem(AgentManifest, text)
+        reason = f'"{text}": {problem}' if problem else ""
+    if reason:
+        # The reason goes in the context: a path may hold braces the template would expand.
+        raise PydanticCustomError("ignore_path", "{reason}", {"reason": reason})
+    return text
+
+
+IgnorePath = Annotated[StrictStr, AfterValidator(_check_ignore_path)]
+
+
+class Lifecycle(BaseModel):
+    """How the tool treats the resource itself (not sent to the API)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preventDestroy: StrictBool = False
+
+
+class AgentManifest(BaseModel):
+    """One `kind: Agent` document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["Agent"]
+    name: Annotated[StrictStr, Field(pattern=manifest.NAME_PATTERN)]
+    """The agent's name in Ultravox and its identity in the manifests."""
+    description: StrictStr | None = None
+    """Free text for the reader of the manifest; never sent."""
+    callTemplate: AgentCallTemplate | None = None
+    ignoreChanges: list[IgnorePath] = Field(default_factory=list)
+    """Paths under `callTemplate` left to the console: compared on neither side."""
+    lifecycle: Lifecycle | None = None
+
+    def rule_violations(self) -> list[rules.Violation]:
+        """The one-of rules of `rules.py`, on the fields this document set."""
+        if self.callTemplate is None:
+            return []
+        data = self.callTemplate.model_dump(by_alias=True, exclude_unset=True)
+        return rules.check(data, prefix=(CALL_TEMPLATE,))

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (not product code): the OpenAPI contract checker and friends."""

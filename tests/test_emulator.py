@@ -1,0 +1,2 @@
+import reconciler
+def test_x(): pass
