@@ -59,9 +59,7 @@ def _handle_errors(func: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-paths_argument = click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(path_type=str)
-)
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,11 +88,11 @@ def validate(paths: tuple[str, ...]) -> None:
     PATHS are files or directories (read recursively for *.yaml and *.yml). Every problem of
     every file is reported, each with its file and line. Exit 0 when valid, 1 otherwise.
     """
-    desired = engine.load_desired(paths)
+    desired = engine.load_desired(paths, os.environ)
     kinds: dict[str, int] = {}
     for resource in desired:
         kinds[resource.key.kind] = kinds.get(resource.key.kind, 0) + 1
-    detail = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in sorted(kinds.items()))
+    detail = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
     click.echo(f"Valid: {len(desired)} resources ({detail or 'none'}).")
 
 
@@ -107,7 +105,12 @@ def _write_plan(plan: Plan, out: str) -> None:
 
 @cli.command()
 @paths_argument
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (JSON) to FILE for `apply --plan`.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Save the plan (JSON) to FILE for `apply --plan`.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -116,15 +119,19 @@ def _write_plan(plan: Plan, out: str) -> None:
     show_default=True,
     help="text for terminals, markdown for pull-request comments, json for machines.",
 )
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none."
+)
 @click.option("--prune", is_flag=True, help="Also delete live resources absent from the manifests.")
 @_handle_errors
-def plan(paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool, prune: bool) -> None:
+def plan(
+    paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool, prune: bool
+) -> None:
     """Show what apply would change; sends GET requests only.
 
     Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes pending), 1 on error.
     """
-    desired = engine.load_desired(paths)
+    desired = engine.load_desired(paths, os.environ)
     plan_ = _run(_plan(desired, prune))
     if out:
         _write_plan(plan_, out)
@@ -173,11 +180,24 @@ def _report(report: ApplyReport) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for `yes`.")
-@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Apply exactly this saved plan (no prompt); refused if stale.")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Apply exactly this saved plan (no prompt); refused if stale.",
+)
 @click.option("--prune", is_flag=True, help="Also delete live resources absent from the manifests.")
-@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 32), help="Changes applied at once.")
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Changes applied at once.",
+)
 @_handle_errors
-def apply(paths: tuple[str, ...], auto_approve: bool, plan_file: str | None, prune: bool, concurrency: int) -> None:
+def apply(
+    paths: tuple[str, ...], auto_approve: bool, plan_file: str | None, prune: bool, concurrency: int
+) -> None:
     """Plan, show the plan, ask, and apply it; or apply a saved plan with --plan FILE.
 
     Without --auto-approve and without a terminal to ask on, nothing is sent. With --plan the
@@ -196,11 +216,13 @@ def apply(paths: tuple[str, ...], auto_approve: bool, plan_file: str | None, pru
         saved = plan_from_json(data, plan_file)
         _run(_apply(saved, check_stale=True, concurrency=concurrency))
         return
-    desired = engine.load_desired(paths)
+    desired = engine.load_desired(paths, os.environ)
     _run(_plan_then_apply(desired, prune, auto_approve, concurrency))
 
 
-async def _plan_then_apply(desired: list[Any], prune: bool, auto_approve: bool, concurrency: int) -> None:
+async def _plan_then_apply(
+    desired: list[Any], prune: bool, auto_approve: bool, concurrency: int
+) -> None:
     async with engine.Session(os.environ) as session:
         _progress("Reading the live account...")
         plan_ = await engine.make_plan(session, desired, engine.plan_options(prune))
@@ -239,20 +261,68 @@ def _approve(auto_approve: bool) -> None:
             "pass --auto-approve (or apply a reviewed plan with --plan FILE). Nothing was sent."
         )
     answer = click.prompt(
-        "\nDo you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
+        "\nDo you want to perform these actions? Only 'yes' will be accepted",
+        default="",
+        show_default=False,
     )
     if answer.strip() != "yes":
         raise ApprovalError("Apply cancelled; nothing was sent.")
 
 
 @cli.command()
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1; 0 picks a free one.")
-@click.option("--state", "state_file", type=click.Path(dir_okay=False), help="Load state from FILE at start and save it after every write.")
-@click.option("--api-key", envvar="ULTRAVOX_API_KEY", default="emulator-key", show_default=True, help="The X-API-Key the emulator accepts (default: $ULTRAVOX_API_KEY).")
-@click.option("--latency", default=0.0, show_default=True, type=click.FloatRange(0), help="Seconds added to every API request.")
-@click.option("--max-page-size", default=100, show_default=True, type=click.IntRange(1), help="The largest page the emulator serves (it clamps pageSize).")
-@click.option("--port-file", type=click.Path(dir_okay=False), help="Write the port actually bound to FILE.")
-def emulator(port: int, state_file: str | None, api_key: str, latency: float, max_page_size: int, port_file: str | None) -> None:
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1; 0 picks a free one.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False),
+    help="Load state from FILE at start and save it after every write.",
+)
+@click.option(
+    "--api-key",
+    envvar="ULTRAVOX_API_KEY",
+    default="emulator-key",
+    show_default=True,
+    help="The X-API-Key the emulator accepts (default: $ULTRAVOX_API_KEY).",
+)
+@click.option(
+    "--latency",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds added to every API request.",
+)
+@click.option(
+    "--max-page-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    help="The largest page the emulator serves (it clamps pageSize).",
+)
+@click.option(
+    "--port-file", type=click.Path(dir_okay=False), help="Write the port actually bound to FILE."
+)
+@click.option(
+    "--calls-per-minute",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1),
+    help="How fast scheduled batches dial once their window opens.",
+)
+def emulator(
+    port: int,
+    state_file: str | None,
+    api_key: str,
+    latency: float,
+    max_page_size: int,
+    port_file: str | None,
+    calls_per_minute: int,
+) -> None:
     """Run the bundled Ultravox API emulator on loopback, for demos and tests.
 
     Faults (429/5xx bursts, a write that is accepted and then hangs) are injected through its
@@ -261,7 +331,11 @@ def emulator(port: int, state_file: str | None, api_key: str, latency: float, ma
     from reconciler.emulator import EmulatorConfig, serve
 
     config = EmulatorConfig(
-        api_key=api_key, max_page_size=max_page_size, latency=latency, state_file=state_file
+        api_key=api_key,
+        max_page_size=max_page_size,
+        latency=latency,
+        state_file=state_file,
+        calls_per_minute=calls_per_minute,
     )
     serve(config, host="127.0.0.1", port=port, port_file=port_file)
 

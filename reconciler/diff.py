@@ -39,24 +39,42 @@ def diff(
     """What must change in `live` to become `desired`, one entry per differing leaf or key.
 
     Lists are compared in order: an agent's tools and messages are ordered in the API.
+    An object or list added or removed whole is listed leaf by leaf (`callTemplate.voice`,
+    `callTemplate.selectedTools[0].toolName`), so the paths are the same whether or not its
+    parent existed, and a sensitive leaf stays flagged.
     """
     report = DeepDiff(live, desired, view="tree", verbose_level=2, **_ALWAYS_DEEPER)
     secret_patterns = tuple(paths.parse(p) for p in sensitive)
     changes: list[FieldChange] = []
     for report_type, op in _OPS.items():
         for level in report.get(report_type, ()):
-            path = tuple(level.path(output_format="list"))
-            is_secret = any(paths.is_prefix(p, path) for p in secret_patterns)
-            changes.append(
-                FieldChange(
-                    path=paths.format_path(path),
-                    op=op,
-                    before=None if op is FieldOp.ADD else level.t1,
-                    after=None if op is FieldOp.REMOVE else level.t2,
-                    sensitive=is_secret,
+            found = tuple(level.path(output_format="list"))
+            if op is FieldOp.CHANGE:
+                pairs = [(found, level.t1, level.t2)]
+            elif op is FieldOp.ADD:
+                pairs = [(path, None, leaf) for path, leaf in _leaves(found, level.t2)]
+            else:
+                pairs = [(path, leaf, None) for path, leaf in _leaves(found, level.t1)]
+            for path, before, after in pairs:
+                is_secret = any(paths.is_prefix(p, path) for p in secret_patterns)
+                changes.append(
+                    FieldChange(
+                        path=paths.format_path(path),
+                        op=op,
+                        before=before,
+                        after=after,
+                        sensitive=is_secret,
+                    )
                 )
-            )
     return tuple(sorted(changes, key=lambda c: _sort_key(c.path)))
+
+
+def _leaves(path: paths.Path, value: Any) -> list[tuple[paths.Path, Any]]:
+    if isinstance(value, dict) and value:
+        return [leaf for key, item in value.items() for leaf in _leaves((*path, key), item)]
+    if isinstance(value, list) and value:
+        return [leaf for i, item in enumerate(value) for leaf in _leaves((*path, i), item)]
+    return [(path, value)]
 
 
 def _sort_key(text: str) -> tuple[tuple[int, str | int], ...]:

@@ -11,21 +11,21 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 JSON = Any
 """A value as it appears in an API body: dict, list, str, int, float, bool or None."""
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
     REPLACE = "replace"
 
 
-class FieldOp(str, Enum):
+class FieldOp(StrEnum):
     ADD = "add"
     REMOVE = "remove"
     CHANGE = "change"

@@ -22,9 +22,9 @@ from reconciler.plan import build_plan
 from reconciler.providers.base import Api, PlanOptions, Provider
 
 
-def load_desired(paths: Sequence[str]) -> list[DesiredResource]:
+def load_desired(paths: Sequence[str], environ: Mapping[str, str]) -> list[DesiredResource]:
     """Parse and validate every manifest under `paths`; raises one ManifestError for all."""
-    return parse_manifests(paths, registry.kinds())
+    return parse_manifests(paths, registry.kinds(), environ)
 
 
 @dataclass
@@ -54,15 +54,28 @@ class Session:
 
 
 async def read_live(
-    session: Session, providers: Sequence[Provider], desired: Sequence[DesiredResource]
+    session: Session,
+    providers: Sequence[Provider],
+    desired: Sequence[DesiredResource],
+    kinds: set[str],
 ) -> list[LiveResource]:
-    """Every live object of the given providers' kinds, read concurrently (lists only)."""
+    """Every live object of `kinds` (and the kinds they refer to), read concurrently.
+
+    Kinds of a provider are read in `order`, so a child kind (batches) finds its parents
+    (agents) among what was already read instead of listing them again.
+    """
 
     async def one(provider: Provider) -> list[LiveResource]:
         api = await session.api(provider)
         found: list[LiveResource] = []
-        for rt in provider.resource_types:
-            found += await rt.read(api, [d for d in desired if d.key.kind == rt.kind], found)
+        types = sorted(provider.resource_types, key=lambda rt: rt.order)
+        needed = [rt for rt in types if rt.kind in kinds]
+        if not needed:
+            return found
+        last = max(rt.order for rt in needed)
+        for rt in types:
+            if rt.order <= last:
+                found += await rt.read(api, [d for d in desired if d.key.kind == rt.kind], found)
         return found
 
     batches = await asyncio.gather(*(one(p) for p in providers))
@@ -76,15 +89,18 @@ def providers_for(kinds: set[str]) -> list[Provider]:
 async def make_plan(
     session: Session, desired: Sequence[DesiredResource], options: PlanOptions
 ) -> Plan:
-    providers = providers_for({d.key.kind for d in desired})
-    live = await read_live(session, providers, desired)
+    kinds = {d.key.kind for d in desired}
+    providers = providers_for(kinds)
+    if options.prune:
+        kinds |= {rt.kind for p in providers for rt in p.resource_types}
+    live = await read_live(session, providers, desired, kinds)
     return build_plan(registry.resource_types(), desired, live, options)
 
 
 async def stale_reasons(session: Session, plan: Plan) -> list[str]:
     """How the live objects a saved plan read differ from now; empty when it is fresh."""
-    providers = [p for p in registry.PROVIDERS if any(r.provider == p.name for r in plan.reads)]
-    live = await read_live(session, providers, [])
+    kinds = {r.key.kind for r in plan.reads}
+    live = await read_live(session, providers_for(kinds), [], kinds)
     now: dict[ResourceKey, LiveResource] = {item.key: item for item in live}
     reasons = []
     for read in plan.reads:

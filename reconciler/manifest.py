@@ -18,19 +18,19 @@ import json
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, runtime_checkable
 
-import annotated_types
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from reconciler import paths as field_paths
-from reconciler.domain import DesiredResource, ResourceKey, SourceRef
+from reconciler.domain import DesiredResource, SourceRef
 from reconciler.errors import Diagnostic, ManifestError
+from reconciler.interpolate import interpolate
 
 if TYPE_CHECKING:
     # Only for annotations: importing the provider interface at run time would let a provider
@@ -213,7 +213,14 @@ def _load_file(path: Path, diagnostics: list[Diagnostic]) -> list[Document]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
-        detail = f" ({exc.context})" if exc.context else ""
+        detail = ""
+        if exc.context:
+            # "while scanning a quoted scalar": where that began is often the line to fix.
+            started = exc.context_mark
+            at = ""
+            if started is not None and started.line + 1 != line:
+                at = f" started at line {started.line + 1}"
+            detail = f" ({exc.context}{at})"
         diagnostics.append(Diagnostic(file, line, f"YAML syntax error: {exc.problem}{detail}"))
     except yaml.YAMLError as exc:
         diagnostics.append(Diagnostic(file, 0, f"YAML error: {exc}"))
@@ -258,50 +265,60 @@ def _walk(
 
 
 def parse_manifests(
-    paths: Sequence[str], kinds: Mapping[str, ResourceType]
+    paths: Sequence[str],
+    kinds: Mapping[str, ResourceType],
+    environ: Mapping[str, str] | None = None,
 ) -> list[DesiredResource]:
     """Desired state from the manifests under `paths`; `kinds` maps `kind` to its type.
 
-    Per document: pick the resource type by `kind`, validate with its `manifest_model`, apply
-    the model's own rules (`RuleChecked`), convert with `to_desired`. Then duplicates of
-    (kind, name), then each type's `check` over its resources. Every problem of the run is
-    raised at the end, together, as one `ManifestError`.
+    Per document: pick the resource type by `kind`, check (kind, name) is not a duplicate,
+    validate with its `manifest_model`, apply the model's own rules (`RuleChecked`), convert
+    with `to_desired` (which may raise `ManifestError` for problems it finds). Then each type's
+    `check` over all resources. Every problem of the run is raised at the end, together, as
+    one `ManifestError`.
+
+    `${NAME}` / `${NAME:-default}` in values are taken from `environ` before validation; a
+    type's `secret_fields` must be such references, and the variables they name (never their
+    values) are recorded in the resource's `extra["secrets"]`.
     """
     diagnostics: list[Diagnostic] = []
     documents = _load_documents(_collect_files(paths, diagnostics), diagnostics)
 
     desired: list[DesiredResource] = []
-    first_defined: dict[ResourceKey, SourceRef] = {}
+    first_defined: dict[tuple[str, str], SourceRef] = {}
     for document in documents:
         resource_type = _resource_type(document, kinds, diagnostics)
         if resource_type is None:
             continue
+        # Identity is checked on the raw document, before validation, so that a duplicate is
+        # reported in the same run as the other errors of either copy.
+        duplicate = _is_duplicate(document, first_defined, diagnostics)
         model_class = resource_type.manifest_model
+        interpolated = interpolate(document.data, environ or {}, resource_type.secret_fields)
+        for loc, message in interpolated.problems:
+            diagnostics.append(_diagnostic(document, loc, message))
         try:
-            model = model_class.model_validate(document.data)
+            model = model_class.model_validate(interpolated.data)
         except ValidationError as exc:
             diagnostics.extend(_from_validation_error(document, model_class, exc))
             continue
         if isinstance(model, RuleChecked):
             for loc, message in model.rule_violations():
                 diagnostics.append(_diagnostic(document, tuple(loc), message))
-        resource = resource_type.to_desired(model, document.source)
-        first = first_defined.get(resource.key)
-        if first is not None:
-            diagnostics.append(
-                Diagnostic(
-                    document.source.file,
-                    document.source.line,
-                    f'duplicate {resource.key.kind} "{resource.key.name}" '
-                    f"(first defined at {first})",
-                )
-            )
+        try:
+            resource = resource_type.to_desired(model, document.source)
+        except ManifestError as exc:
+            # A type may find problems only while converting (a recipients file it reads);
+            # they join this run's diagnostics instead of cutting the run short.
+            diagnostics.extend(exc.diagnostics)
             continue
-        first_defined[resource.key] = document.source
-        desired.append(resource)
+        if interpolated.secrets:
+            resource = replace(resource, extra={**resource.extra, "secrets": interpolated.secrets})
+        if not duplicate:
+            desired.append(resource)
 
-    for kind, resource_type in kinds.items():
-        diagnostics.extend(resource_type.check([d for d in desired if d.key.kind == kind]))
+    for resource_type in kinds.values():
+        diagnostics.extend(resource_type.check(desired))
     if diagnostics:
         raise ManifestError(diagnostics)
     return desired
@@ -323,6 +340,27 @@ def _resource_type(
         )
     diagnostics.append(Diagnostic(document.source.file, line, message))
     return None
+
+
+def _is_duplicate(
+    document: Document,
+    first_defined: dict[tuple[str, str], SourceRef],
+    diagnostics: list[Diagnostic],
+) -> bool:
+    kind, name = document.data["kind"], document.data.get("name")
+    if not isinstance(name, str):
+        return False  # validation reports the missing or malformed name
+    first = first_defined.setdefault((kind, name), document.source)
+    if first is document.source:
+        return False
+    diagnostics.append(
+        Diagnostic(
+            document.source.file,
+            document.source.line,
+            f'duplicate {kind} "{name}" (first defined at {first})',
+        )
+    )
+    return True
 
 
 def _from_validation_error(
@@ -358,9 +396,8 @@ def _describe(model: type[BaseModel], detail: ErrorDetails) -> str:
     if kind == "literal_error":
         options = _literal_options(model, loc)
         if options:
-            return (
-                f"{_show(value)} is not one of {', '.join(options)}"
-                + _did_you_mean(str(value), options)
+            return f"{_show(value)} is not one of {', '.join(options)}" + _did_you_mean(
+                str(value), options
             )
     if kind in _EXPECTED:
         message = f"expected {_EXPECTED[kind]}, got {_show(value)}"
@@ -421,7 +458,7 @@ def field_path_problem(model: type[BaseModel], text: str) -> str | None:
                 names = field_names(target)
                 return f'{where} has no field "{segment}"' + _did_you_mean(segment, names)
             if _is_read_only(info):
-                return f"{field_paths.format_path((*done, segment))} is read-only and never compared"
+                return "a read-only field, never compared"
             current = info.annotation
         elif origin is dict:
             current = typing.get_args(target)[1]
@@ -499,8 +536,8 @@ def _bounds(field: FieldInfo | None, context: Mapping[str, Any]) -> str:
     found: dict[str, Any] = {}
     for item in field.metadata if field is not None else ():
         for name in ("gt", "ge", "lt", "le"):
-            bound = getattr(item, name, None)
-            if isinstance(item, annotated_types.BaseMetadata) and bound is not None:
+            bound = getattr(item, name, None)  # annotated_types.Ge(ge=0) and friends
+            if isinstance(bound, int | float):
                 found[name] = bound
     if not found:
         found = {k: v for k, v in context.items() if k in ("gt", "ge", "lt", "le")}

@@ -70,7 +70,7 @@ def _is_zero(value: Any) -> bool:
         return value is False
     if isinstance(value, int | float):
         return value == 0
-    return value == []
+    return isinstance(value, list) and not value
 
 
 def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, Any]:
@@ -135,10 +135,22 @@ def align(
     in `ignoreChanges` is compared on neither side.
     """
     desired, live = copy.deepcopy(desired), copy.deepcopy(live)
+    presence = _compile(table.presence)
     for pattern in _compile(table.server_computed):
         if not any(True for _ in paths.expand(desired, pattern)):
-            paths.remove(live, pattern)
+            _remove(live, pattern, presence)
     for pattern in _compile(ignore_changes):
-        paths.remove(desired, pattern)
-        paths.remove(live, pattern)
+        _remove(desired, pattern, presence)
+        _remove(live, pattern, presence)
     return desired, live
+
+
+def _remove(value: dict[str, Any], pattern: Path, presence: tuple[Path, ...]) -> None:
+    """Remove `pattern`, then the objects above it left empty (`{}` is absence, as above)."""
+    paths.remove(value, pattern)
+    for depth in range(len(pattern) - 1, 0, -1):
+        for path in sorted(paths.expand(value, pattern[:depth]), reverse=True):
+            parent = paths.get(value, path[:-1])
+            empty = paths.get(value, path) == {} and not _matches_any(presence, path)
+            if empty and isinstance(parent, dict):
+                parent.pop(path[-1])

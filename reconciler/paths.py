@@ -47,7 +47,9 @@ def format_path(path: Path) -> str:
 def matches(pattern: Path, path: Path) -> bool:
     if len(pattern) != len(path):
         return False
-    return all(p == s or (p == ANY and isinstance(s, int)) for p, s in zip(pattern, path, strict=True))
+    return all(
+        p == s or (p == ANY and isinstance(s, int)) for p, s in zip(pattern, path, strict=True)
+    )
 
 
 def is_prefix(prefix: Path, path: Path) -> bool:
@@ -79,9 +81,9 @@ def expand(value: Any, pattern: Path) -> Iterator[Path]:
 def get(value: Any, path: Path, default: Any = None) -> Any:
     node = value
     for segment in path:
-        if isinstance(segment, int) and isinstance(node, list) and 0 <= segment < len(node):
-            node = node[segment]
-        elif isinstance(segment, str) and isinstance(node, dict) and segment in node:
+        in_list = isinstance(segment, int) and isinstance(node, list) and 0 <= segment < len(node)
+        in_dict = isinstance(segment, str) and isinstance(node, dict) and segment in node
+        if in_list or in_dict:
             node = node[segment]
         else:
             return default

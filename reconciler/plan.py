@@ -9,9 +9,9 @@ Pure: no network, clock or environment; must not import httpx, the client or app
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from reconciler import paths
@@ -59,15 +59,6 @@ def patch_targets(changes: Iterable[FieldChange], table: NormalizationTable) -> 
     targets: list[paths.Path] = []
     for change in changes:
         path = paths.parse(change.path)
-        if root and paths.is_prefix(path, root):
-            # The root itself appeared or went (a manifest without `callTemplate`, say): patch
-            # each of its keys, so a removed key is cleared with `null` like any other.
-            for value in (change.before, change.after):
-                below = paths.get(value, root[len(path) :])
-                for key in below if isinstance(below, dict) else ():
-                    if (*root, key) not in targets:
-                        targets.append((*root, key))
-            continue
         depth = len(root) + 1 if paths.is_prefix(root, path) and len(path) > len(root) else 1
         target = path[:depth]
         if target not in targets:
@@ -89,10 +80,9 @@ def patch_body(
     body: dict[str, Any] = {}
     ignored = [paths.parse(p) for p in desired.ignore_changes]
     for target in patch_targets(changes, table):
-        value = copy.deepcopy(paths.get(desired.spec, target, _MISSING))
-        missing = value is _MISSING
-        if missing:
-            value = {}
+        value = paths.get(desired.spec, target, _MISSING)
+        missing = value is _MISSING  # checked before the copy: deepcopy(_MISSING) is not it
+        value = {} if missing else copy.deepcopy(value)
         for pattern in ignored:
             if not (len(pattern) > len(target) and paths.is_prefix(target, pattern)):
                 continue
@@ -101,7 +91,9 @@ def patch_body(
             paths.remove(holder, ("v", *below))
             for concrete in paths.expand(live.body, pattern):
                 if all(isinstance(s, str) for s in concrete):
-                    paths.put(holder, ("v", *concrete[len(target) :]), paths.get(live.body, concrete))
+                    paths.put(
+                        holder, ("v", *concrete[len(target) :]), paths.get(live.body, concrete)
+                    )
             value = holder["v"]
         # Unset in the manifest: `null`, unless ignored live values below it must be kept.
         paths.put(body, target, None if missing and value == {} else value)
@@ -137,7 +129,9 @@ def build_plan(
     if problems:
         raise PlanError("\n".join(problems))
 
-    options = replace(options, live={k: v for kind in by_kind_live.values() for k, v in kind.items()})
+    options = replace(
+        options, live={k: v for kind in by_kind_live.values() for k, v in kind.items()}
+    )
     changes: list[Change] = []
     reads: list[Read] = []
     warnings: list[str] = []

@@ -82,11 +82,15 @@ def _field_lines(field: FieldChange) -> list[tuple[str, str]]:
         return [(symbol, f"{field.path}: {SENSITIVE}")]
     before, after = field.before, field.after
     multiline = any(isinstance(v, str) and "\n" in v for v in (before, after))
+    if multiline and field.op is not FieldOp.CHANGE:
+        symbol = "+" if field.op is FieldOp.ADD else "-"
+        text = after if field.op is FieldOp.ADD else before
+        shown = text.splitlines() if isinstance(text, str) else [_show(text)]
+        return [(symbol, f"{field.path}: |")] + [(symbol, f"    {mask_phone(x)}") for x in shown]
     if multiline:
         old = before.splitlines() if isinstance(before, str) else []
         new = after.splitlines() if isinstance(after, str) else []
-        symbol = {FieldOp.ADD: "+", FieldOp.REMOVE: "-", FieldOp.CHANGE: "~"}[field.op]
-        lines = [(symbol, f"{field.path}:")]
+        lines = [("~", f"{field.path}:")]
         for line in difflib.unified_diff(old, new, "before", "after", n=2, lineterm=""):
             mark = line[:1] if line[:1] in "+-" and not line.startswith(("+++", "---")) else "#"
             lines.append((mark, "    " + mask_phone(line)))
@@ -146,7 +150,7 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     Over `limit` characters, resource details are cut (with a note) while the summary, the
     deletions and the warnings stay.
     """
-    head = [f"### reconciler plan", "", f"**{summary_line(plan)}**", ""]
+    head = [f"**{summary_line(plan)}**", ""]
     for warning in plan.warnings:
         head.append(f"> [!WARNING]\n> {warning}")
         head.append("")
@@ -172,8 +176,12 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
 
 
 def _markdown_section(change: Change) -> str:
-    lines = [f"<details><summary><code>{_SYMBOL[change.action]}</code> "
-             f"<b>{change.key}</b> {_VERB[change.action]}</summary>", "", "```diff"]
+    lines = [
+        f"<details><summary><code>{_SYMBOL[change.action]}</code> "
+        f"<b>{change.key}</b> {_VERB[change.action]}</summary>",
+        "",
+        "```diff",
+    ]
     for field in change.fields:
         for mark, text in _field_lines(field):
             prefix = {"~": "!", "#": " "}.get(mark, mark)

@@ -8,6 +8,8 @@ WORK=.demo
 rm -rf "$WORK" && mkdir -p "$WORK"
 
 export ULTRAVOX_API_KEY=demo-key
+# The chat follow-up campaign signs its webhook with a secret that only comes from here.
+export ACME_WEBHOOK_SECRET=demo-webhook-secret
 "$BIN/reconciler" emulator --port 0 --port-file "$WORK/port" --api-key "$ULTRAVOX_API_KEY" \
   >"$WORK/emulator.log" 2>&1 &
 EMULATOR=$!

@@ -45,8 +45,13 @@ class Cli:
     env: dict[str, str]
     cwd: Path
 
-    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> Result:
+    def __call__(
+        self,
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> Result:
         proc = subprocess.run(
             [*reconciler_command(), *args],
             cwd=self.cwd,
@@ -67,7 +72,11 @@ def emulator() -> Iterator[Any]:
 
 @pytest.fixture
 def cli(emulator: Any, tmp_path: Path) -> Cli:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ULTRAVOX_", "THREETONE_", "ELEVENLABS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ULTRAVOX_", "THREETONE_", "ELEVENLABS_"))
+    }
     env.update(
         ULTRAVOX_BASE_URL=emulator.base_url,
         ULTRAVOX_API_KEY=emulator.api_key,

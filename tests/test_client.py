@@ -258,6 +258,8 @@ def http_date(delta: timedelta) -> str:
         (http_date(timedelta(seconds=-60)), 0.0, 0.0),  # already past: go now
         ("soon", 0.5, 0.5),  # unreadable: first backoff step (random fixed at 1.0)
     ],
+    # Stable ids: xdist workers must collect the same names although the dates differ.
+    ids=["seconds", "zero", "capped", "date-20s", "date-2h", "date-past", "unreadable"],
 )
 def test_retry_after_seconds_and_http_date(retry_after: str, low: float, high: float) -> None:
     server = Server(reply(429, {"detail": "slow down"}, headers={"Retry-After": retry_after}))

@@ -36,14 +36,14 @@ ADD, REMOVE, CHANGE = FieldOp.ADD, FieldOp.REMOVE, FieldOp.CHANGE
         pytest.param(
             {},
             {"name": "bot", "callTemplate": {"voice": "Mark"}},
-            [("callTemplate", ADD, None, {"voice": "Mark"}), ("name", ADD, None, "bot")],
-            id="create-lists-top-level-keys",
+            [("callTemplate.voice", ADD, None, "Mark"), ("name", ADD, None, "bot")],
+            id="create-lists-leaves",
         ),
         pytest.param(
             {"name": "bot", "callTemplate": {"voice": "Mark"}},
             {},
-            [("callTemplate", REMOVE, {"voice": "Mark"}, None), ("name", REMOVE, "bot", None)],
-            id="delete-lists-top-level-keys",
+            [("callTemplate.voice", REMOVE, "Mark", None), ("name", REMOVE, "bot", None)],
+            id="delete-lists-leaves",
         ),
         pytest.param(
             {"c": {"s": "a", "v": "M", "t": 0.5}},
@@ -65,7 +65,7 @@ ADD, REMOVE, CHANGE = FieldOp.ADD, FieldOp.REMOVE, FieldOp.CHANGE
         pytest.param(
             {"l": [1]},
             {"l": [1, 2, {"x": 1}]},
-            [("l[1]", ADD, None, 2), ("l[2]", ADD, None, {"x": 1})],
+            [("l[1]", ADD, None, 2), ("l[2].x", ADD, None, 1)],
             id="list-additions",
         ),
         pytest.param(
@@ -115,17 +115,31 @@ def test_sorted_by_path_with_numeric_indices() -> None:
         ),
         pytest.param(
             ["t.headers"],
-            {"t": {}},
-            {"t": {"headers": {"Authorization": "Bearer x"}}},
+            {"t": {"voice": "a"}},
+            {"t": {"voice": "a", "headers": "Bearer x"}},
             {"t.headers": True},
             id="added-sensitive-key",
         ),
         pytest.param(
             ["t.headers"],
-            {"t": {"headers": {"Authorization": "Bearer x"}}},
-            {"t": {}},
+            {"t": {"voice": "a", "headers": "Bearer x"}},
+            {"t": {"voice": "a"}},
             {"t.headers": True},
             id="removed-sensitive-key",
+        ),
+        pytest.param(
+            ["t.generic.headers"],
+            {},
+            {"t": {"generic": {"url": "u", "headers": {"Authorization": "Bearer x"}}}},
+            {"t.generic.headers.Authorization": True, "t.generic.url": False},
+            id="inside-an-object-added-whole",
+        ),
+        pytest.param(
+            ["t.generic.headers"],
+            {"t": {"generic": {"url": "u", "headers": {"Authorization": "Bearer x"}}}},
+            {},
+            {"t.generic.headers.Authorization": True, "t.generic.url": False},
+            id="inside-an-object-removed-whole",
         ),
     ],
 )
@@ -134,6 +148,52 @@ def test_sensitive_paths_flagged(
 ) -> None:
     result = diff(live, desired, sensitive)
     assert {c.path: c.sensitive for c in result} == flagged
+
+
+@pytest.mark.parametrize(
+    ("live", "desired", "expected"),
+    [
+        pytest.param(
+            {},
+            {"t": {"v": {"d": "1s", "e": [1, 2]}, "m": {"webRtc": {}}}},
+            [
+                ("t.m.webRtc", ADD, None, {}),
+                ("t.v.d", ADD, None, "1s"),
+                ("t.v.e[0]", ADD, None, 1),
+                ("t.v.e[1]", ADD, None, 2),
+            ],
+            id="added",
+        ),
+        pytest.param(
+            {"t": {"v": {"d": "1s"}, "k": 1}},
+            {"t": {"k": 1}},
+            [("t.v.d", REMOVE, "1s", None)],
+            id="removed",
+        ),
+        pytest.param(
+            {"t": {"tools": [{"name": "hangUp"}], "k": 1}},
+            {"t": {"k": 1}},
+            [("t.tools[0].name", REMOVE, "hangUp", None)],
+            id="list-removed",
+        ),
+        pytest.param(
+            {"l": [{"a": 1}]},
+            {"l": [{"a": 1}, {"a": 2, "b": {"c": 3}}]},
+            [("l[1].a", ADD, None, 2), ("l[1].b.c", ADD, None, 3)],
+            id="list-element-added",
+        ),
+    ],
+)
+def test_objects_added_or_removed_whole_are_listed_leaf_by_leaf(
+    live: dict[str, Any], desired: dict[str, Any], expected: list[tuple[str, FieldOp, Any, Any]]
+) -> None:
+    assert [(c.path, c.op, c.before, c.after) for c in diff(live, desired)] == expected
+
+
+def test_same_paths_whether_or_not_the_parent_existed() -> None:
+    with_parent = diff({"t": {"k": 1}}, {"t": {"k": 1, "v": "x"}})
+    without_parent = diff({}, {"t": {"v": "x"}})
+    assert [c.path for c in with_parent] == [c.path for c in without_parent] == ["t.v"]
 
 
 def test_returns_immutable_field_changes() -> None:

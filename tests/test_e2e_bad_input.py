@@ -14,8 +14,19 @@ BAD = Path(__file__).parent / "data" / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+# Every case through `validate`; a sample through `plan` and `apply` too (they share the loader,
+# and each run of the real command costs a process start).
+MATRIX = [(case, "validate") for case in CASES] + [
+    (case, command)
+    for case in CASES
+    if case.stem in {"unknown_field", "two_voices", "yaml_syntax", "bad_duration"}
+    for command in ("plan", "apply")
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "command"), MATRIX, ids=[f"{command}-{case.stem}" for case, command in MATRIX]
+)
 def test_bad_manifest_is_refused_before_any_request(
     cli: Cli, emulator: Any, case: Path, command: str
 ) -> None:

@@ -263,6 +263,7 @@ def canonical_template(raw: Mapping[str, JSON]) -> dict[str, JSON]:
 #   * inside `callTemplate` the top-level keys merge the same way, but each key's value (a nested
 #     object or a list) is REPLACED WHOLE, never merged deeper;
 #   * `null` clears a callTemplate key back to its default (proto3 JSON reads null as "unset");
+#     `callTemplate: null` itself clears the whole template (Store.patch_agent);
 #   * read-only keys (callTemplate.name/created/updated, and agentId, created, statistics,
 #     publishedRevisionId at the top) are ignored; unknown callTemplate keys are dropped.
 def merge_template(stored: Mapping[str, JSON], patch: Mapping[str, JSON]) -> dict[str, JSON]:

@@ -203,9 +203,11 @@ def _authenticate(request: Request, api_key: str) -> None:
 
 
 def _parse_body(raw: bytes, method: str) -> JSON:
+    if method not in ("POST", "PUT", "PATCH"):
+        return None  # DRF only parses a body when a write handler reads it
     if not raw.strip():
         # DRF reads a missing body of a write as an empty form: every field is absent.
-        return {} if method in ("POST", "PUT", "PATCH") else None
+        return {}
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

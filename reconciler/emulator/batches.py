@@ -29,11 +29,10 @@ UNREACHABLE_SUFFIX = "99"
 """A destination ending in this errors when dialled, so tests can get ERROR calls on demand."""
 
 PATCHABLE = ("windowStart", "windowEnd", "webhookUrl", "webhookSecret", "paused", "throttle")
-READ_ONLY = frozenset({"batchId", "created", "totalCount", "completedCount", "endedAt"})
 
 Record = dict[str, Any]
 Dialler = Callable[[Record, Record, int, str], str]
-"""(batch, scheduled call, index in batch, dial time) -> callId of the created Call."""
+"""(batch, scheduled call, calls of the batch created before it, dial time) -> callId."""
 
 
 def outgoing_leg(medium: JSON) -> Mapping[str, JSON] | None:
@@ -332,7 +331,8 @@ def advance_batch(batch: Record, until: datetime, interval: float, dial: Dialler
                 call["status"] = "ERROR"
                 call["error"] = "Destination unreachable."
             else:
-                call["callId"] = dial(batch, call, index, to_iso(at))
+                created = sum(1 for other in calls if other["status"] == "SUCCESS")
+                call["callId"] = dial(batch, call, created, to_iso(at))
                 call["status"] = "SUCCESS"
             batch["nextDialAt"] = to_iso(at + timedelta(seconds=interval))
         else:

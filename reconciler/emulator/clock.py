@@ -6,7 +6,7 @@ datetimes. Must not import starlette, uvicorn, httpx or any reconciler module.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 
 def real_now() -> datetime:
@@ -34,7 +34,3 @@ def parse_iso(text: str) -> datetime:
             "Datetime has wrong format. Use one of these formats instead: "
             "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
         ) from None
-
-
-def plus(moment: str, seconds: float) -> str:
-    return to_iso(parse_iso(moment) + timedelta(seconds=seconds))

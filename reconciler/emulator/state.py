@@ -44,8 +44,6 @@ CALL_OUTCOMES: tuple[tuple[str, int | None, int], ...] = (
     ("unjoined", None, 30),
 )
 
-AGENT_READ_ONLY = frozenset({"agentId", "created", "publishedRevisionId", "statistics"})
-
 
 @dataclass
 class FaultRule:
@@ -473,7 +471,7 @@ class Store:
 
     # --- created calls --------------------------------------------------------------------------
 
-    def _create_call(self, batch: Record, scheduled: Record, index: int, at: str) -> str:
+    def _create_call(self, batch: Record, scheduled: Record, ordinal: int, at: str) -> str:
         """Dial one scheduled call: a Call object snapshotting the agent's template."""
         agent = self.agents.get(batch["agentId"])
         template: dict[str, JSON] = {}
@@ -485,7 +483,7 @@ class Store:
             template = raw_template if isinstance(raw_template, dict) else {}
             if not agent.get("raw"):
                 agent["statistics"]["calls"] += 1
-        reason, joined_after, ended_after = CALL_OUTCOMES[index % len(CALL_OUTCOMES)]
+        reason, joined_after, ended_after = CALL_OUTCOMES[ordinal % len(CALL_OUTCOMES)]
         if reason == "unjoined":
             join_timeout = template.get("joinTimeout", "30s")
             ended_after = round(agent_rules.duration_seconds(str(join_timeout)))

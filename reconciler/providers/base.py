@@ -31,9 +31,7 @@ from reconciler.errors import Diagnostic
 class Api(Protocol):
     """The HTTP operations a provider may use; implemented by `reconciler.client.ApiClient`."""
 
-    async def list_all(
-        self, path: str, params: Mapping[str, str] | None = None
-    ) -> list[JSON]:
+    async def list_all(self, path: str, params: Mapping[str, str] | None = None) -> list[JSON]:
         """Every item of a paginated list, following the vendor's cursor until the end."""
         ...
 
@@ -103,13 +101,17 @@ class ResourceType(ABC):
     """Apply order between kinds: lower first (agents before the batches that use them)."""
     manifest_model: ClassVar[type[BaseModel]]
     table: ClassVar[NormalizationTable]
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    """Manifest fields that hold secrets: they must be `${VARIABLE}` references, and plans
+    carry the variable's name, never the value."""
 
     @abstractmethod
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         """Turn a validated manifest document into desired state (pure)."""
 
     def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
-        """Rules across documents (references to other resources); none by default."""
+        """Rules across documents, given every desired resource of the run (references to
+        other resources); none by default."""
         return []
 
     @abstractmethod

@@ -1,7 +1,8 @@
-"""The Ultravox provider: agents (and, with them, scheduled call batches)."""
+"""The Ultravox provider: agents and their scheduled call batches."""
 
 from reconciler.providers.base import Provider, ProviderSettings
 from reconciler.providers.ultravox.agents import AgentType
+from reconciler.providers.ultravox.batches import ScheduledBatchType
 
 SETTINGS = ProviderSettings(
     name="ultravox",
@@ -13,4 +14,4 @@ SETTINGS = ProviderSettings(
     page_size=1000,
 )
 
-PROVIDER = Provider(settings=SETTINGS, resource_types=(AgentType(),))
+PROVIDER = Provider(settings=SETTINGS, resource_types=(AgentType(), ScheduledBatchType()))

@@ -113,7 +113,9 @@ class AgentType(ResourceType):
             spec=spec,
             source=source,
             ignore_changes=tuple(manifest.ignoreChanges),
-            extra={"preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy)},
+            extra={
+                "preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy)
+            },
         )
 
     async def read(
@@ -131,7 +133,9 @@ class AgentType(ResourceType):
             provider=self.provider,
             id=str(item["agentId"]),
             body=item,
-            digest=fingerprint(item),
+            # Call statistics move with every call made; they are not part of what a plan
+            # decided on, so they must not make a saved plan stale.
+            digest=fingerprint({k: v for k, v in item.items() if k != "statistics"}),
         )
 
     def plan(
@@ -146,9 +150,7 @@ class AgentType(ResourceType):
                 provider=self.provider,
                 action=Action.CREATE,
                 fields=additions(desired, self.table),
-                requests=(
-                    Request("POST", AGENTS_PATH, dict(desired.spec), capture="agentId"),
-                ),
+                requests=(Request("POST", AGENTS_PATH, dict(desired.spec), capture="agentId"),),
             )
         if desired is None and live is not None:
             if not options.prune:

@@ -150,9 +150,14 @@ def call_problems(call: dict[str, Any]) -> list[str]:
 def recipient_key(call: dict[str, Any]) -> str:
     """A stable id for a recipient, written to the call's metadata; holds no phone number."""
     number = destination(call)
-    basis = f"tel:{number}" if number else "call:" + json.dumps(
-        {k: v for k, v in call.items() if k != "metadata"}, sort_keys=True
-    )
+    if number:
+        basis = f"tel:{number}"
+    else:
+        # Not outgoing: the call itself (user metadata included, reserved keys not) is its id.
+        metadata = {
+            k: v for k, v in (call.get("metadata") or {}).items() if not k.startswith("reconciler.")
+        }
+        basis = "call:" + json.dumps({**call, "metadata": metadata}, sort_keys=True)
     return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:20]
 
 
@@ -165,11 +170,15 @@ def _csv_calls(path: Path, spec: CallsFrom, shown: str) -> Iterator[tuple[int, d
         if "from" not in fields and spec.from_ is None:
             raise _FileProblem(shown, 1, "no 'from' column and no callsFrom.from caller number")
         unknown = [
-            f for f in fields if f not in ("to", "from") and not f.startswith(("context.", "metadata."))
+            f
+            for f in fields
+            if f not in ("to", "from") and not f.startswith(("context.", "metadata."))
         ]
         if unknown:
             raise _FileProblem(
-                shown, 1, f"unknown columns {unknown}; use to, from, context.<name>, metadata.<name>"
+                shown,
+                1,
+                f"unknown columns {unknown}; use to, from, context.<name>, metadata.<name>",
             )
         for row in reader:
             line = reader.line_num
@@ -216,7 +225,9 @@ def load_recipients(
     shown = str(path)
     if not path.is_file():
         return [], [Diagnostic(manifest_file, 1, f"callsFrom: no such file {shown}")]
-    rows = _csv_calls(path, spec, shown) if spec.file.endswith(".csv") else _jsonl_calls(path, shown)
+    rows = (
+        _csv_calls(path, spec, shown) if spec.file.endswith(".csv") else _jsonl_calls(path, shown)
+    )
     calls: list[tuple[str, int, dict[str, Any]]] = []
     problems: list[Diagnostic] = []
     try:
@@ -227,9 +238,13 @@ def load_recipients(
                 for error in exc.errors():
                     where = ".".join(str(p) for p in error["loc"])
                     message = str(error["msg"]).removeprefix("Value error, ")
-                    problems.append(Diagnostic(shown, line, f"{where + ': ' if where else ''}{message}"))
+                    problems.append(
+                        Diagnostic(shown, line, f"{where + ': ' if where else ''}{message}")
+                    )
                 continue
-            calls.append((shown, line, model.model_dump(mode="json", by_alias=True, exclude_none=True)))
+            calls.append(
+                (shown, line, model.model_dump(mode="json", by_alias=True, exclude_none=True))
+            )
     except _FileProblem as problem:
         problems.append(problem.diagnostic)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

@@ -26,6 +26,7 @@ from reconciler.domain import (
     Action,
     Change,
     DesiredResource,
+    FieldChange,
     LiveResource,
     Request,
     ResourceKey,
@@ -49,9 +50,18 @@ from reconciler.providers.ultravox.batch_manifest import (
 BATCH_FIELDS = ("windowStart", "windowEnd", "webhookUrl", "webhookSecret", "paused")
 
 BATCH_TABLE = NormalizationTable(
-    read_only=("batchId", "created", "totalCount", "completedCount", "endedAt", "throttle", "calls"),
+    read_only=(
+        "batchId",
+        "created",
+        "totalCount",
+        "completedCount",
+        "endedAt",
+        "throttle",
+        "calls",
+    ),
     defaults={"paused": False},
-    # "If unset, an appropriate secret will be chosen for you": accepted unless the manifest sets it.
+    # "If unset, an appropriate secret will be chosen for you": the server's choice is accepted
+    # unless the manifest sets one.
     server_computed=("webhookSecret",),
     datetimes=("windowStart", "windowEnd"),
     sensitive=("webhookSecret",),
@@ -71,8 +81,11 @@ def _mask(number: str | None) -> str:
 
 
 def _recipient_list(calls: Sequence[Mapping[str, Any]]) -> str:
-    shown = ", ".join(_mask(destination(dict(c))) for c in calls[:MAX_SHOWN])
-    more = len(calls) - MAX_SHOWN
+    numbers = [n for c in calls if (n := destination(dict(c)))]
+    if not numbers:
+        return "calls without a phone number (not outgoing)"
+    shown = ", ".join(_mask(n) for n in numbers[:MAX_SHOWN])
+    more = len(calls) - min(len(numbers), MAX_SHOWN)
     return shown + (f" and {more} more" if more > 0 else "")
 
 
@@ -140,7 +153,9 @@ class ScheduledBatchType(ResourceType):
         for name in BATCH_FIELDS:
             value = getattr(manifest, name)
             if value is not None:
-                spec[name] = canonical_datetime(value.isoformat()) if name.startswith("window") else value
+                spec[name] = (
+                    canonical_datetime(value.isoformat()) if name.startswith("window") else value
+                )
         return DesiredResource(
             key=ResourceKey(self.kind, manifest.name),
             provider=self.provider,
@@ -157,7 +172,17 @@ class ScheduledBatchType(ResourceType):
 
     def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
         """References to agents: an `agent:` must name an Agent manifest of the same run."""
-        return []
+        agents = {d.key.name for d in desired if d.key.kind == "Agent"}
+        return [
+            Diagnostic(
+                d.source.file,
+                d.source.line,
+                f"{d.key}: agent {d.extra['agent']!r} is not an Agent in these manifests; "
+                "name one, or use agentId: for an agent the manifests do not manage",
+            )
+            for d in desired
+            if d.key.kind == self.kind and d.extra.get("agent") and d.extra["agent"] not in agents
+        ]
 
     # ---- live -------------------------------------------------------------------------------
 
@@ -324,19 +349,18 @@ class ScheduledBatchType(ResourceType):
                     "back, or set `paused: true` to stop every remaining call and schedule the "
                     "ones still wanted in a new ScheduledBatch."
                 )
-            requests = [
-                Request("DELETE", f"{path}/{p['batch']['batchId']}") for p in active
-            ] + [
+            replacing = [Request("DELETE", f"{path}/{p['batch']['batchId']}") for p in active]
+            replacing.append(
                 Request(
                     "POST", path, self._body(desired, wanted), f"{len(wanted)} calls", "batchId"
                 )
-            ]
+            )
             return Change(
                 key=desired.key,
                 provider=self.provider,
                 action=Action.REPLACE,
                 fields=compare(desired, self._part(live, active[0]), self.table),
-                requests=tuple(requests),
+                requests=tuple(replacing),
                 resource_id=live.id,
                 notes=(
                     f"{len(removed)} recipient(s) removed, {len(added)} added; no call has "
@@ -346,7 +370,7 @@ class ScheduledBatchType(ResourceType):
             )
 
         requests: list[Request] = []
-        fields = ()
+        fields: tuple[FieldChange, ...] = ()
         for part in active:
             part_live = self._part(live, part)
             changed = compare(desired, part_live, self.table)

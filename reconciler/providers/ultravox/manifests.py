@@ -12,8 +12,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, NoReturn
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
-from pydantic import StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+)
 from pydantic_core import PydanticCustomError
 
 from reconciler import manifest, paths
