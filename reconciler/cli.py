@@ -23,7 +23,7 @@ from reconciler.apply import ApplyReport, ChangeResult
 from reconciler.domain import Plan
 from reconciler.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
 from reconciler.planfile import plan_from_json, plan_to_json
-from reconciler.render import RENDERERS, render_text, summary_line
+from reconciler.render import RENDERERS, render_status, render_text, summary_line
 
 T = TypeVar("T")
 
@@ -267,6 +267,37 @@ def _approve(auto_approve: bool) -> None:
     )
     if answer.strip() != "yes":
         raise ApprovalError("Apply cancelled; nothing was sent.")
+
+
+@cli.command()
+@paths_argument
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text (with progress bars on a terminal) or json.",
+)
+@_handle_errors
+def status(paths: tuple[str, ...], fmt: str) -> None:
+    """Progress of the campaigns in the manifests (GET requests only).
+
+    Per batch: its state, totals and completed calls, counts per scheduled-call status
+    (FUTURE, PENDING, SUCCESS, EXPIRED, ERROR), and the calls made with their end reasons.
+    Phone numbers are masked.
+    """
+    desired = engine.load_desired(paths, os.environ)
+    reports = _run(_status(desired))
+    if fmt == "json":
+        click.echo(json.dumps({"campaigns": reports}, indent=2))
+    else:
+        click.echo(render_status(reports, bars=sys.stdout.isatty()))
+
+
+async def _status(desired: list[Any]) -> list[dict[str, Any]]:
+    async with engine.Session(os.environ) as session:
+        return await engine.collect_status(session, desired)
 
 
 @cli.command()

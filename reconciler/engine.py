@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler import registry
 from reconciler.apply import ApplyReport, ChangeResult, apply_plan
@@ -33,6 +34,7 @@ class Session:
 
     environ: Mapping[str, str]
     concurrency: int = 8
+    timeout: float = 30.0
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _clients: dict[str, Api] = field(default_factory=dict)
 
@@ -47,7 +49,11 @@ class Session:
         if provider.name not in self._clients:
             base_url, key = settings_from_env(provider.settings, self.environ)
             client = ApiClient(
-                provider.settings, base_url=base_url, api_key=key, concurrency=self.concurrency
+                provider.settings,
+                base_url=base_url,
+                api_key=key,
+                concurrency=self.concurrency,
+                timeout=self.timeout,
             )
             self._clients[provider.name] = await self._stack.enter_async_context(client)
         return self._clients[provider.name]
@@ -95,6 +101,25 @@ async def make_plan(
         kinds |= {rt.kind for p in providers for rt in p.resource_types}
     live = await read_live(session, providers, desired, kinds)
     return build_plan(registry.resource_types(), desired, live, options)
+
+
+async def collect_status(
+    session: Session, desired: Sequence[DesiredResource]
+) -> list[dict[str, Any]]:
+    """Progress of every desired resource that reports one (campaigns), in manifest order."""
+    kinds = {d.key.kind for d in desired}
+    providers = providers_for(kinds)
+    live = {item.key: item for item in await read_live(session, providers, desired, kinds)}
+    types = registry.kinds()
+    apis = {p.name: await session.api(p) for p in providers}
+    reports = await asyncio.gather(
+        *(
+            types[d.key.kind].status(apis[d.provider], d, live.get(d.key))
+            for d in desired
+            if d.provider in apis
+        )
+    )
+    return [r for r in reports if r is not None]
 
 
 async def stale_reasons(session: Session, plan: Plan) -> list[str]:

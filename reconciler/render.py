@@ -207,3 +207,41 @@ RENDERERS: dict[str, Callable[[Plan], str]] = {
     "markdown": render_markdown,
     "json": render_json,
 }
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = round(width * done / total) if total else 0
+    percent = f"{100 * done / total:5.1f}%" if total else "   - "
+    return f"[{'#' * filled}{'.' * (width - filled)}] {percent}"
+
+
+def render_status(reports: list[dict[str, Any]], *, bars: bool = False) -> str:
+    """Campaign progress: per resource its state, totals, counts per status and end reasons."""
+    if not reports:
+        return "No campaigns in these manifests."
+    out: list[str] = []
+    for report in reports:
+        total, completed = int(report.get("total", 0)), int(report.get("completed", 0))
+        out.append(f"{report['kind']}/{report['name']}: {report['state']}")
+        line = f"    {completed}/{total} completed"
+        if bars:
+            line = f"    {_bar(completed, total)}  {completed}/{total} completed"
+        out.append(line)
+        statuses = report.get("statuses") or {}
+        if statuses:
+            out.append("    " + "  ".join(f"{k}: {v}" for k, v in statuses.items()))
+        reasons = report.get("endReasons") or {}
+        if reasons:
+            out.append("    ended: " + "  ".join(f"{k}: {v}" for k, v in reasons.items()))
+        batches = report.get("batches") or []
+        if len(batches) > 1:
+            out.append(
+                f"    {len(batches)} batches (the first and {len(batches) - 1} supplemental)"
+            )
+        calls = report.get("calls") or []
+        for call in calls[-5:]:
+            outcome = call.get("endReason") or "in progress"
+            out.append(f"    call {call['callId']} to {call['to']}: {outcome}")
+        if len(calls) > 5:
+            out.append(f"    ... {len(calls) - 5} earlier calls (see --format json)")
+    return "\n".join(out)

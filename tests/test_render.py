@@ -422,3 +422,24 @@ def test_planned_create_renders_field_by_field_without_secrets() -> None:
     )
     assert '    + callTemplate.externalVoice.generic.url: "https://tts.example"' in field_lines
     assert not any("Bearer" in line for line in field_lines)
+
+
+def test_status_shows_a_progress_bar_only_when_asked() -> None:
+    from reconciler.render import render_status
+
+    report = {
+        "kind": "ScheduledBatch",
+        "name": "renewals",
+        "state": "running",
+        "total": 4,
+        "completed": 1,
+        "statuses": {"FUTURE": 2, "PENDING": 1, "SUCCESS": 1, "EXPIRED": 0, "ERROR": 0},
+        "endReasons": {"hangup": 1},
+        "calls": [{"callId": "c1", "to": "+1415***0100", "endReason": "hangup"}],
+    }
+    plain = render_status([report])
+    assert "1/4 completed" in plain
+    assert "[" not in plain
+    barred = render_status([report], bars=True)
+    assert "[########......................]  25.0%" in barred
+    assert render_status([]) == "No campaigns in these manifests."

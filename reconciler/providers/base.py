@@ -142,6 +142,17 @@ class ResourceType(ABC):
         """Things a reviewer must know that are not changes (an ended batch's edits, say)."""
         return []
 
+    async def status(
+        self, api: Api, desired: DesiredResource, live: LiveResource | None
+    ) -> dict[str, JSON] | None:
+        """Progress of a resource that does work over time (a campaign); None for others.
+
+        The shape is the one `reconciler status --format json` prints: `kind`, `name`,
+        `state`, `total`, `completed`, `statuses` (count per status), `endReasons`, `calls`.
+        Phone numbers in it are masked.
+        """
+        return None
+
     def verify(self, change: Change, responses: Sequence[JSON]) -> list[str]:
         """Warnings from reading back what apply wrote (a key the server kept, say)."""
         return []

@@ -68,6 +68,7 @@ BATCH_TABLE = NormalizationTable(
 )
 
 MAX_SHOWN = 5
+SCHEDULED_CALL_STATUSES = ("FUTURE", "PENDING", "SUCCESS", "EXPIRED", "ERROR")
 
 
 def _batches_path(agent_id: str) -> str:
@@ -408,6 +409,75 @@ class ScheduledBatchType(ResourceType):
     def _part(self, live: LiveResource, part: Mapping[str, Any]) -> LiveResource:
         batch = part["batch"]
         return LiveResource(live.key, live.provider, str(batch["batchId"]), batch, live.digest)
+
+    async def status(
+        self, api: Api, desired: DesiredResource, live: LiveResource | None
+    ) -> dict[str, JSON] | None:
+        report: dict[str, JSON] = {
+            "kind": self.kind,
+            "name": desired.key.name,
+            "provider": self.provider,
+            "recipients": len(desired.extra["calls"]),
+        }
+        if live is None:
+            return {**report, "state": "not created", "total": 0, "completed": 0}
+        parts: list[dict[str, Any]] = live.extra["parts"]
+        agent_id = str(live.extra["agentId"])
+        created_lists = await asyncio.gather(
+            *(
+                api.list_all(f"{_batches_path(agent_id)}/{p['batch']['batchId']}/created_calls")
+                for p in parts
+            )
+        )
+        statuses = dict.fromkeys(SCHEDULED_CALL_STATUSES, 0)
+        for part in parts:
+            for call in part["calls"]:
+                statuses[str(call["status"])] = statuses.get(str(call["status"]), 0) + 1
+        reasons: dict[str, int] = {}
+        calls: list[dict[str, JSON]] = []
+        for created in created_lists:
+            for call in created:
+                reason = call.get("endReason") or "in progress"
+                reasons[reason] = reasons.get(reason, 0) + 1
+                calls.append(
+                    {
+                        "callId": call.get("callId"),
+                        "to": _mask(destination(call)),
+                        "created": call.get("created"),
+                        "ended": call.get("ended"),
+                        "endReason": call.get("endReason"),
+                    }
+                )
+        batches = [p["batch"] for p in parts]
+        if all(b.get("endedAt") for b in batches):
+            state = "ended"
+        elif any(b.get("paused") for b in batches):
+            state = "paused"
+        elif statuses["FUTURE"] == sum(statuses.values()):
+            state = "scheduled"
+        else:
+            state = "running"
+        return {
+            **report,
+            "state": state,
+            "agentId": agent_id,
+            "batches": [
+                {
+                    "batchId": b["batchId"],
+                    "created": b.get("created"),
+                    "paused": bool(b.get("paused")),
+                    "endedAt": b.get("endedAt"),
+                    "totalCount": b.get("totalCount"),
+                    "completedCount": b.get("completedCount"),
+                }
+                for b in batches
+            ],
+            "total": sum(int(b.get("totalCount") or 0) for b in batches),
+            "completed": sum(int(b.get("completedCount") or 0) for b in batches),
+            "statuses": statuses,
+            "endReasons": dict(sorted(reasons.items())),
+            "calls": sorted(calls, key=lambda c: str(c["created"])),
+        }
 
     def warnings(
         self, desired: DesiredResource | None, live: LiveResource | None, options: PlanOptions
