@@ -199,7 +199,11 @@ def _markdown_section(change: Change) -> str:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False)
+    """The plan for machines, as printed: phone numbers masked (a log is no place for them).
+
+    `plan --out FILE` saves the same document unmasked, because apply sends exactly it.
+    """
+    return json.dumps(masked(plan_to_json(plan)), indent=2, ensure_ascii=False)
 
 
 RENDERERS: dict[str, Callable[[Plan], str]] = {

@@ -113,6 +113,14 @@ def test_create_then_replan_from_a_fresh_directory_is_empty(
     assert "6 recipients: +1415***1000" in plan.stdout
     for number in NUMBERS:
         assert number not in plan.output  # masked, never shown whole
+    for fmt in ("markdown", "json"):
+        shown = cli("plan", "--format", fmt, str(manifests))
+        assert "+1415***1000" in shown.stdout
+        assert not any(number in shown.output for number in NUMBERS), fmt
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(saved), str(manifests)).code == 0
+    # The saved plan is what apply sends, exactly, so it holds the numbers (a CI artifact).
+    assert all(number in saved.read_text() for number in NUMBERS)
     apply(cli, manifests)
     assert scheduled_numbers(emulator) == {n: 1 for n in NUMBERS}
     sent = [r for r in writes(emulator) if "scheduled_batches" in r["path"]]
