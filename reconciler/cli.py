@@ -20,7 +20,7 @@ import click
 
 from reconciler import __version__, engine
 from reconciler.apply import ApplyReport, ChangeResult
-from reconciler.domain import Plan
+from reconciler.domain import Plan, ResourceKey
 from reconciler.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
 from reconciler.planfile import plan_from_json, plan_to_json
 from reconciler.render import RENDERERS, render_status, render_text, summary_line
@@ -79,21 +79,54 @@ def cli(verbose: bool) -> None:
         logging.getLogger("reconciler.http").setLevel(logging.DEBUG)
 
 
+env_option = click.option(
+    "--env",
+    "env_name",
+    metavar="NAME",
+    help="Use environments/NAME.yaml inside the manifest directory (base URL, API-key "
+    "variable, variables, overrides).",
+)
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KIND/NAME",
+    help="Limit to this resource (and what it depends on); repeatable.",
+)
+
+
+def _targets(values: tuple[str, ...]) -> list[ResourceKey]:
+    keys = []
+    for value in values:
+        try:
+            keys.append(ResourceKey.parse(value))
+        except ValueError as exc:
+            raise ConfigError(f"--target {value!r}: {exc}") from exc
+    return keys
+
+
+def _workspace(paths: tuple[str, ...], env_name: str | None) -> engine.Workspace:
+    return engine.Workspace.open(paths, os.environ, env_name)
+
+
 @cli.command()
 @paths_argument
+@env_option
 @_handle_errors
-def validate(paths: tuple[str, ...]) -> None:
+def validate(paths: tuple[str, ...], env_name: str | None) -> None:
     """Parse and validate manifests, without any network access.
 
-    PATHS are files or directories (read recursively for *.yaml and *.yml). Every problem of
-    every file is reported, each with its file and line. Exit 0 when valid, 1 otherwise.
+    PATHS are files or directories (read recursively for *.yaml and *.yml; a directory's
+    environments/ folder holds environment files, not manifests). Every problem of every file
+    is reported, each with its file and line. Exit 0 when valid, 1 otherwise.
     """
-    desired = engine.load_desired(paths, os.environ)
+    desired = _workspace(paths, env_name).desired()
     kinds: dict[str, int] = {}
     for resource in desired:
         kinds[resource.key.kind] = kinds.get(resource.key.kind, 0) + 1
     detail = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
-    click.echo(f"Valid: {len(desired)} resources ({detail or 'none'}).")
+    where = f" in environment {env_name!r}" if env_name else ""
+    click.echo(f"Valid: {len(desired)} resources{where} ({detail or 'none'}).")
 
 
 def _write_plan(plan: Plan, out: str) -> None:
@@ -105,6 +138,7 @@ def _write_plan(plan: Plan, out: str) -> None:
 
 @cli.command()
 @paths_argument
+@env_option
 @click.option(
     "--out",
     "out",
@@ -123,16 +157,27 @@ def _write_plan(plan: Plan, out: str) -> None:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none."
 )
 @click.option("--prune", is_flag=True, help="Also delete live resources absent from the manifests.")
+@target_option
 @_handle_errors
 def plan(
-    paths: tuple[str, ...], out: str | None, fmt: str, detailed_exitcode: bool, prune: bool
+    paths: tuple[str, ...],
+    env_name: str | None,
+    out: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    prune: bool,
+    targets: tuple[str, ...],
 ) -> None:
     """Show what apply would change; sends GET requests only.
 
     Exit 0 on success (with --detailed-exitcode: 0 no changes, 2 changes pending), 1 on error.
     """
-    desired = engine.load_desired(paths, os.environ)
-    plan_ = _run(_plan(desired, prune))
+    workspace = _workspace(paths, env_name)
+    desired = workspace.desired()
+    _progress("Reading the live account...")
+    plan_ = _run(
+        engine.plan_workspace(workspace, desired, engine.plan_options(prune), _targets(targets))
+    )
     if out:
         _write_plan(plan_, out)
     text = render_text(plan_, color=_color()) if fmt == "text" else RENDERERS[fmt](plan_)
@@ -141,12 +186,6 @@ def plan(
         _progress(f"Saved the plan to {out}; apply it with `reconciler apply --plan {out}`.")
     if detailed_exitcode and not plan_.is_empty:
         sys.exit(EXIT_CHANGES_PENDING)
-
-
-async def _plan(desired: list[Any], prune: bool) -> Plan:
-    async with engine.Session(os.environ) as session:
-        _progress("Reading the live account...")
-        return await engine.make_plan(session, desired, engine.plan_options(prune))
 
 
 def _result_line(result: ChangeResult) -> str:
@@ -179,6 +218,7 @@ def _report(report: ApplyReport) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@env_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for `yes`.")
 @click.option(
     "--plan",
@@ -187,6 +227,7 @@ def _report(report: ApplyReport) -> None:
     help="Apply exactly this saved plan (no prompt); refused if stale.",
 )
 @click.option("--prune", is_flag=True, help="Also delete live resources absent from the manifests.")
+@target_option
 @click.option(
     "--concurrency",
     default=4,
@@ -196,36 +237,61 @@ def _report(report: ApplyReport) -> None:
 )
 @_handle_errors
 def apply(
-    paths: tuple[str, ...], auto_approve: bool, plan_file: str | None, prune: bool, concurrency: int
+    paths: tuple[str, ...],
+    env_name: str | None,
+    auto_approve: bool,
+    plan_file: str | None,
+    prune: bool,
+    targets: tuple[str, ...],
+    concurrency: int,
 ) -> None:
     """Plan, show the plan, ask, and apply it; or apply a saved plan with --plan FILE.
 
     Without --auto-approve and without a terminal to ask on, nothing is sent. With --plan the
-    saved plan is the review: the live objects it read are read again, and if any changed the
-    plan is refused as stale and nothing is sent. Exit 0 on success, 1 on any error.
+    saved plan is the review: it is applied to the account it was made against, the live
+    objects it read are read again, and if any changed the plan is refused as stale and
+    nothing is sent. An environment with `requires: OTHER` is applied only while OTHER's live
+    account matches the manifests. Exit 0 on success, 1 on any error.
     """
     if plan_file and paths:
         raise ConfigError("give either PATHS or --plan FILE, not both")
     if not plan_file and not paths:
         raise ConfigError("give the manifests to apply (PATHS), or --plan FILE")
     if plan_file:
+        if prune or targets:
+            raise ConfigError("--prune and --target shape a plan; with --plan FILE they are fixed")
         try:
             data = json.loads(Path(plan_file).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{plan_file}: cannot read a saved plan: {exc}") from exc
         saved = plan_from_json(data, plan_file)
-        _run(_apply(saved, check_stale=True, concurrency=concurrency))
+        if env_name is not None and env_name != saved.environment:
+            raise ConfigError(
+                f"{plan_file} was made for environment {saved.environment!r}, not {env_name!r}"
+            )
+        _run(_apply_saved(saved, concurrency))
         return
-    desired = engine.load_desired(paths, os.environ)
-    _run(_plan_then_apply(desired, prune, auto_approve, concurrency))
+    workspace = _workspace(paths, env_name)
+    desired = workspace.desired()
+    _run(_plan_then_apply(workspace, desired, prune, _targets(targets), auto_approve, concurrency))
 
 
 async def _plan_then_apply(
-    desired: list[Any], prune: bool, auto_approve: bool, concurrency: int
+    workspace: engine.Workspace,
+    desired: list[Any],
+    prune: bool,
+    targets: list[ResourceKey],
+    auto_approve: bool,
+    concurrency: int,
 ) -> None:
-    async with engine.Session(os.environ) as session:
+    if workspace.required() is not None:
+        _progress(f"Checking that {workspace.required_name()!r} matches the manifests...")
+        await engine.promotion_gate(workspace)
+    async with workspace.session() as session:
         _progress("Reading the live account...")
-        plan_ = await engine.make_plan(session, desired, engine.plan_options(prune))
+        plan_ = await engine.plan_workspace(
+            workspace, desired, engine.plan_options(prune), targets, session
+        )
         click.echo(render_text(plan_, color=_color()))
         if plan_.is_empty:
             return
@@ -236,14 +302,14 @@ async def _plan_then_apply(
     _report(report)
 
 
-async def _apply(plan_: Plan, *, check_stale: bool, concurrency: int) -> None:
-    async with engine.Session(os.environ) as session:
-        click.echo(summary_line(plan_))
-        if plan_.is_empty:
-            return
+async def _apply_saved(plan_: Plan, concurrency: int) -> None:
+    click.echo(summary_line(plan_))
+    if plan_.is_empty:
+        return
+    async with engine.saved_plan_session(plan_, os.environ) as session:
         _progress("Checking that the live objects the plan read are unchanged...")
         report = await engine.run_apply(
-            session, plan_, check_stale=check_stale, concurrency=concurrency, on_result=_on_result
+            session, plan_, check_stale=True, concurrency=concurrency, on_result=_on_result
         )
     _report(report)
 
@@ -271,6 +337,7 @@ def _approve(auto_approve: bool) -> None:
 
 @cli.command()
 @paths_argument
+@env_option
 @click.option(
     "--format",
     "fmt",
@@ -280,23 +347,23 @@ def _approve(auto_approve: bool) -> None:
     help="text (with progress bars on a terminal) or json.",
 )
 @_handle_errors
-def status(paths: tuple[str, ...], fmt: str) -> None:
+def status(paths: tuple[str, ...], env_name: str | None, fmt: str) -> None:
     """Progress of the campaigns in the manifests (GET requests only).
 
     Per batch: its state, totals and completed calls, counts per scheduled-call status
     (FUTURE, PENDING, SUCCESS, EXPIRED, ERROR), and the calls made with their end reasons.
     Phone numbers are masked.
     """
-    desired = engine.load_desired(paths, os.environ)
-    reports = _run(_status(desired))
+    workspace = _workspace(paths, env_name)
+    reports = _run(_status(workspace, workspace.desired()))
     if fmt == "json":
         click.echo(json.dumps({"campaigns": reports}, indent=2))
     else:
         click.echo(render_status(reports, bars=sys.stdout.isatty()))
 
 
-async def _status(desired: list[Any]) -> list[dict[str, Any]]:
-    async with engine.Session(os.environ) as session:
+async def _status(workspace: engine.Workspace, desired: list[Any]) -> list[dict[str, Any]]:
+    async with workspace.session() as session:
         return await engine.collect_status(session, desired)
 
 

@@ -168,6 +168,11 @@ class Plan:
     changes: tuple[Change, ...] = ()
     reads: tuple[Read, ...] = ()
     warnings: tuple[str, ...] = ()
+    environment: str | None = None
+    """The `--env` the plan was made for."""
+    endpoints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per provider the plan read: `baseUrl` and `apiKeyEnv` (never a key), so `apply --plan`
+    talks to the very account that was reviewed."""
 
     @property
     def is_empty(self) -> bool:

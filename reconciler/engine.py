@@ -10,22 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler import registry
 from reconciler.apply import ApplyReport, ChangeResult, apply_plan
 from reconciler.client import ApiClient, settings_from_env
 from reconciler.domain import DesiredResource, LiveResource, Plan, ResourceKey
-from reconciler.errors import StalePlanError
+from reconciler.environment import Environment, ProviderOverride, load_environment
+from reconciler.errors import PlanError, StalePlanError
 from reconciler.manifest import parse_manifests
-from reconciler.plan import build_plan
-from reconciler.providers.base import Api, PlanOptions, Provider
-
-
-def load_desired(paths: Sequence[str], environ: Mapping[str, str]) -> list[DesiredResource]:
-    """Parse and validate every manifest under `paths`; raises one ManifestError for all."""
-    return parse_manifests(paths, registry.kinds(), environ)
+from reconciler.plan import build_plan, restrict
+from reconciler.providers.base import Api, PlanOptions, Provider, ProviderSettings
 
 
 @dataclass
@@ -35,8 +31,11 @@ class Session:
     environ: Mapping[str, str]
     concurrency: int = 8
     timeout: float = 30.0
+    overrides: Mapping[str, ProviderOverride] = field(default_factory=dict)
+    """Per provider name: what an environment file changes (base URL, key variable, ...)."""
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _clients: dict[str, Api] = field(default_factory=dict)
+    _endpoints: dict[str, dict[str, str]] = field(default_factory=dict)
 
     async def __aenter__(self) -> Session:
         await self._stack.__aenter__()
@@ -45,11 +44,31 @@ class Session:
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.__aexit__(None, None, None)
 
+    def settings(self, provider: Provider) -> ProviderSettings:
+        """The provider's settings with this run's environment overrides applied."""
+        override = self.overrides.get(provider.name)
+        return override.apply(provider.settings) if override else provider.settings
+
+    def all_settings(self) -> dict[str, ProviderSettings]:
+        return {p.name: self.settings(p) for p in registry.PROVIDERS}
+
+    def endpoints(self) -> dict[str, dict[str, str]]:
+        """Where each opened client points: base URL and key variable (never the key)."""
+        return {name: dict(values) for name, values in self._endpoints.items()}
+
     async def api(self, provider: Provider) -> Api:
         if provider.name not in self._clients:
-            base_url, key = settings_from_env(provider.settings, self.environ)
+            settings = self.settings(provider)
+            override = self.overrides.get(provider.name)
+            base_url, key = settings_from_env(
+                settings, self.environ, base_url=override.base_url if override else None
+            )
+            self._endpoints[provider.name] = {
+                "baseUrl": base_url,
+                "apiKeyEnv": settings.api_key_env,
+            }
             client = ApiClient(
-                provider.settings,
+                settings,
                 base_url=base_url,
                 api_key=key,
                 concurrency=self.concurrency,
@@ -81,25 +100,32 @@ async def read_live(
         last = max(rt.order for rt in needed)
         for rt in types:
             if rt.order <= last:
-                found += await rt.read(api, [d for d in desired if d.key.kind == rt.kind], found)
+                mine = [d for d in desired if d.key.kind == rt.kind and d.provider == provider.name]
+                found += await rt.read(api, mine, found)
         return found
 
     batches = await asyncio.gather(*(one(p) for p in providers))
     return [item for batch in batches for item in batch]
 
 
-def providers_for(kinds: set[str]) -> list[Provider]:
-    return [p for p in registry.PROVIDERS if any(rt.kind in kinds for rt in p.resource_types)]
+def providers_for(kinds: set[str], names: set[str] | None = None) -> list[Provider]:
+    """Providers serving any of `kinds` (and, when given, named in `names`)."""
+    return [
+        p
+        for p in registry.PROVIDERS
+        if any(rt.kind in kinds for rt in p.resource_types) and (names is None or p.name in names)
+    ]
 
 
 async def make_plan(
     session: Session, desired: Sequence[DesiredResource], options: PlanOptions
 ) -> Plan:
     kinds = {d.key.kind for d in desired}
-    providers = providers_for(kinds)
+    providers = providers_for(kinds, {d.provider for d in desired})
     if options.prune:
         kinds |= {rt.kind for p in providers for rt in p.resource_types}
     live = await read_live(session, providers, desired, kinds)
+    options = replace(options, settings=session.all_settings())
     return build_plan(registry.resource_types(), desired, live, options)
 
 
@@ -108,7 +134,7 @@ async def collect_status(
 ) -> list[dict[str, Any]]:
     """Progress of every desired resource that reports one (campaigns), in manifest order."""
     kinds = {d.key.kind for d in desired}
-    providers = providers_for(kinds)
+    providers = providers_for(kinds, {d.provider for d in desired})
     live = {item.key: item for item in await read_live(session, providers, desired, kinds)}
     types = registry.kinds()
     apis = {p.name: await session.api(p) for p in providers}
@@ -125,7 +151,8 @@ async def collect_status(
 async def stale_reasons(session: Session, plan: Plan) -> list[str]:
     """How the live objects a saved plan read differ from now; empty when it is fresh."""
     kinds = {r.key.kind for r in plan.reads}
-    live = await read_live(session, providers_for(kinds), [], kinds)
+    names = {r.provider for r in plan.reads}
+    live = await read_live(session, providers_for(kinds, names), [], kinds)
     now: dict[ResourceKey, LiveResource] = {item.key: item for item in live}
     reasons = []
     for read in plan.reads:
@@ -169,3 +196,82 @@ async def run_apply(
 
 def plan_options(prune: bool) -> PlanOptions:
     return PlanOptions(prune=prune)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What a command works on: manifest paths, the selected environment, the process env."""
+
+    paths: tuple[str, ...]
+    environ: Mapping[str, str]
+    environment: Environment | None = None
+
+    @classmethod
+    def open(
+        cls, paths: Sequence[str], environ: Mapping[str, str], env_name: str | None
+    ) -> Workspace:
+        environment = load_environment(paths, env_name) if env_name else None
+        return cls(tuple(paths), environ, environment)
+
+    @property
+    def env_name(self) -> str | None:
+        return self.environment.name if self.environment else None
+
+    def desired(self) -> list[DesiredResource]:
+        return parse_manifests(self.paths, registry.kinds(), self.environ, self.environment)
+
+    def session(self, **options: Any) -> Session:
+        overrides = self.environment.providers if self.environment else {}
+        return Session(self.environ, overrides=overrides, **options)
+
+    def required_name(self) -> str | None:
+        return self.environment.requires if self.environment else None
+
+    def required(self) -> Workspace | None:
+        """The environment this one requires to be in sync first (`requires:`), if any."""
+        if self.environment is None or not self.environment.requires:
+            return None
+        return Workspace.open(self.paths, self.environ, self.environment.requires)
+
+
+async def plan_workspace(
+    workspace: Workspace,
+    desired: Sequence[DesiredResource],
+    options: PlanOptions,
+    targets: Sequence[ResourceKey] = (),
+    session: Session | None = None,
+) -> Plan:
+    async def run(active: Session) -> Plan:
+        plan = await make_plan(active, desired, options)
+        if targets:
+            plan = restrict(plan, targets, desired)
+        return replace(plan, environment=workspace.env_name, endpoints=active.endpoints())
+
+    if session is not None:
+        return await run(session)
+    async with workspace.session() as fresh:
+        return await run(fresh)
+
+
+async def promotion_gate(workspace: Workspace) -> None:
+    """Refuse when the required environment's live account does not match the manifests."""
+    required = workspace.required()
+    if required is None:
+        return
+    pending = await plan_workspace(required, required.desired(), PlanOptions())
+    if not pending.is_empty:
+        names = ", ".join(str(c.key) for c in pending.changes)
+        raise PlanError(
+            f"environment {workspace.env_name!r} requires {required.env_name!r} to match the "
+            f"manifests first, but {required.env_name!r} has pending changes ({names}); "
+            f"apply there first (reconciler apply --env {required.env_name}). Nothing was sent."
+        )
+
+
+def saved_plan_session(plan: Plan, environ: Mapping[str, str], **options: Any) -> Session:
+    """A session that talks to the accounts a saved plan was made against."""
+    overrides = {
+        name: ProviderOverride(baseUrl=values.get("baseUrl"), apiKeyEnv=values.get("apiKeyEnv"))
+        for name, values in plan.endpoints.items()
+    }
+    return Session(environ, overrides=overrides, **options)

@@ -28,9 +28,15 @@ class Interpolated:
 
 
 def interpolate(
-    data: Any, environ: Mapping[str, str], secret_fields: Iterable[str] = ()
+    data: Any,
+    environ: Mapping[str, str],
+    secret_fields: Iterable[str] = (),
+    secrets_from: Mapping[str, str] | None = None,
 ) -> Interpolated:
+    """Substitute references from `environ`; secret fields read `secrets_from` (the process
+    environment) only, so an environment file's variables can never supply a secret."""
     result = Interpolated(data=None)
+    secret_source = environ if secrets_from is None else secrets_from
     secret_patterns = [paths.parse(p) for p in secret_fields]
 
     def substitute(text: str, path: Path) -> str:
@@ -70,7 +76,14 @@ def interpolate(
                     )
                 )
                 return node
-            result.secrets[paths.format_path(path)] = whole.group(1)
+            name = whole.group(1)
+            result.secrets[paths.format_path(path)] = name
+            if not secret_source.get(name):
+                result.problems.append(
+                    (path, f"secret variable {name} is not set in the process environment")
+                )
+                return ""
+            return secret_source[name]
         if isinstance(node, str) and "$" in node:
             return substitute(node, path)
         return node

@@ -29,6 +29,8 @@ from pydantic_core import ErrorDetails
 
 from reconciler import paths as field_paths
 from reconciler.domain import DesiredResource, SourceRef
+from reconciler.environment import ENV_DIR as ENVIRONMENTS_DIR
+from reconciler.environment import Environment, deep_merge, included, variables
 from reconciler.errors import Diagnostic, ManifestError
 from reconciler.interpolate import interpolate
 
@@ -130,8 +132,12 @@ def _collect_files(given: Sequence[str], diagnostics: list[Diagnostic]) -> list[
                 for p in path.rglob("*")
                 if p.suffix in MANIFEST_SUFFIXES
                 and p.is_file()
-                # Hidden directories hold other tools' YAML (.github workflows, ...).
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                # Hidden directories hold other tools' YAML (.github workflows, ...);
+                # environments/ holds environment files, not manifests.
+                and not any(
+                    part.startswith(".") or part == ENVIRONMENTS_DIR
+                    for part in p.relative_to(path).parts[:-1]
+                )
             )
             if not inside:
                 diagnostics.append(Diagnostic(text, 0, "no *.yaml or *.yml files in directory"))
@@ -161,6 +167,15 @@ def load_documents(paths: Sequence[str]) -> list[Document]:
     return documents
 
 
+def load_yaml_file(path: Path) -> list[Document]:
+    """The documents of one YAML file that is not a manifest (no `kind` required)."""
+    diagnostics: list[Diagnostic] = []
+    documents = _load_file(path, diagnostics, require_kind=False)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return documents
+
+
 def _load_documents(files: Sequence[Path], diagnostics: list[Diagnostic]) -> list[Document]:
     documents: list[Document] = []
     for path in files:
@@ -168,7 +183,9 @@ def _load_documents(files: Sequence[Path], diagnostics: list[Diagnostic]) -> lis
     return documents
 
 
-def _load_file(path: Path, diagnostics: list[Diagnostic]) -> list[Document]:
+def _load_file(
+    path: Path, diagnostics: list[Diagnostic], *, require_kind: bool = True
+) -> list[Document]:
     file = str(path)
     try:
         raw = path.read_bytes()
@@ -197,7 +214,9 @@ def _load_file(path: Path, diagnostics: list[Diagnostic]) -> list[Document]:
             if data is None:
                 continue  # an empty document (a stray `---`)
             source = SourceRef(file, node.start_mark.line + 1)
-            if not isinstance(data, dict):
+            if not require_kind:
+                documents.append(Document(source, data, positions))
+            elif not isinstance(data, dict):
                 diagnostics.append(
                     Diagnostic(
                         file,
@@ -268,6 +287,7 @@ def parse_manifests(
     paths: Sequence[str],
     kinds: Mapping[str, ResourceType],
     environ: Mapping[str, str] | None = None,
+    environment: Environment | None = None,
 ) -> list[DesiredResource]:
     """Desired state from the manifests under `paths`; `kinds` maps `kind` to its type.
 
@@ -286,15 +306,34 @@ def parse_manifests(
 
     desired: list[DesiredResource] = []
     first_defined: dict[tuple[str, str], SourceRef] = {}
+    values = variables(environment, environ or {})
+    overridden: set[str] = set()
     for document in documents:
         resource_type = _resource_type(document, kinds, diagnostics)
         if resource_type is None:
             continue
+        limited = document.data.get("environments")
+        if limited is not None and not (
+            isinstance(limited, list) and all(isinstance(e, str) for e in limited)
+        ):
+            diagnostics.append(
+                _diagnostic(document, ("environments",), "expected a list of environment names")
+            )
+            continue
+        if not included(document.data, environment):
+            continue
+        data = {k: v for k, v in document.data.items() if k != "environments"}
+        ident = f"{data.get('kind')}/{data.get('name')}"
+        if environment is not None and ident in environment.overrides:
+            data = deep_merge(data, environment.overrides[ident])
+            overridden.add(ident)
         # Identity is checked on the raw document, before validation, so that a duplicate is
         # reported in the same run as the other errors of either copy.
         duplicate = _is_duplicate(document, first_defined, diagnostics)
         model_class = resource_type.manifest_model
-        interpolated = interpolate(document.data, environ or {}, resource_type.secret_fields)
+        interpolated = interpolate(
+            data, values, resource_type.secret_fields, secrets_from=environ or {}
+        )
         for loc, message in interpolated.problems:
             diagnostics.append(_diagnostic(document, loc, message))
         try:
@@ -317,7 +356,17 @@ def parse_manifests(
         if not duplicate:
             desired.append(resource)
 
-    for resource_type in kinds.values():
+    if environment is not None:
+        for ident in sorted(set(environment.overrides) - overridden):
+            diagnostics.append(
+                Diagnostic(
+                    environment.file,
+                    environment.override_lines.get(ident, 1),
+                    f"overrides: {ident} is not a resource of these manifests"
+                    f" in environment {environment.name!r}",
+                )
+            )
+    for resource_type in {id(rt): rt for rt in kinds.values()}.values():
         diagnostics.extend(resource_type.check(desired))
     if diagnostics:
         raise ManifestError(diagnostics)

@@ -150,8 +150,21 @@ def build_plan(
                 reads.append(
                     Read(key, rt.provider, have.id if have else None, have.digest if have else None)
                 )
-            if change is not None:
-                changes.append(_with_order(change, _phase(rt, change.action)))
+            if change is None:
+                continue
+            wanted_here = wanted.get(key)
+            if (
+                change.action in (Action.DELETE, Action.REPLACE)
+                and wanted_here is not None
+                and wanted_here.extra.get("preventDestroy")
+            ):
+                refusals.append(
+                    f"{key} has lifecycle.preventDestroy set, but the plan would "
+                    f"{change.action.value} it ({wanted_here.source}); remove the setting "
+                    "first if this is intended"
+                )
+                continue
+            changes.append(_with_order(change, _phase(rt, change.action)))
     if refusals:
         raise PlanError(
             "the plan cannot be made safely; nothing was sent:\n"
@@ -164,3 +177,40 @@ def build_plan(
 def _with_order(change: Change, order: int) -> Change:
 
     return replace(change, order=order)
+
+
+def dependencies(
+    targets: Iterable[ResourceKey], desired: Sequence[DesiredResource]
+) -> set[ResourceKey]:
+    """`targets` and everything they depend on, transitively (a batch's agent)."""
+    by_key = {d.key: d for d in desired}
+    found: set[ResourceKey] = set()
+    pending = list(targets)
+    while pending:
+        key = pending.pop()
+        if key in found:
+            continue
+        found.add(key)
+        if key in by_key:
+            pending.extend(by_key[key].depends_on)
+    return found
+
+
+def restrict(
+    plan: Plan, targets: Sequence[ResourceKey], desired: Sequence[DesiredResource]
+) -> Plan:
+    """Only the changes of `targets` and of what they depend on (`--target`)."""
+    known = {d.key for d in desired} | {c.key for c in plan.changes} | {r.key for r in plan.reads}
+    unknown = [str(t) for t in targets if t not in known]
+    if unknown:
+        raise PlanError(
+            "--target names no resource of the manifests or the live account: " + ", ".join(unknown)
+        )
+    keep = dependencies(targets, desired)
+    return Plan(
+        changes=tuple(c for c in plan.changes if c.key in keep),
+        reads=tuple(r for r in plan.reads if r.key in keep),
+        warnings=plan.warnings,
+        environment=plan.environment,
+        endpoints=plan.endpoints,
+    )

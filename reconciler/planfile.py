@@ -68,6 +68,8 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
             for r in plan.reads
         ],
         "warnings": list(plan.warnings),
+        "environment": plan.environment,
+        "endpoints": {name: dict(values) for name, values in plan.endpoints.items()},
         "summary": plan.summary(),
     }
 
@@ -113,4 +115,19 @@ def plan_from_json(data: Any, origin: str) -> Plan:
             raise TypeError(f"warnings must be a list, not {type(warnings).__name__}")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{origin}: malformed saved plan ({exc!r}); plan again") from exc
-    return Plan(changes=changes, reads=reads, warnings=tuple(str(w) for w in warnings))
+    environment = data.get("environment")
+    if environment is not None and not isinstance(environment, str):
+        raise ConfigError(f"{origin}: malformed saved plan (environment); plan again")
+    endpoints = data.get("endpoints") or {}
+    if not isinstance(endpoints, Mapping) or not all(
+        isinstance(v, Mapping) and all(isinstance(x, str) for x in v.values())
+        for v in endpoints.values()
+    ):
+        raise ConfigError(f"{origin}: malformed saved plan (endpoints); plan again")
+    return Plan(
+        changes=changes,
+        reads=reads,
+        warnings=tuple(str(w) for w in warnings),
+        environment=environment,
+        endpoints={str(k): dict(v) for k, v in endpoints.items()},
+    )

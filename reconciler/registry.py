@@ -20,9 +20,12 @@ def provider(name: str) -> Provider:
 
 
 def resource_types() -> tuple[ResourceType, ...]:
-    """Every resource kind, in apply order."""
-    types = [rt for p in PROVIDERS for rt in p.resource_types]
-    return tuple(sorted(types, key=lambda rt: rt.order))
+    """Every resource kind, in apply order (a type shared by two providers appears once)."""
+    unique: dict[int, ResourceType] = {}
+    for p in PROVIDERS:
+        for rt in p.resource_types:
+            unique.setdefault(id(rt), rt)
+    return tuple(sorted(unique.values(), key=lambda rt: rt.order))
 
 
 def kinds() -> dict[str, ResourceType]:

@@ -84,7 +84,7 @@ FAULTS = {
 
 async def plan_and_apply(path: Path, environ: dict[str, str]) -> bool:
     """One CI run: plan, then apply. True when the plan had nothing to do."""
-    desired = engine.load_desired([str(path)], environ)
+    desired = engine.Workspace.open([str(path)], environ, None).desired()
     async with engine.Session(environ, timeout=0.75) as session:
         plan = await engine.make_plan(session, desired, engine.plan_options(False))
         if plan.is_empty:

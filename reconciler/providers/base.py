@@ -31,6 +31,10 @@ from reconciler.errors import Diagnostic
 class Api(Protocol):
     """The HTTP operations a provider may use; implemented by `reconciler.client.ApiClient`."""
 
+    settings: ProviderSettings
+    """The effective settings of this run (environment overrides applied): a provider builds
+    its paths from `settings.path_prefix`."""
+
     async def list_all(self, path: str, params: Mapping[str, str] | None = None) -> list[JSON]:
         """Every item of a paginated list, following the vendor's cursor until the end."""
         ...
@@ -82,6 +86,9 @@ class ProviderSettings:
     """`next_url`: `{next, results}` with `next` a full URL (Ultravox, DRF cursor);
     `last_doc`: `limit` + `last_doc` -> `{batch_calls, next_doc, has_more}` (Threetone)."""
     page_size: int = 1000
+    path_prefix: str = ""
+    """Prefix of the vendor's paths, for vendors whose API moves between presets
+    (`/v1/voiceai/batch-calling` on Threetone, `/v1/convai/batch-calling` on ElevenLabs)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,9 @@ class PlanOptions:
     live: Mapping[ResourceKey, LiveResource] = field(default_factory=dict)
     """Every live resource read for this plan, for kinds that refer to others (a batch's
     agent); filled in by `build_plan`."""
+    settings: Mapping[str, ProviderSettings] = field(default_factory=dict)
+    """The effective settings per provider name (environment overrides applied), for types
+    whose request paths depend on them."""
 
 
 class ResourceType(ABC):
