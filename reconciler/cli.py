@@ -23,7 +23,13 @@ from reconciler.apply import ApplyReport, ChangeResult
 from reconciler.domain import Plan, ResourceKey
 from reconciler.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
 from reconciler.planfile import plan_from_json, plan_to_json
-from reconciler.render import RENDERERS, render_status, render_text, summary_line
+from reconciler.render import (
+    RENDERERS,
+    render_state_differences,
+    render_status,
+    render_text,
+    summary_line,
+)
 
 T = TypeVar("T")
 
@@ -365,6 +371,34 @@ def status(paths: tuple[str, ...], env_name: str | None, fmt: str) -> None:
 async def _status(workspace: engine.Workspace, desired: list[Any]) -> list[dict[str, Any]]:
     async with workspace.session() as session:
         return await engine.collect_status(session, desired)
+
+
+@cli.command("diff-env")
+@click.argument("left", metavar="FROM")
+@click.argument("right", metavar="TO")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option(
+    "--live", is_flag=True, help="Compare the two live accounts instead of the desired states."
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when the environments differ, 0 when not."
+)
+@_handle_errors
+def diff_env(
+    left: str, right: str, paths: tuple[str, ...], live: bool, detailed_exitcode: bool
+) -> None:
+    """How two environments differ, resource by resource and field by field.
+
+    Compares the desired state of FROM and TO (the manifests under PATHS, default
+    `manifests`, with environments/FROM.yaml and environments/TO.yaml applied): what a
+    promotion from FROM to TO would carry. With --live, compares what the two live accounts
+    hold instead (GET requests only). Secrets and phone numbers are never shown.
+    """
+    chosen = paths or ("manifests",)
+    differences = _run(engine.diff_environments(chosen, os.environ, left, right, live))
+    click.echo(render_state_differences(differences, (left, right), color=_color()))
+    if detailed_exitcode and differences:
+        sys.exit(EXIT_CHANGES_PENDING)
 
 
 @cli.command()

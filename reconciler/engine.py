@@ -20,7 +20,7 @@ from reconciler.domain import DesiredResource, LiveResource, Plan, ResourceKey
 from reconciler.environment import Environment, ProviderOverride, load_environment
 from reconciler.errors import PlanError, StalePlanError
 from reconciler.manifest import parse_manifests
-from reconciler.plan import build_plan, restrict
+from reconciler.plan import StateDifference, build_plan, compare_states, restrict
 from reconciler.providers.base import Api, PlanOptions, Provider, ProviderSettings
 
 
@@ -275,3 +275,24 @@ def saved_plan_session(plan: Plan, environ: Mapping[str, str], **options: Any) -
         for name, values in plan.endpoints.items()
     }
     return Session(environ, overrides=overrides, **options)
+
+
+async def state_of(workspace: Workspace, live: bool) -> dict[ResourceKey, dict[str, Any]]:
+    """A workspace's desired state, or (live) the account's objects of the manifests' kinds."""
+    types = registry.kinds()
+    desired = workspace.desired()
+    if not live:
+        return {d.key: types[d.key.kind].comparable(d) for d in desired}
+    kinds = {d.key.kind for d in desired}
+    async with workspace.session() as session:
+        found = await read_live(session, providers_for(kinds), desired, kinds)
+    return {item.key: types[item.key.kind].comparable(item) for item in found}
+
+
+async def diff_environments(
+    paths: Sequence[str], environ: Mapping[str, str], left: str, right: str, live: bool
+) -> list[StateDifference]:
+    first = Workspace.open(paths, environ, left)
+    second = Workspace.open(paths, environ, right)
+    states = await asyncio.gather(state_of(first, live), state_of(second, live))
+    return compare_states(registry.kinds(), states[0], states[1], (left, right))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import paths
@@ -214,3 +214,39 @@ def restrict(
         environment=plan.environment,
         endpoints=plan.endpoints,
     )
+
+
+@dataclass(frozen=True)
+class StateDifference:
+    """How one resource differs between two states (two environments, or two accounts)."""
+
+    key: ResourceKey
+    only_in: str | None
+    """The side that alone has the resource; None when both have it and `fields` differ."""
+    fields: tuple[FieldChange, ...] = ()
+
+
+def compare_states(
+    types: Mapping[str, ResourceType],
+    left: Mapping[ResourceKey, Mapping[str, Any]],
+    right: Mapping[ResourceKey, Mapping[str, Any]],
+    names: tuple[str, str],
+) -> list[StateDifference]:
+    """Resource by resource, field by field: what `right` has that `left` has otherwise.
+
+    Both sides are normalized with the kind's table, so defaults and formats never count.
+    """
+    differences: list[StateDifference] = []
+    for key in sorted(left.keys() | right.keys()):
+        if key not in right:
+            differences.append(StateDifference(key, names[0]))
+        elif key not in left:
+            differences.append(StateDifference(key, names[1]))
+        else:
+            table = types[key.kind].table
+            fields = diff(
+                normalize(left[key], table), normalize(right[key], table), table.sensitive
+            )
+            if fields:
+                differences.append(StateDifference(key, None, fields))
+    return differences

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.domain import Action, Change, FieldChange, FieldOp, Plan, Request
+from reconciler.plan import StateDifference
 from reconciler.planfile import SENSITIVE, plan_to_json
 
 _PHONE = re.compile(r"^\+\d{7,15}$")
@@ -248,4 +249,40 @@ def render_status(reports: list[dict[str, Any]], *, bars: bool = False) -> str:
             out.append(f"    call {call['callId']} to {call['to']}: {outcome}")
         if len(calls) > 5:
             out.append(f"    ... {len(calls) - 5} earlier calls (see --format json)")
+    return "\n".join(out)
+
+
+def render_state_differences(
+    differences: list[StateDifference], names: tuple[str, str], *, color: bool = False
+) -> str:
+    """`diff-env`: what differs between two environments, resource by resource."""
+
+    def paint(symbol: str, text: str) -> str:
+        return f"\x1b[{_COLOR[symbol]}m{text}\x1b[0m" if color and symbol in _COLOR else text
+
+    left, right = names
+    out: list[str] = []
+    for item in differences:
+        if item.only_in == left:
+            out.append(paint("-", f"- {item.key} only in {left}"))
+        elif item.only_in == right:
+            out.append(paint("+", f"+ {item.key} only in {right}"))
+        else:
+            out.append(paint("~", f"~ {item.key} differs"))
+            for field in item.fields:
+                for mark, text in _field_lines(field):
+                    out.append(paint(mark, f"    {mark if mark != '#' else ' '} {text}"))
+    if not differences:
+        out.append(f"No differences between {left} and {right}.")
+    else:
+        counts = {
+            "only": sum(1 for d in differences if d.only_in == left),
+            "other": sum(1 for d in differences if d.only_in == right),
+            "diff": sum(1 for d in differences if d.only_in is None),
+        }
+        out.append("")
+        out.append(
+            f"{left} -> {right}: {counts['diff']} differ, {counts['only']} only in {left}, "
+            f"{counts['other']} only in {right}."
+        )
     return "\n".join(out)

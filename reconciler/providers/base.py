@@ -152,6 +152,10 @@ class ResourceType(ABC):
         """Things a reviewer must know that are not changes (an ended batch's edits, say)."""
         return []
 
+    def comparable(self, resource: DesiredResource | LiveResource) -> dict[str, JSON]:
+        """What `diff-env` compares of a resource: by default its API body (`spec` or `body`)."""
+        return dict(resource.spec if isinstance(resource, DesiredResource) else resource.body)
+
     async def status(
         self, api: Api, desired: DesiredResource, live: LiveResource | None
     ) -> dict[str, JSON] | None:
@@ -166,6 +170,17 @@ class ResourceType(ABC):
     def verify(self, change: Change, responses: Sequence[JSON]) -> list[str]:
         """Warnings from reading back what apply wrote (a key the server kept, say)."""
         return []
+
+    def export(self, live: LiveResource, known: Sequence[LiveResource]) -> dict[str, JSON] | None:
+        """The manifest document that reproduces `live` (pure); None: not exported.
+
+        `known` is everything read from the account (a batch names its agent from there). The
+        document holds values as a manifest means them after interpolation (`reconciler.export`
+        escapes a literal `${`); secrets appear only as `{"$secret": "VARIABLE"}` references,
+        never as values; defaults and fields left to the server are left out. None by default:
+        a kind the tool does not manage account-wide (or cannot rebuild) is not exported.
+        """
+        return None
 
 
 @dataclass(frozen=True)
