@@ -576,3 +576,52 @@ def test_apply_then_plan_is_empty() -> None:
         else:
             after["callTemplate"][key] = value
     assert AGENTS.plan(desired(manifest), live_body(after), KEEP) is None
+
+
+def test_restrict_keeps_targets_and_their_dependencies() -> None:
+    from reconciler.domain import Action, Change, DesiredResource, Plan, ResourceKey, SourceRef
+    from reconciler.errors import PlanError
+    from reconciler.plan import restrict
+
+    agent, batch, other = (
+        ResourceKey("Agent", "a"),
+        ResourceKey("ScheduledBatch", "b"),
+        ResourceKey("Agent", "z"),
+    )
+    source = SourceRef("m.yaml", 1)
+    desired = [
+        DesiredResource(agent, "ultravox", {}, source),
+        DesiredResource(batch, "ultravox", {}, source, depends_on=(agent,)),
+        DesiredResource(other, "ultravox", {}, source),
+    ]
+    plan = Plan(changes=tuple(Change(k, "ultravox", Action.CREATE) for k in (agent, batch, other)))
+    assert [c.key for c in restrict(plan, [batch], desired).changes] == [agent, batch]
+    assert [c.key for c in restrict(plan, [other], desired).changes] == [other]
+    with pytest.raises(PlanError, match="Agent/ghost"):
+        restrict(plan, [ResourceKey("Agent", "ghost")], desired)
+
+
+def test_compare_states_normalizes_both_sides() -> None:
+    from reconciler.domain import ResourceKey
+    from reconciler.plan import compare_states
+    from reconciler.providers.ultravox.agents import AgentType
+
+    types = {"Agent": AgentType()}
+    same, changed = ResourceKey("Agent", "same"), ResourceKey("Agent", "changed")
+    left = {
+        same: {"name": "same", "callTemplate": {"joinTimeout": "30s", "voice": "Mark"}},
+        changed: {"name": "changed", "callTemplate": {"voice": "Mark"}},
+        ResourceKey("Agent", "left_only"): {"name": "left_only"},
+    }
+    right = {
+        same: {"name": "same", "callTemplate": {"voice": "Mark", "temperature": 0}},
+        changed: {"name": "changed", "callTemplate": {"voice": "Jessica"}},
+        ResourceKey("Agent", "right_only"): {"name": "right_only"},
+    }
+    found = {d.key.name: d for d in compare_states(types, left, right, ("dev", "prod"))}
+    assert set(found) == {"changed", "left_only", "right_only"}
+    assert found["left_only"].only_in == "dev"
+    assert found["right_only"].only_in == "prod"
+    assert [(f.path, f.before, f.after) for f in found["changed"].fields] == [
+        ("callTemplate.voice", "Mark", "Jessica")
+    ]
