@@ -283,3 +283,35 @@ def test_contract_schema_is_present(contract: Any) -> None:
     if contract is None:
         pytest.skip("../shared/api/ultravox-openapi.yaml is absent: request bodies are not checked")
     assert contract.problems("POST", "/api/agents", {"name": "x", "callTemplate": {"voise": "a"}})
+
+
+def test_a_failure_mid_apply_says_what_was_done_and_next_plan_resumes(
+    cli: Cli, emulator: Any, tmp_path: Path
+) -> None:
+    manifests = copy_examples(tmp_path)
+    write(
+        manifests,
+        "batch.yaml",
+        """
+        kind: ScheduledBatch
+        name: callbacks
+        agent: acme_web_chat
+        windowStart: "2031-01-01T09:00:00Z"
+        windowEnd: "2031-01-01T17:00:00Z"
+        calls:
+          - medium: {twilio: {outgoing: {to: "+14155550100", from: "+14155550199"}}}
+        """,
+    )
+    # The server fails one agent create outright (a 500 on a POST is never retried).
+    emulator.admin.set_faults([{"status": 500, "count": 1, "method": "POST"}])
+    failed = cli("apply", "--auto-approve", "--concurrency", "1", str(manifests))
+    assert failed.code == 1
+    assert "Apply failed: 2 done, 1 failed, 1 not attempted." in failed.stderr
+    assert "HTTP 500" in failed.stderr
+    assert "not attempted:\n    - ScheduledBatch/callbacks" in failed.stderr
+    assert "FAILED" in failed.stdout and failed.stdout.count("ok      create") == 2
+
+    resumed = cli("plan", str(manifests))
+    assert "Plan: 2 to create, 0 to update, 0 to delete." in resumed.stdout
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    assert_empty_plan(cli, manifests)
