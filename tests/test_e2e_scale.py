@@ -1,0 +1,55 @@
+"""Scale: request counts stay one per page, whatever the number of resources."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.emulator import EmulatorConfig, running_emulator
+from tests.conftest import REPO, Cli
+
+AGENTS = 350
+PAGE = 100
+
+
+@pytest.fixture
+def emulator() -> Iterator[Any]:
+    with running_emulator(EmulatorConfig(api_key="k", max_page_size=PAGE, latency=0.01)) as emu:
+        yield emu
+
+
+@pytest.fixture
+def cli(emulator: Any, tmp_path: Path) -> Cli:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ULTRAVOX_")}
+    env.update(
+        ULTRAVOX_BASE_URL=emulator.base_url,
+        ULTRAVOX_API_KEY="k",
+        NO_COLOR="1",
+        PYTHONPATH=str(REPO),
+    )
+    return Cli(env=env, cwd=tmp_path)
+
+
+def test_plan_of_hundreds_of_agents_is_one_request_per_page(
+    cli: Cli, emulator: Any, tmp_path: Path
+) -> None:
+    text = "".join(
+        f"---\nkind: Agent\nname: agent_{i:04d}\ncallTemplate:\n  systemPrompt: Agent {i}.\n"
+        f"  temperature: 0.{i % 10}\n"
+        for i in range(AGENTS)
+    )
+    (tmp_path / "agents.yaml").write_text(text)
+    applied = cli("apply", "--auto-approve", "--concurrency", "8", str(tmp_path / "agents.yaml"))
+    assert applied.code == 0, applied.output
+    assert applied.stdout.count("ok      create") == AGENTS
+
+    emulator.admin.clear_requests()
+    plan = cli("plan", "--detailed-exitcode", str(tmp_path / "agents.yaml"))
+    assert plan.code == 0, plan.output
+    requests = emulator.admin.requests()
+    assert [r["path"] for r in requests] == ["/api/agents"] * math.ceil(AGENTS / PAGE)
