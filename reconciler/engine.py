@@ -217,8 +217,14 @@ class Workspace:
     def env_name(self) -> str | None:
         return self.environment.name if self.environment else None
 
-    def desired(self) -> list[DesiredResource]:
-        return parse_manifests(self.paths, registry.kinds(), self.environ, self.environment)
+    def desired(self, *, require_secrets: bool = True) -> list[DesiredResource]:
+        return parse_manifests(
+            self.paths,
+            registry.kinds(),
+            self.environ,
+            self.environment,
+            require_secrets=require_secrets,
+        )
 
     def session(self, **options: Any) -> Session:
         overrides = self.environment.providers if self.environment else {}

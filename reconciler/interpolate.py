@@ -16,6 +16,7 @@ from reconciler import paths
 from reconciler.paths import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+UNSET_SECRET = "(unset secret)"
 _WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
@@ -32,9 +33,13 @@ def interpolate(
     environ: Mapping[str, str],
     secret_fields: Iterable[str] = (),
     secrets_from: Mapping[str, str] | None = None,
+    require_secrets: bool = True,
 ) -> Interpolated:
     """Substitute references from `environ`; secret fields read `secrets_from` (the process
-    environment) only, so an environment file's variables can never supply a secret."""
+    environment) only, so an environment file's variables can never supply a secret.
+
+    With `require_secrets=False` (validation only: a pre-commit hook has no secrets) an unset
+    secret variable is not a problem; a placeholder stands in for its value."""
     result = Interpolated(data=None)
     secret_source = environ if secrets_from is None else secrets_from
     secret_patterns = [paths.parse(p) for p in secret_fields]
@@ -79,10 +84,11 @@ def interpolate(
             name = whole.group(1)
             result.secrets[paths.format_path(path)] = name
             if not secret_source.get(name):
-                result.problems.append(
-                    (path, f"secret variable {name} is not set in the process environment")
-                )
-                return ""
+                if require_secrets:
+                    result.problems.append(
+                        (path, f"secret variable {name} is not set in the process environment")
+                    )
+                return UNSET_SECRET
             return secret_source[name]
         if isinstance(node, str) and "$" in node:
             return substitute(node, path)

@@ -288,6 +288,8 @@ def parse_manifests(
     kinds: Mapping[str, ResourceType],
     environ: Mapping[str, str] | None = None,
     environment: Environment | None = None,
+    *,
+    require_secrets: bool = True,
 ) -> list[DesiredResource]:
     """Desired state from the manifests under `paths`; `kinds` maps `kind` to its type.
 
@@ -332,7 +334,11 @@ def parse_manifests(
         duplicate = _is_duplicate(document, first_defined, diagnostics)
         model_class = resource_type.manifest_model
         interpolated = interpolate(
-            data, values, resource_type.secret_fields, secrets_from=environ or {}
+            data,
+            values,
+            resource_type.secret_fields,
+            secrets_from=environ or {},
+            require_secrets=require_secrets,
         )
         for loc, message in interpolated.problems:
             diagnostics.append(_diagnostic(document, loc, message))

@@ -61,3 +61,20 @@ def test_secret_value_is_resolved_for_comparison_but_name_recorded() -> None:
     result = interpolate({"webhookSecret": "${HOOK_SECRET}"}, ENV, ["webhookSecret"])
     assert result.data == {"webhookSecret": "s3cr3t"}
     assert result.secrets == {"webhookSecret": "HOOK_SECRET"}
+
+
+def test_unset_secret_is_a_problem_only_when_required() -> None:
+    required = interpolate({"webhookSecret": "${NOPE}"}, ENV, ["webhookSecret"])
+    assert "NOPE is not set" in required.problems[0][1]
+    lenient = interpolate(
+        {"webhookSecret": "${NOPE}"}, ENV, ["webhookSecret"], require_secrets=False
+    )
+    assert lenient.problems == []
+    assert lenient.secrets == {"webhookSecret": "NOPE"}
+
+
+def test_secrets_never_come_from_the_variables_map() -> None:
+    result = interpolate(
+        {"webhookSecret": "${S}"}, {"S": "from-file"}, ["webhookSecret"], secrets_from={}
+    )
+    assert "S is not set in the process environment" in result.problems[0][1]
