@@ -20,6 +20,7 @@ import click
 
 from reconciler import __version__, engine
 from reconciler.apply import ApplyReport, ChangeResult
+from reconciler.cli_adopt import export_command, schema_command
 from reconciler.domain import Plan, ResourceKey
 from reconciler.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
 from reconciler.planfile import plan_from_json, plan_to_json
@@ -124,9 +125,11 @@ def validate(paths: tuple[str, ...], env_name: str | None) -> None:
 
     PATHS are files or directories (read recursively for *.yaml and *.yml; a directory's
     environments/ folder holds environment files, not manifests). Every problem of every file
-    is reported, each with its file and line. Exit 0 when valid, 1 otherwise.
+    is reported, each with its file and line. Secret variables (`${NAME}` in secret fields)
+    need not be set to validate. Exit 0 when valid, 1 otherwise.
     """
-    desired = _workspace(paths, env_name).desired()
+    # Validation needs no secrets (a pre-commit hook has none); plan and apply do.
+    desired = _workspace(paths, env_name).desired(require_secrets=False)
     kinds: dict[str, int] = {}
     for resource in desired:
         kinds[resource.key.kind] = kinds.get(resource.key.kind, 0) + 1
@@ -470,6 +473,10 @@ def emulator(
         calls_per_minute=calls_per_minute,
     )
     serve(config, host="127.0.0.1", port=port, port_file=port_file)
+
+
+cli.add_command(export_command)
+cli.add_command(schema_command)
 
 
 def main() -> None:

@@ -43,7 +43,15 @@ def diff(
     `callTemplate.selectedTools[0].toolName`), so the paths are the same whether or not its
     parent existed, and a sensitive leaf stays flagged.
     """
-    report = DeepDiff(live, desired, view="tree", verbose_level=2, **_ALWAYS_DEEPER)
+    # JSON has one number type: protobuf prints a whole float as `1`, a manifest says `1.0`.
+    report = DeepDiff(
+        live,
+        desired,
+        view="tree",
+        verbose_level=2,
+        ignore_numeric_type_changes=True,
+        **_ALWAYS_DEEPER,
+    )
     secret_patterns = tuple(paths.parse(p) for p in sensitive)
     changes: list[FieldChange] = []
     for report_type, op in _OPS.items():

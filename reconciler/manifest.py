@@ -134,10 +134,8 @@ def _collect_files(given: Sequence[str], diagnostics: list[Diagnostic]) -> list[
                 and p.is_file()
                 # Hidden directories hold other tools' YAML (.github workflows, ...);
                 # environments/ holds environment files, not manifests.
-                and not any(
-                    part.startswith(".") or part == ENVIRONMENTS_DIR
-                    for part in p.relative_to(path).parts[:-1]
-                )
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and ENVIRONMENTS_DIR not in p.relative_to(path).parts[:-1]
             )
             if not inside:
                 diagnostics.append(Diagnostic(text, 0, "no *.yaml or *.yml files in directory"))

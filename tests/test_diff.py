@@ -201,3 +201,10 @@ def test_returns_immutable_field_changes() -> None:
     assert change == FieldChange(path="a", op=CHANGE, before=1, after=2, sensitive=False)
     with pytest.raises(AttributeError):
         change.path = "b"  # type: ignore[misc]
+
+
+def test_numbers_compare_by_value_not_by_json_type() -> None:
+    # protobuf JSON prints the float 1.0 as `1`; that is no difference.
+    assert diff({"callTemplate": {"temperature": 1}}, {"callTemplate": {"temperature": 1.0}}) == ()
+    changed = diff({"t": 1}, {"t": 1.5})
+    assert [(c.path, c.before, c.after) for c in changed] == [("t", 1, 1.5)]

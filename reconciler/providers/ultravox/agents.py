@@ -9,6 +9,7 @@ to change. Must not import httpx or deepdiff.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -91,6 +92,7 @@ AGENT_TABLE = NormalizationTable(
 )
 
 AGENTS_PATH = "/api/agents"
+CALL_TEMPLATE = "callTemplate"
 
 
 class AgentType(ResourceType):
@@ -191,3 +193,49 @@ class AgentType(ResourceType):
             for key, value in template.items()
             if value is None and paths.has(held, ("callTemplate", key))
         ]
+
+    def export(self, live: LiveResource, known: Sequence[LiveResource]) -> dict[str, JSON] | None:
+        """The manifest of a live agent, normalized as a plan normalizes it (read-only fields,
+        documented defaults and proto3 zero values out). Server-computed fields (`model`,
+        `contextSchema`) are left to the server, which a plan accepts while a manifest leaves
+        them out; secret values become `${VARIABLE}` references (see `secret_variable`)."""
+        body = normalize(live.body, self.table)
+        for pattern in self.table.server_computed:
+            paths.remove(body, paths.parse(pattern))
+        _secrets_as_references(body, live.key.name, self.table)
+        document: dict[str, JSON] = {"kind": self.kind, "name": live.key.name}
+        template = body.get(CALL_TEMPLATE)
+        if isinstance(template, dict) and template:
+            document[CALL_TEMPLATE] = template
+        return document
+
+
+def secret_variable(agent: str, path: paths.Path) -> str:
+    """The environment variable an exported agent reads a secret from: the agent's name and the
+    path below `callTemplate`, upper snake case (`SUPPORT_SELECTEDTOOLS_0_AUTHTOKENS_X_KEY`)."""
+    segments = [agent, *(str(s) for s in path if s != CALL_TEMPLATE)]
+    name = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(segments)).strip("_").upper()
+    return name if name[:1].isalpha() else f"AGENT_{name}"
+
+
+def _secrets_as_references(body: dict[str, Any], agent: str, table: NormalizationTable) -> None:
+    """Replace every sensitive value in `body` by `{"$secret": VARIABLE}`, in place.
+
+    A sensitive map (`authTokens`, `headers`) keeps its keys, each value its own variable; a
+    value that is neither a string nor a map of strings cannot come from a variable and is
+    left out (a plan then shows it, so nothing is hidden).
+    """
+    for pattern in table.sensitive:
+        for path in sorted(paths.expand(body, paths.parse(pattern)), reverse=True):
+            parent = paths.get(body, path[:-1])
+            value = paths.get(body, path)
+            if isinstance(value, str):
+                parent[path[-1]] = {"$secret": secret_variable(agent, path)}
+            elif isinstance(value, dict):
+                parent[path[-1]] = {
+                    key: {"$secret": secret_variable(agent, (*path, key))}
+                    for key, item in value.items()
+                    if isinstance(item, str)
+                }
+            elif isinstance(parent, dict):
+                parent.pop(path[-1])

@@ -68,6 +68,8 @@ BATCH_TABLE = NormalizationTable(
 )
 
 MAX_SHOWN = 5
+SCHEDULED_CALL_FIELDS = ("medium", "templateContext", "metadata", "experimentalSettings")
+"""The fields of a live scheduled call that a manifest's call sets (the rest is status)."""
 SCHEDULED_CALL_STATUSES = ("FUTURE", "PENDING", "SUCCESS", "EXPIRED", "ERROR")
 
 
@@ -227,6 +229,12 @@ class ScheduledBatchType(ResourceType):
                         "to": destination(c),
                     }
                     for c in calls
+                ],
+                # What each call was scheduled with, for `export` to rebuild the manifest's
+                # calls. Kept beside `calls`, not in it: the fingerprint covers `calls` only,
+                # so what a saved plan is checked against does not change.
+                "scheduled": [
+                    {k: c[k] for k in SCHEDULED_CALL_FIELDS if c.get(k) is not None} for c in calls
                 ],
             }
             grouped.setdefault((agent_id, name), []).append(part)
@@ -497,3 +505,50 @@ class ScheduledBatchType(ResourceType):
             "and is not written. Its manifest differs from it; schedule new calls in a new "
             "ScheduledBatch."
         ]
+
+    # ---- export -----------------------------------------------------------------------------
+
+    def export(self, live: LiveResource, known: Sequence[LiveResource]) -> dict[str, JSON] | None:
+        """The manifest of a campaign: its fields from the part a plan compares (the first one
+        still running, else the last), and `calls` rebuilt from the scheduled calls of every
+        part, in order, without the reserved metadata keys the tool adds itself.
+
+        `webhookSecret` is left out: the API never needs it back, and a plan accepts the
+        secret the server holds (one it chose, when none was set) while the manifest leaves it
+        out; writing it would put a secret in a file.
+        """
+        parts: list[dict[str, Any]] = list(live.extra.get("parts") or [])
+        if not parts:
+            return None
+        active = [p for p in parts if not p["batch"].get("endedAt")]
+        batch: Mapping[str, Any] = active[0]["batch"] if active else parts[-1]["batch"]
+        agent_id = str(live.extra.get("agentId", ""))
+        agent = next(
+            (k for k in known if k.key.kind == "Agent" and k.id == agent_id and k.key.name), None
+        )
+        document: dict[str, JSON] = {"kind": self.kind, "name": live.key.name}
+        if agent is not None:
+            document["agent"] = agent.key.name
+        else:
+            document["agentId"] = agent_id
+        for name in ("windowStart", "windowEnd"):
+            if batch.get(name):
+                document[name] = canonical_datetime(str(batch[name]))
+        if batch.get("paused"):
+            document["paused"] = True
+        if batch.get("webhookUrl"):
+            document["webhookUrl"] = batch["webhookUrl"]
+        calls: list[JSON] = []
+        for part in parts:
+            for scheduled in part.get("scheduled") or []:
+                call = dict(scheduled)
+                metadata = {
+                    k: v
+                    for k, v in (call.pop("metadata", None) or {}).items()
+                    if k not in (BATCH_KEY, RECIPIENT_KEY)
+                }
+                if metadata:
+                    call["metadata"] = metadata
+                calls.append(call)
+        document["calls"] = calls
+        return document
