@@ -305,8 +305,14 @@ async def _plan_then_apply(
         if plan_.is_empty:
             return
         _approve(auto_approve)
+        # A person may read the plan for minutes: re-read before sending, so a batch that
+        # started meanwhile is not replaced (and its recipients dialled again).
         report = await engine.run_apply(
-            session, plan_, check_stale=False, concurrency=concurrency, on_result=_on_result
+            session,
+            plan_,
+            check_stale=not auto_approve,
+            concurrency=concurrency,
+            on_result=_on_result,
         )
     _report(report)
 

@@ -178,7 +178,8 @@ async def run_apply(
         reasons = await stale_reasons(session, plan)
         if reasons:
             raise StalePlanError(
-                "the saved plan is stale; nothing was sent:\n"
+                "the plan is stale: the live account changed since it was made; "
+                "nothing was sent:\n"
                 + "\n".join(f"  - {r}" for r in reasons)
                 + "\nRun `reconciler plan` again and review the new plan."
             )

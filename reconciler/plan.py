@@ -147,8 +147,11 @@ def build_plan(
                 refusals.append(str(refusal))
                 continue
             if key in wanted or change is not None:
+                # A type may serve several providers (BatchCall: threetone and elevenlabs);
+                # the read belongs to the provider of the resource itself.
+                provider = have.provider if have else wanted[key].provider
                 reads.append(
-                    Read(key, rt.provider, have.id if have else None, have.digest if have else None)
+                    Read(key, provider, have.id if have else None, have.digest if have else None)
                 )
             if change is None:
                 continue

@@ -7,9 +7,10 @@ Owns the list of vendor providers; adding a vendor adds one line here and a fold
 from __future__ import annotations
 
 from reconciler.providers.base import Provider, ResourceType
+from reconciler.providers.batchcalling import ELEVENLABS, THREETONE
 from reconciler.providers.ultravox import PROVIDER as ULTRAVOX
 
-PROVIDERS: tuple[Provider, ...] = (ULTRAVOX,)
+PROVIDERS: tuple[Provider, ...] = (ULTRAVOX, THREETONE, ELEVENLABS)
 
 
 def provider(name: str) -> Provider:

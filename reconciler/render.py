@@ -40,14 +40,30 @@ def mask_phone(text: str) -> str:
     return f"{text[:5]}***{text[-4:]}" if _PHONE.match(text) else text
 
 
+# Fields that hold whom a call reaches, whatever the value looks like (a WhatsApp user id is
+# not E.164, a SIP address is not a number).
+CONTACT_FIELDS = frozenset({"to", "from", "phone_number", "whatsapp_user_id"})
+
+
+def mask_contact(text: str) -> str:
+    return f"{text[:5]}***{text[-4:]}" if len(text) >= 12 else "***"
+
+
 def masked(value: Any) -> Any:
-    """A copy of a JSON value with every E.164 number masked."""
+    """A copy of a JSON value with every E.164 number and every contact field masked."""
     if isinstance(value, str):
         return mask_phone(value)
     if isinstance(value, list):
         return [masked(v) for v in value]
     if isinstance(value, dict):
-        return {k: _secret_ref(v) if _is_secret_ref(v) else masked(v) for k, v in value.items()}
+        return {
+            k: _secret_ref(v)
+            if _is_secret_ref(v)
+            else mask_contact(v)
+            if k in CONTACT_FIELDS and isinstance(v, str)
+            else masked(v)
+            for k, v in value.items()
+        }
     return value
 
 

@@ -1,9 +1,10 @@
-"""The emulator's HTTP face: the Ultravox `/api` routes and the `/_emulator` admin routes.
+"""The emulator's HTTP face: the Ultravox `/api` routes, the batch-calling `/v1` routes
+(Threetone and ElevenLabs, answered by `batchcalling.handle`) and the `/_emulator` admin routes.
 
 Owns: `create_app`, API-key checks, cursor pagination, JSON parsing, the request journal, fault
-injection and added latency. Every rule about agents and batches lives in the store and the rule
-modules. Must not import httpx, uvicorn or any reconciler module other than reconciler.domain and
-the emulator's own modules.
+injection and added latency (for every API route of either vendor). Every rule about agents and
+batches lives in the store and the rule modules. Must not import httpx, uvicorn or any reconciler
+module other than reconciler.domain and the emulator's own modules.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.domain import JSON
+from reconciler.emulator import batchcalling
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.drf import ApiProblem, detail, not_found
 from reconciler.emulator.state import FAULT_MESSAGES, FaultRule, Store
@@ -261,6 +263,21 @@ def _api_endpoint(store: Store) -> Callable[[Request], Any]:
         headers: dict[str, str] = {}
         if rule is not None and rule.mode == "status":
             status, payload, headers = _fault_response(rule)
+        elif batchcalling.serves(path):
+            status, payload = batchcalling.handle(
+                store.batch_calls,
+                method=method,
+                path=path,
+                headers=request.headers,
+                query=request.query_params,
+                raw=raw,
+                api_key=config.api_key,
+                now=store.now,
+                interval=store.interval,
+                max_limit=config.max_page_size,
+            )
+            if method != "GET":
+                store.save()
         else:
             try:
                 handlers, params = _resolve(path)
@@ -363,6 +380,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         *_admin_routes(store),
         Route("/api", _api_endpoint(store), methods=ALL_METHODS),
         Route("/api/{rest:path}", _api_endpoint(store), methods=ALL_METHODS),
+        Route("/v1/{rest:path}", _api_endpoint(store), methods=ALL_METHODS),
     ]
     app = Starlette(routes=routes)
     app.state.store = store

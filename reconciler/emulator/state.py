@@ -1,5 +1,6 @@
 """The emulated Ultravox account: agents, batches, created calls, the virtual clock, the request
-journal and the fault rules, plus persistence to a JSON state file.
+journal and the fault rules, plus persistence to a JSON state file. The batch-calling
+workspaces (Threetone, ElevenLabs) live in `batch_calls`, on the same clock, journal and file.
 
 Owns: `Store` (every operation the HTTP layer exposes, as plain method calls that return JSON
 values or raise `ApiProblem`) and `FaultRule`. Knows nothing of HTTP: must not import starlette,
@@ -21,6 +22,7 @@ from typing import Any
 from reconciler.domain import JSON
 from reconciler.emulator import agents as agent_rules
 from reconciler.emulator import batches as batch_rules
+from reconciler.emulator.batchcalling import BatchCalls
 from reconciler.emulator.clock import as_utc, parse_iso, real_now, to_iso
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.drf import field_errors, not_an_object, not_found, type_name
@@ -137,6 +139,7 @@ class Store:
         self.agents: dict[str, Record] = {}
         self.batches: dict[str, Record] = {}
         self.calls: dict[str, Record] = {}
+        self.batch_calls = BatchCalls()
 
     def reset(self) -> None:
         """Empty account, clock back at the start, journal and faults cleared."""
@@ -152,6 +155,7 @@ class Store:
         self.now = self.now + timedelta(seconds=seconds)
         for batch in self.batches.values():
             batch_rules.advance_batch(batch, self.now, self.interval, self._create_call)
+        self.batch_calls.advance(self.now, self.interval)
         self.save()
         return to_iso(self.now)
 
@@ -163,6 +167,7 @@ class Store:
                 "agents": list(self.agents.values()),
                 "batches": list(self.batches.values()),
                 "calls": list(self.calls.values()),
+                "batch_calls": self.batch_calls.dump(),
             }
         )
 
@@ -194,6 +199,7 @@ class Store:
         self.agents = {record["agentId"]: record for record in data["agents"]}
         self.batches = {record["batchId"]: record for record in data["batches"]}
         self.calls = {record["callId"]: record for record in data["calls"]}
+        self.batch_calls.load(data.get("batch_calls", []))
 
     # --- journal and faults ---------------------------------------------------------------------
 

@@ -1,0 +1,359 @@
+"""The `BatchCall` manifest: an outbound campaign on Threetone's (or ElevenLabs') batch calling.
+
+Owns the manifest model (the vendor's own snake_case names for recipients, camelCase for the
+document's own fields as in every other kind), the per-recipient rules (E.164 phone numbers,
+exactly one of `phone_number` or `whatsapp_user_id`), `scheduledTime` as an ISO instant or
+unix seconds, the stable recipient ids, and loading recipients from CSV or JSONL files with
+errors pinned to file and line.
+Must not import httpx or deepdiff; reads only the recipients files a manifest names.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from reconciler.errors import Diagnostic
+from reconciler.manifest import NAME_PATTERN
+
+E164 = r"^\+[1-9]\d{1,14}$"
+NAME = NAME_PATTERN
+"""A BatchCall's name is its `call_name`; `~` is reserved for supplemental parts (`name~2`)."""
+MAX_RECIPIENTS = 10_000
+"""The API's limit per submitted batch (seed 002: "Maximum array length: 10000")."""
+PROVIDERS = ("threetone", "elevenlabs")
+CSV_COLUMNS = ("id", "phone_number", "whatsapp_user_id", "user_id")
+CSV_PREFIXES = ("dynamic_variables.", "conversation_config_override.")
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- conversation_initiation_client_data, as seed 002 spells it ------------------------------
+
+
+class SoftTimeoutConfig(_Closed):
+    message: StrictStr | None = None
+
+
+class TurnOverride(_Closed):
+    soft_timeout_config: SoftTimeoutConfig | None = None
+
+
+class TtsOverride(_Closed):
+    voice_id: StrictStr | None = None
+    stability: float | None = None
+    speed: float | None = None
+    similarity_boost: float | None = None
+
+
+class ConversationOverride(_Closed):
+    text_only: bool | None = None
+
+
+class PromptOverride(_Closed):
+    prompt: StrictStr | None = None
+    llm: StrictStr | None = None
+    native_mcp_server_ids: list[StrictStr] | None = None
+
+
+class AgentOverride(_Closed):
+    first_message: StrictStr | None = None
+    language: StrictStr | None = None
+    prompt: PromptOverride | None = None
+
+
+class ConversationConfigOverride(_Closed):
+    turn: TurnOverride | None = None
+    tts: TtsOverride | None = None
+    conversation: ConversationOverride | None = None
+    agent: AgentOverride | None = None
+
+
+class SourceInfo(_Closed):
+    source: StrictStr | None = None
+    version: StrictStr | None = None
+
+
+DynamicValue = StrictStr | StrictBool | StrictInt | StrictFloat
+
+
+class ClientData(_Closed):
+    conversation_config_override: ConversationConfigOverride | None = None
+    custom_llm_extra_body: dict[str, Any] | None = None
+    user_id: StrictStr | None = None
+    source_info: SourceInfo | None = None
+    dynamic_variables: dict[str, DynamicValue] | None = None
+
+
+def _e164(value: str) -> str:
+    if not re.match(E164, value):
+        raise ValueError(f"{value!r} is not an E.164 number like +14155550100")
+    return value
+
+
+class Recipient(_Closed):
+    """One `OutboundCallRecipient`: whom to call, and what the conversation starts with."""
+
+    id: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
+    """Stable id of the recipient; without one, a hash of the number is used (never the
+    number itself)."""
+    phone_number: Annotated[StrictStr, AfterValidator(_e164)] | None = None
+    whatsapp_user_id: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    conversation_initiation_client_data: ClientData | None = None
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> Recipient:
+        if (self.phone_number is None) == (self.whatsapp_user_id is None):
+            raise ValueError("set exactly one of phone_number or whatsapp_user_id")
+        return self
+
+
+class WhatsappParams(_Closed):
+    whatsapp_call_permission_request_template_name: StrictStr | None = None
+    whatsapp_call_permission_request_template_language_code: StrictStr | None = None
+    whatsapp_phone_number_id: StrictStr | None = None
+
+
+class Lifecycle(_Closed):
+    preventDestroy: StrictBool = False
+
+
+def _unix_seconds(value: Any) -> Any:
+    """ISO instant (YAML may already have made it a datetime) or unix seconds -> unix seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected an ISO time like 2030-01-14T16:00:00Z or unix seconds")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("unix seconds must not be negative")
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an ISO time like 2030-01-14T16:00:00Z nor unix seconds"
+            ) from None
+    if isinstance(value, datetime):
+        # A naive time is ambiguous: the vendor's dashboard and this host may differ in zone.
+        if value.tzinfo is None:
+            raise ValueError("scheduledTime needs a time zone, e.g. 2030-01-14T16:00:00Z")
+        if value.microsecond:
+            raise ValueError("scheduledTime is in whole seconds (the API takes unix seconds)")
+        return int(value.timestamp())
+    raise ValueError("expected an ISO time like 2030-01-14T16:00:00Z or unix seconds")
+
+
+UnixSeconds = Annotated[StrictInt, BeforeValidator(_unix_seconds)]
+
+
+class BatchCallManifest(_Closed):
+    """One `kind: BatchCall` document."""
+
+    kind: Literal["BatchCall"]
+    provider: Literal["threetone", "elevenlabs"]
+    name: Annotated[StrictStr, Field(pattern=NAME)]
+    """The batch's `call_name` and its identity (with the agent)."""
+    description: StrictStr | None = None
+    agentId: Annotated[StrictStr, Field(min_length=1)]
+    recipients: list[Recipient] | None = None
+    recipientsFrom: StrictStr | None = None
+    """A .csv or .jsonl file of recipients, relative to the manifest file."""
+    scheduledTime: UnixSeconds | None = None
+    """When the batch starts: ISO time or unix seconds; absent means as soon as submitted."""
+    agentPhoneNumberId: Annotated[StrictStr, Field(min_length=1)] | None = None
+    whatsappParams: WhatsappParams | None = None
+    cancelled: StrictBool = False
+    """true: cancel the batch (and its supplemental parts); one-way once calls started."""
+    retries: Annotated[StrictInt, Field(ge=0, le=10)] | None = None
+    """Retry a finished batch's failed and voicemail calls until its retry_count reaches this."""
+    lifecycle: Lifecycle | None = None
+
+    @field_validator("recipientsFrom")
+    @classmethod
+    def _suffix(cls, value: str | None) -> str | None:
+        if value is not None and not value.endswith((".csv", ".jsonl")):
+            raise ValueError("recipientsFrom must name a .csv or .jsonl file")
+        return value
+
+    @model_validator(mode="after")
+    def _has_recipients(self) -> BatchCallManifest:
+        if not self.recipients and self.recipientsFrom is None:
+            raise ValueError("a batch needs recipients: recipients, recipientsFrom, or both")
+        return self
+
+    def rule_violations(self) -> Iterable[tuple[tuple[str | int, ...], str]]:
+        """Inline recipients listed twice, reported at the line of the second one."""
+        seen: dict[str, int] = {}
+        for index, recipient in enumerate(self.recipients or []):
+            data = dump(recipient)
+            for key in (f"id:{recipient.id}" if recipient.id else None, destination_key(data)):
+                if key is None:
+                    continue
+                if key in seen:
+                    what = "id" if key.startswith("id:") else mask(destination(data))
+                    yield (
+                        ("recipients", index),
+                        f"recipient {what} is listed twice (first as recipients[{seen[key]}]); "
+                        "nobody is called twice",
+                    )
+                    break
+                seen[key] = index
+
+
+def dump(recipient: Recipient) -> dict[str, Any]:
+    """A recipient as the API takes it: unset fields left out."""
+    return recipient.model_dump(mode="json", exclude_none=True)
+
+
+def destination(recipient: dict[str, Any]) -> str:
+    return str(recipient.get("phone_number") or recipient.get("whatsapp_user_id") or "")
+
+
+def destination_key(recipient: dict[str, Any]) -> str:
+    """What identifies whom a recipient reaches, hashed: no phone number in it."""
+    if recipient.get("phone_number"):
+        basis = f"tel:{recipient['phone_number']}"
+    else:
+        basis = f"wa:{recipient.get('whatsapp_user_id') or ''}"
+    return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:20]
+
+
+def recipient_id(recipient: dict[str, Any]) -> str:
+    """The manifest's `id`, else a stable hash of the number (so re-plans recognise it)."""
+    given = recipient.get("id")
+    return str(given) if given else destination_key(recipient)
+
+
+def mask(number: str | None) -> str:
+    """`+14155550100` -> `+1415***0100`; a WhatsApp id keeps only its last four characters."""
+    if not number:
+        return "(no number)"
+    if number.startswith("+"):
+        return f"{number[:5]}***{number[-4:]}" if len(number) > 9 else "***"
+    return f"WhatsApp ***{number[-4:]}" if len(number) > 6 else "WhatsApp ***"
+
+
+# --- recipients files --------------------------------------------------------------------------
+
+
+class _FileProblem(Exception):
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(message)
+        self.diagnostic = Diagnostic(file, line, message)
+
+
+def _nest(target: dict[str, Any], dotted: str, value: str) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        fields = [f for f in reader.fieldnames or [] if f is not None]
+        if "phone_number" not in fields and "whatsapp_user_id" not in fields:
+            raise _FileProblem(
+                shown, 1, f"the header needs a phone_number or whatsapp_user_id column ({fields})"
+            )
+        unknown = [f for f in fields if f not in CSV_COLUMNS and not f.startswith(CSV_PREFIXES)]
+        if unknown:
+            raise _FileProblem(
+                shown,
+                1,
+                f"unknown columns {unknown}; use {', '.join(CSV_COLUMNS)}, "
+                "dynamic_variables.<name> or conversation_config_override.<path>",
+            )
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise _FileProblem(shown, line, "more cells than the header has columns")
+            recipient: dict[str, Any] = {}
+            data: dict[str, Any] = {}
+            for column, raw in row.items():
+                value = (raw or "").strip()
+                if value == "":
+                    continue  # an empty cell is an unset field
+                if column in ("id", "phone_number", "whatsapp_user_id"):
+                    recipient[column] = value
+                elif column == "user_id":
+                    data["user_id"] = value
+                elif column.startswith("dynamic_variables."):
+                    data.setdefault("dynamic_variables", {})[column.split(".", 1)[1]] = value
+                else:
+                    _nest(data, column, value)
+            if data:
+                recipient["conversation_initiation_client_data"] = data
+            yield line, recipient
+
+
+def _jsonl_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8") as handle:
+        for line, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                item = json.loads(text)
+            except ValueError as exc:
+                raise _FileProblem(shown, line, f"not valid JSON: {exc}") from exc
+            if not isinstance(item, dict):
+                raise _FileProblem(shown, line, "each line must be a JSON object (one recipient)")
+            yield line, item
+
+
+def load_recipients(
+    name: str, manifest_file: str
+) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
+    """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem."""
+    path = Path(manifest_file).parent / name
+    shown = str(path)
+    if not path.is_file():
+        return [], [Diagnostic(manifest_file, 1, f"recipientsFrom: no such file {shown}")]
+    rows = _csv_rows(path, shown) if name.endswith(".csv") else _jsonl_rows(path, shown)
+    found: list[tuple[str, int, dict[str, Any]]] = []
+    problems: list[Diagnostic] = []
+    try:
+        for line, raw in rows:
+            try:
+                model = Recipient.model_validate(raw)
+            except ValidationError as exc:
+                for error in exc.errors(include_url=False):
+                    where = ".".join(str(p) for p in error["loc"])
+                    message = str(error["msg"]).removeprefix("Value error, ")
+                    problems.append(
+                        Diagnostic(shown, line, f"{where + ': ' if where else ''}{message}")
+                    )
+                continue
+            found.append((shown, line, dump(model)))
+    except _FileProblem as problem:
+        problems.append(problem.diagnostic)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))
+    return found, problems
