@@ -455,6 +455,14 @@ def diff_env(
     type=click.IntRange(1),
     help="How fast scheduled batches dial once their window opens.",
 )
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="STATUS:COUNT[:RETRY_AFTER]",
+    help="Answer the next COUNT API requests with STATUS (429, 500, 502, 503), with a "
+    "Retry-After header if given; repeatable. More rules: PUT /_emulator/faults.",
+)
 def emulator(
     port: int,
     state_file: str | None,
@@ -463,6 +471,7 @@ def emulator(
     max_page_size: int,
     port_file: str | None,
     calls_per_minute: int,
+    faults: tuple[str, ...],
 ) -> None:
     """Run the bundled Ultravox API emulator on loopback, for demos and tests.
 
@@ -477,12 +486,27 @@ def emulator(
         latency=latency,
         state_file=state_file,
         calls_per_minute=calls_per_minute,
+        faults=tuple(_fault_rule(spec) for spec in faults),
     )
     serve(config, host="127.0.0.1", port=port, port_file=port_file)
 
 
 cli.add_command(export_command)
 cli.add_command(schema_command)
+
+
+def _fault_rule(spec: str) -> dict[str, Any]:
+    parts = spec.split(":")
+    try:
+        status, count = int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        raise click.BadParameter(f"{spec!r}: expected STATUS:COUNT[:RETRY_AFTER]") from None
+    if status not in (429, 500, 502, 503) or count < 1 or len(parts) > 3:
+        raise click.BadParameter(f"{spec!r}: STATUS is 429, 500, 502 or 503; COUNT >= 1")
+    rule: dict[str, Any] = {"status": status, "count": count}
+    if len(parts) == 3:
+        rule["retry_after"] = parts[2]
+    return rule
 
 
 def main() -> None:

@@ -375,7 +375,10 @@ def _admin_routes(store: Store) -> list[Route]:
 
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """A fresh emulator (its own store) as an ASGI app; `app.state.store` is the store."""
-    store = Store(config or EmulatorConfig())
+    config = config or EmulatorConfig()
+    store = Store(config)
+    if config.faults:
+        store.set_faults(list(config.faults))
     routes = [
         *_admin_routes(store),
         Route("/api", _api_endpoint(store), methods=ALL_METHODS),

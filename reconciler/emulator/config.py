@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class EmulatorConfig:
     """How fast a batch dials its pending calls on the virtual clock."""
     start_time: datetime | None = None
     """Where the virtual clock starts (naive means UTC); None: the real time at start."""
+    faults: tuple[dict[str, Any], ...] = ()
+    """Fault rules armed at start, as `PUT /_emulator/faults` takes them."""
 
     def __post_init__(self) -> None:
         if self.max_page_size < 1:
