@@ -108,9 +108,15 @@ def _field_lines(field: FieldChange) -> list[tuple[str, str]]:
         old = before.splitlines() if isinstance(before, str) else []
         new = after.splitlines() if isinstance(after, str) else []
         lines = [("~", f"{field.path}:")]
-        for line in difflib.unified_diff(old, new, "before", "after", n=2, lineterm=""):
-            mark = line[:1] if line[:1] in "+-" and not line.startswith(("+++", "---")) else "#"
-            lines.append((mark, "    " + mask_phone(line)))
+        for line in difflib.unified_diff(old, new, n=2, lineterm=""):
+            if line.startswith(("+++", "---")):
+                continue  # the field path above already says what is compared
+            if line.startswith("@@"):
+                lines.append(("#", "  " + line))
+                continue
+            # The line's own +/-/space becomes the row's mark, so it is not shown twice.
+            mark = line[:1] if line[:1] in "+-" else "#"
+            lines.append((mark, "    " + mask_phone(line[1:])))
         return lines
     if field.op is FieldOp.ADD:
         return [("+", f"{field.path}: {_show(after)}")]
@@ -176,7 +182,8 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
         head.append("Destroys: " + ", ".join(f"`{c.key}`" for c in deletions))
         head.append("")
     sections = [_markdown_section(c) for c in plan.changes]
-    text = "\n".join(head)
+    # A blank line before the first <details>: GitHub renders HTML blocks only after one.
+    text = "\n".join(head) + "\n"
     kept = 0
     for section in sections:
         note_room = 200

@@ -139,13 +139,14 @@ def test_text_lines(line: str) -> None:
 def test_text_multiline_string_is_a_unified_diff() -> None:
     lines = render_text(PLAN).splitlines()
     start = lines.index("    ~ callTemplate.systemPrompt:")
-    block = [line.strip() for line in lines[start + 1 : start + 8]]
-    assert block[:4] == ["--- before", "+++ after", "@@ -1,3 +1,3 @@", "You are a bot."]
-    assert block[4].startswith("-") and block[4].endswith("-Be kind.")
-    assert block[5].startswith("+") and block[5].endswith("+Be brief.")
-    assert block[6] == "Say goodbye."
+    block = [line.strip() for line in lines[start + 1 : start + 6]]
+    assert block[:2] == ["@@ -1,3 +1,3 @@", "You are a bot."]
+    # Each changed line is marked once, by the row's own +/- column.
+    assert block[2].split() == ["-", "Be", "kind."]
+    assert block[3].split() == ["+", "Be", "brief."]
+    assert block[4] == "Say goodbye."
     # Unchanged lines are context, not shown as changes.
-    assert not lines[start + 4].lstrip().startswith(("+", "-"))
+    assert not lines[start + 2].lstrip().startswith(("+", "-"))
 
 
 def test_text_order_follows_the_plan() -> None:
