@@ -31,6 +31,9 @@ base_url="http://127.0.0.1:$(cat "$work/port")"
 settings=(
   "ULTRAVOX_BASE_URL=$base_url"
   "ULTRAVOX_API_KEY=$api_key"
+  # The same emulator serves Threetone's batch calling (the BatchCall example of manifests/).
+  "THREETONE_BASE_URL=$base_url"
+  "THREETONE_API_KEY=$api_key"
   # The chat follow-up campaign of manifests/ signs its webhook with this secret.
   "ACME_WEBHOOK_SECRET=action-smoke-webhook-secret"
   "RECONCILER_EMULATOR_LOG=$work/emulator.log"

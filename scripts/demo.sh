@@ -22,6 +22,8 @@ for _ in $(seq 1 100); do
 done
 [ -s "$WORK/port" ] || { echo "the emulator did not start" >&2; cat "$WORK/emulator.log"; exit 1; }
 export ULTRAVOX_BASE_URL="http://127.0.0.1:$(cat "$WORK/port")"
+# The same emulator serves Threetone's batch-calling API for the BatchCall example.
+export THREETONE_BASE_URL="$ULTRAVOX_BASE_URL" THREETONE_API_KEY="$ULTRAVOX_API_KEY"
 echo "Emulator running at $ULTRAVOX_BASE_URL"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }

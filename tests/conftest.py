@@ -80,6 +80,9 @@ def cli(emulator: Any, tmp_path: Path) -> Cli:
     env.update(
         ULTRAVOX_BASE_URL=emulator.base_url,
         ULTRAVOX_API_KEY=emulator.api_key,
+        # The emulator serves Threetone's batch-calling API too (the BatchCall example).
+        THREETONE_BASE_URL=emulator.base_url,
+        THREETONE_API_KEY=emulator.api_key,
         NO_COLOR="1",
         PYTHONPATH=str(REPO),
     )

@@ -77,15 +77,15 @@ FAULTS = {
     "429": [{"status": 429, "count": 3, "retry_after": "0"}],
     "503": [{"status": 503, "count": 2, "retry_after": "0"}],
     "500-get": [{"status": 500, "count": 2, "method": "GET"}],
-    "hang-post": [{"mode": "accept_then_hang", "count": 1, "seconds": 1.5, "method": "POST"}],
-    "hang-patch": [{"mode": "accept_then_hang", "count": 1, "seconds": 1.5, "method": "PATCH"}],
+    "hang-post": [{"mode": "accept_then_hang", "count": 1, "seconds": 3.0, "method": "POST"}],
+    "hang-patch": [{"mode": "accept_then_hang", "count": 1, "seconds": 3.0, "method": "PATCH"}],
 }
 
 
 async def plan_and_apply(path: Path, environ: dict[str, str]) -> bool:
     """One CI run: plan, then apply. True when the plan had nothing to do."""
     desired = engine.Workspace.open([str(path)], environ, None).desired()
-    async with engine.Session(environ, timeout=0.75) as session:
+    async with engine.Session(environ, timeout=2.0) as session:
         plan = await engine.make_plan(session, desired, engine.plan_options(False))
         if plan.is_empty:
             return True
@@ -149,7 +149,7 @@ def test_nobody_is_dialled_twice(initial: set[str], steps: list[tuple[str, Any]]
         emulator.admin.set_faults([])
         path.write_text(manifest_text(numbers, hours, paused))
         settled = False
-        for _ in range(3):
+        for _ in range(5):
             try:
                 settled = asyncio.run(plan_and_apply(path, environ))
             except PlanError:

@@ -475,6 +475,8 @@ class Runner:
         base.update(
             PATH=venv_bin + os.pathsep + os.environ.get("PATH", ""),
             ULTRAVOX_BASE_URL=emulator.base_url,
+            THREETONE_BASE_URL=emulator.base_url,
+            THREETONE_API_KEY=emulator.api_key,
             ULTRAVOX_API_KEY=emulator.api_key,
             ACME_WEBHOOK_SECRET=WEBHOOK_SECRET,
             NO_COLOR="1",

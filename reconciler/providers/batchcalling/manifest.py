@@ -30,6 +30,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -169,7 +170,20 @@ def _unix_seconds(value: Any) -> Any:
     raise ValueError("expected an ISO time like 2030-01-14T16:00:00Z or unix seconds")
 
 
-UnixSeconds = Annotated[StrictInt, BeforeValidator(_unix_seconds)]
+# The JSON Schema states what a manifest may write (the validator turns it into an int).
+UnixSeconds = Annotated[
+    StrictInt,
+    BeforeValidator(_unix_seconds),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "format": "date-time"},
+            ],
+            "description": "An ISO 8601 time with a zone, or unix seconds.",
+        }
+    ),
+]
 
 
 class BatchCallManifest(_Closed):
