@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from reconciler import engine, registry
 from reconciler.domain import JSON, Action, Change, LiveResource, ResourceKey
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.manifest import NAME_PATTERN, parse_manifests
+from reconciler.manifest import NAME_PATTERN, parse_manifests, unwrap_annotation
 from reconciler.manifest_schema import SCHEMA_FILE, schema_text
 from reconciler.plan import build_plan
 from reconciler.providers.base import PlanOptions, ResourceType
@@ -173,7 +173,7 @@ def order_document(rt: ResourceType, document: Mapping[str, JSON]) -> dict[str, 
 
 
 def _ordered(annotation: Any, value: JSON) -> JSON:
-    target = _unwrap(annotation)
+    target = unwrap_annotation(annotation)
     if isinstance(value, dict):
         model = _model_for(target, value)
         if model is None:
@@ -190,21 +190,6 @@ def _ordered(annotation: Any, value: JSON) -> JSON:
     return value
 
 
-def _unwrap(annotation: Any) -> Any:
-    """`Annotated[X, ...]` -> X; `X | None` -> X (a union of several stays a union)."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin is Union or origin is types.UnionType:
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
 def _model_for(target: Any, value: Mapping[str, JSON]) -> type[BaseModel] | None:
     """The model an object is an instance of: the target itself, or the union member whose
     fields hold all of the object's keys (else the first model member)."""
@@ -213,9 +198,9 @@ def _model_for(target: Any, value: Mapping[str, JSON]) -> type[BaseModel] | None
     candidates = [
         m
         for m in (members or (target,))
-        if isinstance(_unwrap(m), type) and issubclass(_unwrap(m), BaseModel)
+        if isinstance(unwrap_annotation(m), type) and issubclass(unwrap_annotation(m), BaseModel)
     ]
-    models: list[type[BaseModel]] = [_unwrap(m) for m in candidates]
+    models: list[type[BaseModel]] = [unwrap_annotation(m) for m in candidates]
     for model in models:
         names = {info.alias or name for name, info in model.model_fields.items()}
         if set(value) <= names:

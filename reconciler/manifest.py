@@ -477,7 +477,7 @@ _NOWHERE = _Nowhere()
 def field_names(model: type[BaseModel], loc: Loc = ()) -> list[str]:
     """The fields a document may write at `loc` of `model` (API names; read-only excluded)."""
     target, _ = _resolve(model, loc)
-    target = _unwrap(target)
+    target = unwrap_annotation(target)
     if isinstance(target, type) and issubclass(target, BaseModel):
         return [
             info.alias or name
@@ -497,7 +497,7 @@ def field_path_problem(model: type[BaseModel], text: str) -> str | None:
     done: Loc = ()
     for segment in path:
         where = field_paths.format_path(done) or "the document"
-        target = _unwrap(current)
+        target = unwrap_annotation(current)
         if target is Any:
             return None
         origin = typing.get_origin(target)
@@ -529,7 +529,7 @@ def _resolve(model: type[BaseModel], loc: Loc) -> tuple[Any, FieldInfo | None]:
     current: Any = model
     field: FieldInfo | None = None
     for segment in loc:
-        target = _unwrap(current)
+        target = unwrap_annotation(current)
         origin = typing.get_origin(target)
         field = None
         if target is Any:
@@ -548,7 +548,7 @@ def _resolve(model: type[BaseModel], loc: Loc) -> tuple[Any, FieldInfo | None]:
     return current, field
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_annotation(annotation: Any) -> Any:
     """`Annotated[X, ...]` -> X; `X | None` -> X."""
     while True:
         origin = typing.get_origin(annotation)
@@ -577,7 +577,7 @@ def _is_read_only(info: FieldInfo) -> bool:
 
 
 def _literal_options(model: type[BaseModel], loc: Loc) -> list[str]:
-    target = _unwrap(_resolve(model, loc)[0])
+    target = unwrap_annotation(_resolve(model, loc)[0])
     if typing.get_origin(target) is Literal:
         return [str(option) for option in typing.get_args(target)]
     return []

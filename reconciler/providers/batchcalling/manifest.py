@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -37,6 +36,7 @@ from pydantic import (
 
 from reconciler.errors import Diagnostic
 from reconciler.manifest import NAME_PATTERN
+from reconciler.recipients_files import FileProblem, jsonl_objects
 
 E164 = r"^\+[1-9]\d{1,14}$"
 NAME = NAME_PATTERN
@@ -276,12 +276,6 @@ def mask(number: str | None) -> str:
 # --- recipients files --------------------------------------------------------------------------
 
 
-class _FileProblem(Exception):
-    def __init__(self, file: str, line: int, message: str) -> None:
-        super().__init__(message)
-        self.diagnostic = Diagnostic(file, line, message)
-
-
 def _nest(target: dict[str, Any], dotted: str, value: str) -> None:
     parts = dotted.split(".")
     for part in parts[:-1]:
@@ -294,12 +288,12 @@ def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
         reader = csv.DictReader(handle)
         fields = [f for f in reader.fieldnames or [] if f is not None]
         if "phone_number" not in fields and "whatsapp_user_id" not in fields:
-            raise _FileProblem(
+            raise FileProblem(
                 shown, 1, f"the header needs a phone_number or whatsapp_user_id column ({fields})"
             )
         unknown = [f for f in fields if f not in CSV_COLUMNS and not f.startswith(CSV_PREFIXES)]
         if unknown:
-            raise _FileProblem(
+            raise FileProblem(
                 shown,
                 1,
                 f"unknown columns {unknown}; use {', '.join(CSV_COLUMNS)}, "
@@ -308,7 +302,7 @@ def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
         for row in reader:
             line = reader.line_num
             if None in row:
-                raise _FileProblem(shown, line, "more cells than the header has columns")
+                raise FileProblem(shown, line, "more cells than the header has columns")
             recipient: dict[str, Any] = {}
             data: dict[str, Any] = {}
             for column, raw in row.items():
@@ -328,20 +322,6 @@ def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
             yield line, recipient
 
 
-def _jsonl_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as handle:
-        for line, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                item = json.loads(text)
-            except ValueError as exc:
-                raise _FileProblem(shown, line, f"not valid JSON: {exc}") from exc
-            if not isinstance(item, dict):
-                raise _FileProblem(shown, line, "each line must be a JSON object (one recipient)")
-            yield line, item
-
-
 def load_recipients(
     name: str, manifest_file: str
 ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
@@ -350,7 +330,11 @@ def load_recipients(
     shown = str(path)
     if not path.is_file():
         return [], [Diagnostic(manifest_file, 1, f"recipientsFrom: no such file {shown}")]
-    rows = _csv_rows(path, shown) if name.endswith(".csv") else _jsonl_rows(path, shown)
+    rows = (
+        _csv_rows(path, shown)
+        if name.endswith(".csv")
+        else jsonl_objects(path, shown, "one recipient")
+    )
     found: list[tuple[str, int, dict[str, Any]]] = []
     problems: list[Diagnostic] = []
     try:
@@ -366,7 +350,7 @@ def load_recipients(
                     )
                 continue
             found.append((shown, line, dump(model)))
-    except _FileProblem as problem:
+    except FileProblem as problem:
         problems.append(problem.diagnostic)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))

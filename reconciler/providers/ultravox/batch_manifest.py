@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from reconciler.errors import Diagnostic
 from reconciler.providers.ultravox.schema import CallMedium
+from reconciler.recipients_files import FileProblem, jsonl_objects
 
 E164 = r"^\+[1-9]\d{1,14}$"
 NAME = r"^[a-zA-Z0-9_-]{1,64}$"
@@ -166,16 +167,16 @@ def _csv_calls(path: Path, spec: CallsFrom, shown: str) -> Iterator[tuple[int, d
         reader = csv.DictReader(handle)
         fields = reader.fieldnames or []
         if "to" not in fields:
-            raise _FileProblem(shown, 1, f"the header needs a 'to' column (found {fields})")
+            raise FileProblem(shown, 1, f"the header needs a 'to' column (found {fields})")
         if "from" not in fields and spec.from_ is None:
-            raise _FileProblem(shown, 1, "no 'from' column and no callsFrom.from caller number")
+            raise FileProblem(shown, 1, "no 'from' column and no callsFrom.from caller number")
         unknown = [
             f
             for f in fields
             if f not in ("to", "from") and not f.startswith(("context.", "metadata."))
         ]
         if unknown:
-            raise _FileProblem(
+            raise FileProblem(
                 shown,
                 1,
                 f"unknown columns {unknown}; use to, from, context.<name>, metadata.<name>",
@@ -196,26 +197,6 @@ def _csv_calls(path: Path, spec: CallsFrom, shown: str) -> Iterator[tuple[int, d
             yield line, call
 
 
-def _jsonl_calls(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as handle:
-        for line, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                call = json.loads(text)
-            except ValueError as exc:
-                raise _FileProblem(shown, line, f"not valid JSON: {exc}") from exc
-            if not isinstance(call, dict):
-                raise _FileProblem(shown, line, "each line must be a JSON object (one call)")
-            yield line, call
-
-
-class _FileProblem(Exception):
-    def __init__(self, file: str, line: int, message: str) -> None:
-        super().__init__(message)
-        self.diagnostic = Diagnostic(file, line, message)
-
-
 def load_recipients(
     callsfrom: str | CallsFrom, manifest_file: str
 ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
@@ -226,7 +207,9 @@ def load_recipients(
     if not path.is_file():
         return [], [Diagnostic(manifest_file, 1, f"callsFrom: no such file {shown}")]
     rows = (
-        _csv_calls(path, spec, shown) if spec.file.endswith(".csv") else _jsonl_calls(path, shown)
+        _csv_calls(path, spec, shown)
+        if spec.file.endswith(".csv")
+        else jsonl_objects(path, shown, "one call")
     )
     calls: list[tuple[str, int, dict[str, Any]]] = []
     problems: list[Diagnostic] = []
@@ -245,7 +228,7 @@ def load_recipients(
             calls.append(
                 (shown, line, model.model_dump(mode="json", by_alias=True, exclude_none=True))
             )
-    except _FileProblem as problem:
+    except FileProblem as problem:
         problems.append(problem.diagnostic)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))

@@ -1,0 +1,38 @@
+"""Reading recipient files (JSONL, and the problem type CSV readers share) for campaign kinds.
+
+Owns the one way a recipients file reports a problem: `FileProblem`, carrying a `Diagnostic`
+with the recipients file and its line, so every vendor's loader reports alike. Reads files;
+must not import httpx, deepdiff or any provider.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import Diagnostic
+
+
+class FileProblem(Exception):
+    """A problem that stops reading a recipients file, at a file and line."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(message)
+        self.diagnostic = Diagnostic(file, line, message)
+
+
+def jsonl_objects(path: Path, shown: str, what: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) for each non-blank line; `what` names one object in errors ("one call")."""
+    with path.open(encoding="utf-8") as handle:
+        for line, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                item = json.loads(text)
+            except ValueError as exc:
+                raise FileProblem(shown, line, f"not valid JSON: {exc}") from exc
+            if not isinstance(item, dict):
+                raise FileProblem(shown, line, f"each line must be a JSON object ({what})")
+            yield line, item
