@@ -25,6 +25,9 @@ from reconciler import engine
 from reconciler.emulator import EmulatorConfig, running_emulator
 from tests.conftest import Cli, Result
 
+# Every request body sent here must fit the vendor schema (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("checked_requests")
+
 START = datetime(2030, 1, 14, 15, 0, tzinfo=UTC)
 OPENS = 3600  # seconds from START to the scheduled time
 NUMBERS = [f"+1415555{2000 + i:04d}" for i in range(5)]

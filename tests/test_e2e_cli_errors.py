@@ -19,6 +19,9 @@ import pytest
 
 from tests.conftest import EXAMPLES, Cli, reconciler_command
 
+# Every request body sent here must fit the vendor schema (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("checked_requests")
+
 
 def copy_agents(tmp_path: Path) -> Path:
     target = tmp_path / "manifests"

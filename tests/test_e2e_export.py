@@ -24,6 +24,9 @@ from reconciler.manifest_schema import SCHEMA_FILE
 from reconciler.providers.ultravox.manifests import AgentCallTemplate
 from tests.conftest import EXAMPLES, REPO, Cli
 
+# Every request body sent here must fit the vendor schema (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("checked_requests")
+
 SECRET = {"ACME_WEBHOOK_SECRET": "whsec-example-value"}
 START = datetime(2030, 1, 14, 15, 0, tzinfo=UTC)
 

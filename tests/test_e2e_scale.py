@@ -13,6 +13,9 @@ import pytest
 from reconciler.emulator import EmulatorConfig, running_emulator
 from tests.conftest import REPO, Cli
 
+# Every request body sent here must fit the vendor schema (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("checked_requests")
+
 AGENTS = 350
 PAGE = 100
 
