@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from reconciler.domain import Action, Change, FieldChange, FieldOp, Plan, Request
+from reconciler.masking import mask_phone, masked
 from reconciler.plan import StateDifference
 from reconciler.planfile import SENSITIVE, plan_to_json
 
-_PHONE = re.compile(r"^\+\d{7,15}$")
 _SYMBOL = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
@@ -33,46 +32,6 @@ _VERB = {
 }
 _COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "33;1", "#": "2"}
 MAX_BODY_CHARS = 1200
-
-
-def mask_phone(text: str) -> str:
-    """`+14155550100` -> `+1415***0100`: enough to recognise, not enough to dial."""
-    return f"{text[:5]}***{text[-4:]}" if _PHONE.match(text) else text
-
-
-# Fields that hold whom a call reaches, whatever the value looks like (a WhatsApp user id is
-# not E.164, a SIP address is not a number).
-CONTACT_FIELDS = frozenset({"to", "from", "phone_number", "whatsapp_user_id"})
-
-
-def mask_contact(text: str) -> str:
-    return f"{text[:5]}***{text[-4:]}" if len(text) >= 12 else "***"
-
-
-def masked(value: Any) -> Any:
-    """A copy of a JSON value with every E.164 number and every contact field masked."""
-    if isinstance(value, str):
-        return mask_phone(value)
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    if isinstance(value, dict):
-        return {
-            k: _secret_ref(v)
-            if _is_secret_ref(v)
-            else mask_contact(v)
-            if k in CONTACT_FIELDS and isinstance(v, str)
-            else masked(v)
-            for k, v in value.items()
-        }
-    return value
-
-
-def _is_secret_ref(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"$secret"}
-
-
-def _secret_ref(value: dict[str, Any]) -> str:
-    return f"(secret from ${value['$secret']})"
 
 
 def _show(value: Any) -> str:

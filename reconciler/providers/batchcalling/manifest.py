@@ -36,6 +36,7 @@ from pydantic import (
 
 from reconciler.errors import Diagnostic
 from reconciler.manifest import NAME_PATTERN
+from reconciler.masking import mask_number
 from reconciler.recipients_files import FileProblem, jsonl_objects
 
 E164 = r"^\+[1-9]\d{1,14}$"
@@ -266,10 +267,8 @@ def recipient_id(recipient: dict[str, Any]) -> str:
 
 def mask(number: str | None) -> str:
     """`+14155550100` -> `+1415***0100`; a WhatsApp id keeps only its last four characters."""
-    if not number:
-        return "(no number)"
-    if number.startswith("+"):
-        return f"{number[:5]}***{number[-4:]}" if len(number) > 9 else "***"
+    if not number or number.startswith("+"):
+        return mask_number(number)
     return f"WhatsApp ***{number[-4:]}" if len(number) > 6 else "WhatsApp ***"
 
 

@@ -34,6 +34,7 @@ from reconciler.domain import (
     fingerprint,
 )
 from reconciler.errors import Diagnostic, ManifestError, PlanError
+from reconciler.masking import mask_number
 from reconciler.normalize import canonical_datetime
 from reconciler.plan import additions, compare, patch_body
 from reconciler.providers.base import Api, NormalizationTable, PlanOptions, ResourceType
@@ -77,17 +78,11 @@ def _batches_path(agent_id: str) -> str:
     return f"/api/agents/{agent_id}/scheduled_batches"
 
 
-def _mask(number: str | None) -> str:
-    if not number:
-        return "(no number)"
-    return f"{number[:5]}***{number[-4:]}" if len(number) > 9 else "***"
-
-
 def _recipient_list(calls: Sequence[Mapping[str, Any]]) -> str:
     numbers = [n for c in calls if (n := destination(dict(c)))]
     if not numbers:
         return "calls without a phone number (not outgoing)"
-    shown = ", ".join(_mask(n) for n in numbers[:MAX_SHOWN])
+    shown = ", ".join(mask_number(n) for n in numbers[:MAX_SHOWN])
     more = len(calls) - min(len(numbers), MAX_SHOWN)
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -123,7 +118,7 @@ class ScheduledBatchType(ResourceType):
                     Diagnostic(
                         file,
                         line,
-                        f"recipient {_mask(destination(call))} is listed twice in batch "
+                        f"recipient {mask_number(destination(call))} is listed twice in batch "
                         f"{manifest.name!r} (first at {first[0]}:{first[1]})",
                     )
                 )
@@ -450,7 +445,7 @@ class ScheduledBatchType(ResourceType):
                 calls.append(
                     {
                         "callId": call.get("callId"),
-                        "to": _mask(destination(call)),
+                        "to": mask_number(destination(call)),
                         "created": call.get("created"),
                         "ended": call.get("ended"),
                         "endReason": call.get("endReason"),
