@@ -10,10 +10,16 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import ApplyReport, ChangeResult, apply_plan, check_secrets, secret_names
-from reconciler.domain import JSON, Action, Change, Plan, Request, ResourceKey
-from reconciler.errors import ApiError, ConfigError
+from reconciler.core.domain import JSON, Action, Change, Plan, Request, ResourceKey
+from reconciler.core.errors import ApiError, ConfigError
 from reconciler.providers.ultravox.agents import AgentType
+from reconciler.runtime.apply import (
+    ApplyReport,
+    ChangeResult,
+    apply_plan,
+    check_secrets,
+    secret_names,
+)
 
 
 class FakeAgentsApi:

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import registry
-from reconciler.domain import (
+from reconciler.core.domain import (
     JSON,
     Action,
     Change,
@@ -23,13 +22,15 @@ from reconciler.domain import (
     Request,
     SourceRef,
 )
-from reconciler.errors import ManifestError, PlanError
-from reconciler.manifest import parse_manifests
-from reconciler.providers.base import PlanOptions, ProviderSettings
+from reconciler.core.errors import ManifestError, PlanError
+from reconciler.core.planning import PlanOptions
+from reconciler.core.render import render_markdown, render_text
+from reconciler.manifests.loader import parse_manifests
+from reconciler.providers import registry
+from reconciler.providers.base import ProviderSettings
 from reconciler.providers.batchcalling import BATCH_CALL, ELEVENLABS, THREETONE
 from reconciler.providers.batchcalling.batch_calls import parse_part, part_name
 from reconciler.providers.batchcalling.manifest import BatchCallManifest, destination_key
-from reconciler.render import render_markdown, render_text
 
 UNIX = 1894636800  # 2030-01-14T16:00:00Z
 A, B, C = "+14155550100", "+14155550101", "+14155550102"
@@ -397,7 +398,7 @@ def read(batches: list[dict[str, Any]], desired: list[DesiredResource]) -> list[
 def plan_for(desired: DesiredResource, batches: list[dict[str, Any]]) -> Change | None:
     found = read(batches, [desired])
     live = found[0] if found else None
-    options = PlanOptions(settings={"threetone": THREETONE.settings})
+    options = PlanOptions(path_prefixes={"threetone": THREETONE.settings.path_prefix})
     return BATCH_CALL.plan(desired, live, options)
 
 
@@ -651,7 +652,7 @@ def test_supplemental_part_holds_only_new_recipients_and_starts_at_once() -> Non
 
 def test_paths_come_from_the_effective_settings() -> None:
     moved = replace(THREETONE.settings, path_prefix="/v2/custom/batch-calling")
-    options = PlanOptions(settings={"threetone": moved})
+    options = PlanOptions(path_prefixes={"threetone": moved.path_prefix})
     change = BATCH_CALL.plan(desired_of(), None, options)
     assert change is not None and change.requests[0].path == "/v2/custom/batch-calling/submit"
     api = FakeApi(moved, [batch()])
@@ -665,7 +666,7 @@ def test_paths_come_from_the_effective_settings() -> None:
 def test_elevenlabs_uses_its_own_prefix_and_provider() -> None:
     desired = replace(desired_of(), provider="elevenlabs")
     change = BATCH_CALL.plan(
-        desired, None, PlanOptions(settings={"elevenlabs": ELEVENLABS.settings})
+        desired, None, PlanOptions(path_prefixes={"elevenlabs": ELEVENLABS.settings.path_prefix})
     )
     assert change is not None
     assert change.provider == "elevenlabs"

@@ -18,10 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.client import ApiClient, settings_from_env
-from reconciler.domain import Request
-from reconciler.errors import ApiError, ConfigError, TransportError
+from reconciler.core.domain import Request
+from reconciler.core.errors import ApiError, ConfigError, TransportError
 from reconciler.providers.base import ProviderSettings
+from reconciler.providers.batchcalling.pagination import LastDocPagination
+from reconciler.providers.ultravox.pagination import NextUrlPagination
+from reconciler.runtime.client import ApiClient, settings_from_env
 
 KEY = "uvx-test-Zq81secretKEY"
 BASE = "https://api.ultravox.ai"
@@ -32,7 +34,7 @@ ULTRAVOX = ProviderSettings(
     default_base_url=BASE,
     api_key_env="ULTRAVOX_API_KEY",
     api_key_header="X-API-Key",
-    pagination="next_url",
+    pagination=NextUrlPagination(),
     page_size=100,
 )
 THREETONE = ProviderSettings(
@@ -41,7 +43,7 @@ THREETONE = ProviderSettings(
     default_base_url="https://api.threetone.in",
     api_key_env="THREETONE_API_KEY",
     api_key_header="x-api-key",
-    pagination="last_doc",
+    pagination=LastDocPagination(),
     page_size=1000,
 )
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.diff import diff
-from reconciler.domain import FieldChange, FieldOp
+from reconciler.core.diff import diff
+from reconciler.core.domain import FieldChange, FieldOp
 
 ADD, REMOVE, CHANGE = FieldOp.ADD, FieldOp.REMOVE, FieldOp.CHANGE
 

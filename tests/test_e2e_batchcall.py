@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import engine
 from reconciler.emulator import EmulatorConfig, running_emulator
+from reconciler.runtime import engine
 from tests.conftest import Cli, Result
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).

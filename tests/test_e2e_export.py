@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from reconciler.emulator import EmulatorConfig, running_emulator
-from reconciler.manifest_schema import SCHEMA_FILE
+from reconciler.manifests.jsonschema import SCHEMA_FILE
 from reconciler.providers.ultravox.manifests import AgentCallTemplate
 from tests.conftest import EXAMPLES, REPO, Cli
 

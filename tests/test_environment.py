@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from reconciler.environment import Environment, ProviderOverride, deep_merge, included, variables
+from reconciler.manifests.environment import (
+    Environment,
+    ProviderOverride,
+    deep_merge,
+    included,
+    variables,
+)
 from reconciler.providers.ultravox import SETTINGS
 
 
@@ -54,8 +60,8 @@ def test_variables_prefer_the_environment_file() -> None:
 
 
 def test_provider_override_applies_only_what_it_sets() -> None:
-    assert ProviderOverride().apply(SETTINGS) is SETTINGS
-    changed = ProviderOverride(apiKeyEnv="KEY_PROD", pathPrefix="/v2").apply(SETTINGS)
+    assert SETTINGS.overridden(ProviderOverride()) is SETTINGS
+    changed = SETTINGS.overridden(ProviderOverride(apiKeyEnv="KEY_PROD", pathPrefix="/v2"))
     assert changed.api_key_env == "KEY_PROD"
     assert changed.path_prefix == "/v2"
     assert changed.api_key_header == SETTINGS.api_key_header

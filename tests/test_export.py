@@ -14,21 +14,20 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import registry
-from reconciler.domain import LiveResource, ResourceKey
-from reconciler.export import (
+from reconciler.core.domain import LiveResource, ResourceKey
+from reconciler.core.planning import PlanOptions, build_plan
+from reconciler.manifests.loader import parse_manifests
+from reconciler.providers import registry
+from reconciler.providers.ultravox.agents import AgentType, secret_variable
+from reconciler.providers.ultravox.batch_manifest import recipient_key
+from reconciler.providers.ultravox.batches import ScheduledBatchType
+from reconciler.runtime.export import (
     MODELINE,
     directory,
     exports,
     file_stem,
     render_export,
 )
-from reconciler.manifest import parse_manifests
-from reconciler.plan import build_plan
-from reconciler.providers.base import PlanOptions
-from reconciler.providers.ultravox.agents import AgentType, secret_variable
-from reconciler.providers.ultravox.batch_manifest import recipient_key
-from reconciler.providers.ultravox.batches import ScheduledBatchType
 
 KINDS = registry.kinds()
 BASE = {"ultravox": "https://api.ultravox.example"}
@@ -56,7 +55,7 @@ def body_of(text: str) -> str:
 
 def export_one(live: LiveResource, *known: LiveResource) -> str:
     files = render_export([live, *known], KINDS, base_urls=BASE).texts()
-    return body_of(files[f"{directory(live.key.kind)}/{live.key.name}.yaml"])
+    return body_of(files[f"{directory(registry.kinds()[live.key.kind])}/{live.key.name}.yaml"])
 
 
 # --- agents: live body -> YAML ------------------------------------------------------------
@@ -465,9 +464,9 @@ def test_odd_names_and_duplicates_are_written_apart_and_warned() -> None:
 
 def test_kinds_without_export_are_skipped() -> None:
     assert exports(AgentType()) and exports(ScheduledBatchType())
-    assert directory("Agent") == "agents"
-    assert directory("ScheduledBatch") == "campaigns"
-    assert directory("BatchCall") == "batchcalls"
+    assert directory(registry.kinds()["Agent"]) == "agents"
+    assert directory(registry.kinds()["ScheduledBatch"]) == "campaigns"
+    assert directory(registry.kinds()["BatchCall"]) == "batchcalls"
     assert file_stem("ok_name-1") == "ok_name-1"
     unknown = LiveResource(ResourceKey("Nothing", "x"), "ultravox", "1", {}, "sha256:x")
     assert render_export([unknown], KINDS, base_urls=BASE).files == ()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.interpolate import interpolate
+from reconciler.core.interpolate import interpolate
 
 ENV = {"REGION": "eu", "EMPTY": "", "HOOK_SECRET": "s3cr3t"}
 

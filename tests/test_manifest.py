@@ -20,16 +20,17 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from reconciler.domain import Change, DesiredResource, LiveResource, ResourceKey, SourceRef
-from reconciler.errors import Diagnostic, ManifestError
-from reconciler.manifest import (
+from reconciler.core.domain import Change, DesiredResource, LiveResource, ResourceKey, SourceRef
+from reconciler.core.errors import Diagnostic, ManifestError
+from reconciler.core.normalize import NormalizationTable
+from reconciler.core.planning import PlanOptions
+from reconciler.manifests.documents import collect_files, load_documents
+from reconciler.manifests.loader import (
     DURATION_PATTERN,
-    collect_files,
     field_path_problem,
-    load_documents,
     parse_manifests,
 )
-from reconciler.providers.base import Api, NormalizationTable, PlanOptions, ResourceType
+from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox import rules, schema
 from reconciler.providers.ultravox.manifests import AgentCallTemplate, AgentManifest
 

@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from reconciler.normalize import align, canonical_datetime, canonical_duration, normalize
-from reconciler.providers.base import NormalizationTable
+from reconciler.core.normalize import (
+    NormalizationTable,
+    align,
+    canonical_datetime,
+    canonical_duration,
+    normalize,
+)
 from reconciler.providers.ultravox.agents import AGENT_TABLE
 
 

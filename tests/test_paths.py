@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import paths
-from reconciler.paths import ANY
+from reconciler.core import fieldpaths as paths
+from reconciler.core.fieldpaths import ANY
 
 DOC: dict[str, Any] = {
     "name": "bot",

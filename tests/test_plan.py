@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from reconciler.domain import (
+from reconciler.core.domain import (
     Action,
     DesiredResource,
     FieldOp,
@@ -18,9 +18,8 @@ from reconciler.domain import (
     SourceRef,
     fingerprint,
 )
-from reconciler.errors import PlanError
-from reconciler.plan import build_plan
-from reconciler.providers.base import PlanOptions
+from reconciler.core.errors import PlanError
+from reconciler.core.planning import PlanOptions, build_plan
 from reconciler.providers.ultravox.agents import AgentType
 
 AGENTS = AgentType()
@@ -579,9 +578,9 @@ def test_apply_then_plan_is_empty() -> None:
 
 
 def test_restrict_keeps_targets_and_their_dependencies() -> None:
-    from reconciler.domain import Action, Change, DesiredResource, Plan, ResourceKey, SourceRef
-    from reconciler.errors import PlanError
-    from reconciler.plan import restrict
+    from reconciler.core.domain import Action, Change, DesiredResource, Plan, ResourceKey, SourceRef
+    from reconciler.core.errors import PlanError
+    from reconciler.core.planning import restrict
 
     agent, batch, other = (
         ResourceKey("Agent", "a"),
@@ -602,8 +601,8 @@ def test_restrict_keeps_targets_and_their_dependencies() -> None:
 
 
 def test_compare_states_normalizes_both_sides() -> None:
-    from reconciler.domain import ResourceKey
-    from reconciler.plan import compare_states
+    from reconciler.core.domain import ResourceKey
+    from reconciler.core.planning import compare_states
     from reconciler.providers.ultravox.agents import AgentType
 
     types = {"Agent": AgentType()}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.domain import (
+from reconciler.core.domain import (
     Action,
     Change,
     FieldChange,
@@ -18,8 +18,8 @@ from reconciler.domain import (
     Request,
     ResourceKey,
 )
-from reconciler.errors import ConfigError
-from reconciler.planfile import FORMAT_VERSION, SENSITIVE, plan_from_json, plan_to_json
+from reconciler.core.errors import ConfigError
+from reconciler.core.planfile import FORMAT_VERSION, SENSITIVE, plan_from_json, plan_to_json
 
 BOT = ResourceKey("Agent", "bot")
 OLD = ResourceKey("Agent", "old")

@@ -21,9 +21,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import engine
+from reconciler.core.errors import PlanError
 from reconciler.emulator import EmulatorConfig, running_emulator
-from reconciler.errors import PlanError
+from reconciler.runtime import engine
 
 POOL = [f"+1628555{i:04d}" for i in range(12)]
 START = datetime(2031, 3, 2, 8, 0, tzinfo=UTC)

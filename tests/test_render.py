@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from reconciler.domain import (
+from reconciler.core.domain import (
     Action,
     Change,
     DesiredResource,
@@ -20,9 +20,8 @@ from reconciler.domain import (
     ResourceKey,
     SourceRef,
 )
-from reconciler.providers.base import PlanOptions
-from reconciler.providers.ultravox.agents import AgentType
-from reconciler.render import (
+from reconciler.core.planning import PlanOptions
+from reconciler.core.render import (
     RENDERERS,
     mask_phone,
     masked,
@@ -31,6 +30,7 @@ from reconciler.render import (
     render_text,
     summary_line,
 )
+from reconciler.providers.ultravox.agents import AgentType
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -426,7 +426,7 @@ def test_planned_create_renders_field_by_field_without_secrets() -> None:
 
 
 def test_status_shows_a_progress_bar_only_when_asked() -> None:
-    from reconciler.render import render_status
+    from reconciler.core.render import render_status
 
     report = {
         "kind": "ScheduledBatch",

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from reconciler import registry
-from reconciler.cli_adopt import schema_command
-from reconciler.manifest_schema import SCHEMA_FILE, manifest_schema
+from reconciler.cli.adopt import schema_command
+from reconciler.manifests.jsonschema import SCHEMA_FILE, manifest_schema
+from reconciler.providers import registry
 from tests.conftest import EXAMPLES, REPO, Cli
 
 COMMITTED = REPO / SCHEMA_FILE
@@ -135,7 +135,7 @@ def test_documents(
 
 
 def test_every_kind_model_is_closed_and_takes_environments() -> None:
-    schema = manifest_schema()
+    schema = manifest_schema(registry.kinds().values())
     for ref in schema["discriminator"]["mapping"].values():
         definition = schema["$defs"][ref.rsplit("/", 1)[-1]]
         assert definition["additionalProperties"] is False

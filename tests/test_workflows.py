@@ -29,7 +29,7 @@ import click
 import pytest
 import yaml
 
-from reconciler.cli import cli
+from reconciler.cli.main import cli
 from reconciler.emulator import EmulatorConfig, RunningEmulator, running_emulator
 
 REPO = Path(__file__).resolve().parent.parent

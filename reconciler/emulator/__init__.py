@@ -5,7 +5,7 @@ a virtual clock that drives batch dialling, and `/_emulator` admin routes (reque
 faults, clock, seeding, console edits) for end-to-end tests and the demo.
 
 Owns nothing of the product: the product must not import this package, and this package must
-not import any reconciler module other than reconciler.domain (no client, no CLI). httpx is used
+not import any reconciler module other than reconciler.core.domain (no client, no CLI). httpx is used
 only by the admin test helper.
 """
 

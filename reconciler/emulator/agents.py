@@ -12,7 +12,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from reconciler.domain import JSON
+from reconciler.core.domain import JSON
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 

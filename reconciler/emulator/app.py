@@ -4,7 +4,7 @@
 Owns: `create_app`, API-key checks, cursor pagination, JSON parsing, the request journal, fault
 injection and added latency (for every API route of either vendor). Every rule about agents and
 batches lives in the store and the rule modules. Must not import httpx, uvicorn or any reconciler
-module other than reconciler.domain and the emulator's own modules.
+module other than reconciler.core.domain and the emulator's own modules.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.domain import JSON
+from reconciler.core.domain import JSON
 from reconciler.emulator import batchcalling
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.drf import ApiProblem, detail, not_found

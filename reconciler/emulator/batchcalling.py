@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reconciler.domain import JSON
+from reconciler.core.domain import JSON
 
 Record = dict[str, Any]
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler.domain import JSON
+from reconciler.core.domain import JSON
 from reconciler.emulator.clock import parse_iso, to_iso
 from reconciler.emulator.drf import detail, field_errors, not_an_object, type_name
 

@@ -6,7 +6,7 @@ Must not import starlette, uvicorn, httpx or any reconciler module other than re
 
 from __future__ import annotations
 
-from reconciler.domain import JSON
+from reconciler.core.domain import JSON
 
 
 class ApiProblem(Exception):

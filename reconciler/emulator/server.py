@@ -3,7 +3,7 @@ in a background thread for tests (`running_emulator`), with a small sync admin c
 
 Owns: `serve`, `running_emulator`, `RunningEmulator` and `EmulatorAdmin`. httpx is imported only
 inside `EmulatorAdmin` (a test helper), never by the server itself. Must not import any reconciler
-module other than reconciler.domain and the emulator's own modules.
+module other than reconciler.core.domain and the emulator's own modules.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from reconciler.domain import JSON
+from reconciler.core.domain import JSON
 from reconciler.emulator.app import create_app
 from reconciler.emulator.config import EmulatorConfig
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler.domain import JSON
+from reconciler.core.domain import JSON
 from reconciler.emulator import agents as agent_rules
 from reconciler.emulator import batches as batch_rules
 from reconciler.emulator.batchcalling import BatchCalls

@@ -9,27 +9,31 @@ that folder branches on a vendor's name. Must not import httpx or deepdiff.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal, Protocol
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from reconciler.domain import (
+from reconciler.core.domain import (
     JSON,
     Change,
     DesiredResource,
     LiveResource,
     Request,
-    ResourceKey,
     SourceRef,
 )
-from reconciler.errors import Diagnostic
+from reconciler.core.errors import Diagnostic
+from reconciler.core.normalize import NormalizationTable
+from reconciler.core.planning import PlanOptions
+from reconciler.manifests.environment import ProviderOverride
 
 
 class Api(Protocol):
-    """The HTTP operations a provider may use; implemented by `reconciler.client.ApiClient`."""
+    """The HTTP operations a provider may use; implemented by
+    `reconciler.runtime.client.ApiClient`."""
 
     settings: ProviderSettings
     """The effective settings of this run (environment overrides applied): a provider builds
@@ -48,29 +52,35 @@ class Api(Protocol):
         ...
 
 
+class PageFormatError(Exception):
+    """A page of a list that is not of the shape its pagination expects (the message says
+    how); the client turns it into an `ApiError`, so a list is never returned in part."""
+
+
+def unexpected_page(page: JSON, key: str) -> PageFormatError:
+    shape = type(page).__name__ if not isinstance(page, dict) else f"keys {sorted(page)}"
+    return PageFormatError(f"unexpected list response: expected `{key}`, got {shape}")
+
+
 @dataclass(frozen=True)
-class NormalizationTable:
-    """What the API does to a resource that is not a real difference.
+class PageRequest:
+    """One page's GET: `target` is a path below the base URL or a full URL the server gave."""
 
-    Paths are dotted (`callTemplate.vadSettings.turnEndpointDelay`); `[]` stands for every
-    element of a list (`callTemplate.inactivityMessages[].duration`).
-    """
+    target: str
+    params: Mapping[str, str] | None = None
 
-    read_only: tuple[str, ...] = ()
-    write_only: tuple[str, ...] = ()
-    defaults: Mapping[str, JSON] = field(default_factory=dict)
-    server_computed: tuple[str, ...] = ()
-    durations: tuple[str, ...] = ()
-    datetimes: tuple[str, ...] = ()
-    presence: tuple[str, ...] = ()
-    """Paths where an empty object is meaningful (a oneof member such as `medium.webRtc`)."""
-    sensitive: tuple[str, ...] = ()
-    """Paths whose values are never shown (secrets); diffs there say only that they changed."""
-    zero_is_default: bool = False
-    """proto3 JSON: false, 0, "", [] and {} outside `presence` paths mean "unset"."""
-    patch_root: str | None = None
-    """PATCH merges the top-level keys under this path; each key's value is replaced whole and
-    `null` clears it. None: the resource is patched at its own top level."""
+
+class Pagination(Protocol):
+    """A vendor's cursor style; the client sends the requests and guards against loops."""
+
+    def first(self, path: str, params: Mapping[str, str] | None, page_size: int) -> PageRequest:
+        """The request for the first page of the list at `path`."""
+        ...
+
+    def read(self, page: JSON, current: PageRequest) -> tuple[list[JSON], PageRequest | None]:
+        """The items of one page and the request for the next one (None after the last);
+        raises `PageFormatError` for a page of another shape."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -82,24 +92,24 @@ class ProviderSettings:
     default_base_url: str
     api_key_env: str
     api_key_header: str
-    pagination: Literal["next_url", "last_doc"] = "next_url"
-    """`next_url`: `{next, results}` with `next` a full URL (Ultravox, DRF cursor);
-    `last_doc`: `limit` + `last_doc` -> `{batch_calls, next_doc, has_more}` (Threetone)."""
+    pagination: Pagination
+    """How the vendor's lists are paged; owned by the vendor's folder."""
     page_size: int = 1000
     path_prefix: str = ""
     """Prefix of the vendor's paths, for vendors whose API moves between presets
     (`/v1/voiceai/batch-calling` on Threetone, `/v1/convai/batch-calling` on ElevenLabs)."""
 
-
-@dataclass(frozen=True)
-class PlanOptions:
-    prune: bool = False
-    live: Mapping[ResourceKey, LiveResource] = field(default_factory=dict)
-    """Every live resource read for this plan, for kinds that refer to others (a batch's
-    agent); filled in by `build_plan`."""
-    settings: Mapping[str, ProviderSettings] = field(default_factory=dict)
-    """The effective settings per provider name (environment overrides applied), for types
-    whose request paths depend on them."""
+    def overridden(self, override: ProviderOverride) -> ProviderSettings:
+        """These settings with what an environment file changes (the base URL is read with
+        the key, by the client)."""
+        if not (override.apiKeyEnv or override.apiKeyHeader or override.pathPrefix is not None):
+            return self
+        return dataclasses.replace(
+            self,
+            api_key_env=override.apiKeyEnv or self.api_key_env,
+            api_key_header=override.apiKeyHeader or self.api_key_header,
+            path_prefix=self.path_prefix if override.pathPrefix is None else override.pathPrefix,
+        )
 
 
 class ResourceType(ABC):
@@ -111,6 +121,8 @@ class ResourceType(ABC):
     """Apply order between kinds: lower first (agents before the batches that use them)."""
     manifest_model: ClassVar[type[BaseModel]]
     table: ClassVar[NormalizationTable]
+    export_directory: ClassVar[str] = ""
+    """The folder `reconciler export` writes this kind's manifests to."""
     secret_fields: ClassVar[tuple[str, ...]] = ()
     """Manifest fields that hold secrets: they must be `${VARIABLE}` references, and plans
     carry the variable's name, never the value."""
@@ -175,10 +187,11 @@ class ResourceType(ABC):
         """The manifest document that reproduces `live` (pure); None: not exported.
 
         `known` is everything read from the account (a batch names its agent from there). The
-        document holds values as a manifest means them after interpolation (`reconciler.export`
-        escapes a literal `${`); secrets appear only as `{"$secret": "VARIABLE"}` references,
-        never as values; defaults and fields left to the server are left out. None by default:
-        a kind the tool does not manage account-wide (or cannot rebuild) is not exported.
+        document holds values as a manifest means them after interpolation
+        (`reconciler.runtime.export` escapes a literal `${`); secrets appear only as
+        `{"$secret": "VARIABLE"}` references, never as values; defaults and fields left to the
+        server are left out. None by default: a kind the tool does not manage account-wide (or
+        cannot rebuild) is not exported.
         """
         return None
 

@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from reconciler.domain import (
+from reconciler.core.domain import (
     JSON,
     Action,
     Change,
@@ -47,15 +47,10 @@ from reconciler.domain import (
     SourceRef,
     fingerprint,
 )
-from reconciler.errors import Diagnostic, ManifestError, PlanError
-from reconciler.plan import additions, compare
-from reconciler.providers.base import (
-    Api,
-    NormalizationTable,
-    PlanOptions,
-    ProviderSettings,
-    ResourceType,
-)
+from reconciler.core.errors import Diagnostic, ManifestError, PlanError
+from reconciler.core.normalize import NormalizationTable
+from reconciler.core.planning import PlanOptions, additions, compare
+from reconciler.providers.base import Api, ProviderSettings, ResourceType
 from reconciler.providers.batchcalling.manifest import (
     MAX_RECIPIENTS,
     BatchCallManifest,
@@ -66,6 +61,7 @@ from reconciler.providers.batchcalling.manifest import (
     mask,
     recipient_id,
 )
+from reconciler.providers.batchcalling.pagination import LastDocPagination
 
 THREETONE = ProviderSettings(
     name="threetone",
@@ -73,7 +69,7 @@ THREETONE = ProviderSettings(
     default_base_url="https://api.threetone.in",
     api_key_env="THREETONE_API_KEY",
     api_key_header="x-api-key",
-    pagination="last_doc",
+    pagination=LastDocPagination(),
     page_size=500,
     path_prefix="/v1/voiceai/batch-calling",
 )
@@ -84,7 +80,7 @@ ELEVENLABS = ProviderSettings(
     default_base_url="https://api.elevenlabs.io",
     api_key_env="ELEVENLABS_API_KEY",
     api_key_header="xi-api-key",
-    pagination="last_doc",
+    pagination=LastDocPagination(),
     # ElevenLabs documents a default of 100 and no maximum; 100 is surely accepted.
     page_size=100,
     path_prefix="/v1/convai/batch-calling",
@@ -188,6 +184,7 @@ class BatchCallType(ResourceType):
     provider: ClassVar[str] = "threetone"
     order: ClassVar[int] = 20
     manifest_model: ClassVar[type[BaseModel]] = BatchCallManifest
+    export_directory: ClassVar[str] = "batchcalls"
     table: ClassVar[NormalizationTable] = BATCH_TABLE
 
     # ---- manifests -> desired -------------------------------------------------------------
@@ -599,8 +596,9 @@ class BatchCallType(ResourceType):
 
 
 def _prefix(provider: str, options: PlanOptions) -> str:
-    settings = options.settings.get(provider) or PRESETS[provider]
-    return settings.path_prefix
+    if provider in options.path_prefixes:
+        return options.path_prefixes[provider]
+    return PRESETS[provider].path_prefix
 
 
 def _quoted(part: Mapping[str, Any]) -> str:

@@ -34,10 +34,10 @@ from pydantic import (
     model_validator,
 )
 
-from reconciler.errors import Diagnostic
-from reconciler.manifest import NAME_PATTERN
-from reconciler.masking import mask_number
-from reconciler.recipients_files import FileProblem, jsonl_objects
+from reconciler.core.errors import Diagnostic
+from reconciler.core.masking import mask_number
+from reconciler.manifests.loader import NAME_PATTERN
+from reconciler.manifests.recipients import FileProblem, jsonl_objects
 
 E164 = r"^\+[1-9]\d{1,14}$"
 NAME = NAME_PATTERN

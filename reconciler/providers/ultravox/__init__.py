@@ -3,6 +3,7 @@
 from reconciler.providers.base import Provider, ProviderSettings
 from reconciler.providers.ultravox.agents import AgentType
 from reconciler.providers.ultravox.batches import ScheduledBatchType
+from reconciler.providers.ultravox.pagination import NextUrlPagination
 
 SETTINGS = ProviderSettings(
     name="ultravox",
@@ -10,7 +11,7 @@ SETTINGS = ProviderSettings(
     default_base_url="https://api.ultravox.ai",
     api_key_env="ULTRAVOX_API_KEY",
     api_key_header="X-API-Key",
-    pagination="next_url",
+    pagination=NextUrlPagination(),
     page_size=1000,
 )
 

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from reconciler import paths
-from reconciler.domain import (
+from reconciler.core import fieldpaths as paths
+from reconciler.core.domain import (
     JSON,
     Action,
     Change,
@@ -27,9 +27,9 @@ from reconciler.domain import (
     SourceRef,
     fingerprint,
 )
-from reconciler.normalize import normalize
-from reconciler.plan import additions, compare, patch_body, removals
-from reconciler.providers.base import Api, NormalizationTable, PlanOptions, ResourceType
+from reconciler.core.normalize import NormalizationTable, normalize
+from reconciler.core.planning import PlanOptions, additions, compare, patch_body, removals
+from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox.manifests import AgentManifest
 
 _DURATIONS = (
@@ -100,6 +100,7 @@ class AgentType(ResourceType):
     provider: ClassVar[str] = "ultravox"
     order: ClassVar[int] = 10
     manifest_model: ClassVar[type[BaseModel]] = AgentManifest
+    export_directory: ClassVar[str] = "agents"
     table: ClassVar[NormalizationTable] = AGENT_TABLE
 
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:

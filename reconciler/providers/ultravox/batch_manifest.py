@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from reconciler.errors import Diagnostic
+from reconciler.core.errors import Diagnostic
+from reconciler.manifests.recipients import FileProblem, jsonl_objects
 from reconciler.providers.ultravox.schema import CallMedium
-from reconciler.recipients_files import FileProblem, jsonl_objects
 
 E164 = r"^\+[1-9]\d{1,14}$"
 NAME = r"^[a-zA-Z0-9_-]{1,64}$"

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from reconciler.domain import (
+from reconciler.core.domain import (
     JSON,
     Action,
     Change,
@@ -33,11 +33,11 @@ from reconciler.domain import (
     SourceRef,
     fingerprint,
 )
-from reconciler.errors import Diagnostic, ManifestError, PlanError
-from reconciler.masking import mask_number
-from reconciler.normalize import canonical_datetime
-from reconciler.plan import additions, compare, patch_body
-from reconciler.providers.base import Api, NormalizationTable, PlanOptions, ResourceType
+from reconciler.core.errors import Diagnostic, ManifestError, PlanError
+from reconciler.core.masking import mask_number
+from reconciler.core.normalize import NormalizationTable, canonical_datetime
+from reconciler.core.planning import PlanOptions, additions, compare, patch_body
+from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox.batch_manifest import (
     BATCH_KEY,
     RECIPIENT_KEY,
@@ -92,6 +92,7 @@ class ScheduledBatchType(ResourceType):
     provider: ClassVar[str] = "ultravox"
     order: ClassVar[int] = 20
     manifest_model: ClassVar[type[BaseModel]] = ScheduledBatchManifest
+    export_directory: ClassVar[str] = "campaigns"
     table: ClassVar[NormalizationTable] = BATCH_TABLE
     secret_fields: ClassVar[tuple[str, ...]] = ("webhookSecret",)
 

@@ -4,7 +4,7 @@ Owns `AgentManifest` (one YAML document of kind `Agent`), `AgentCallTemplate` (t
 `CallTemplate` without its read-only fields), `Lifecycle`, and the validation of
 `ignoreChanges` paths. Field names are the API's own camelCase names, so users can copy from
 the vendor docs. Every model forbids unknown fields. The one-of rules live in `rules.py`; the
-model exposes them to the loader through `rule_violations` (see `reconciler.manifest`).
+model exposes them to the loader through `rule_violations` (see `reconciler.manifests.loader`).
 Must not import httpx, deepdiff or click, and does no I/O.
 """
 
@@ -23,7 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from reconciler import manifest, paths
+from reconciler.core import fieldpaths as paths
+from reconciler.manifests import loader as manifest
 from reconciler.providers.ultravox import rules
 from reconciler.providers.ultravox.schema import CallTemplate
 

@@ -4,8 +4,9 @@ Owns `ONE_OF`, the one table of member groups the API treats as a protobuf `oneo
 OpenAPI schema can only state in prose ("Exactly one of user or agent should be set"), and
 `check`, the one function that applies it to validated data. Member lists that the schema
 enumerates (mediums, voice providers) are read from the generated models, so a regenerated
-schema brings new members with it. Pure: imports the generated schema, `reconciler.paths` and
-the standard library only; must not import httpx, deepdiff or click.
+schema brings new members with it. Pure: imports the generated schema,
+`reconciler.core.fieldpaths` and the standard library only; must not import httpx, deepdiff
+or click.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Final, NamedTuple
 
 from pydantic import BaseModel
 
-from reconciler import paths
+from reconciler.core import fieldpaths as paths
 from reconciler.providers.ultravox import schema
 
 EXACTLY_ONE: Final = "exactly one of"

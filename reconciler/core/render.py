@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.domain import Action, Change, FieldChange, FieldOp, Plan, Request
-from reconciler.masking import mask_phone, masked
-from reconciler.plan import StateDifference
-from reconciler.planfile import SENSITIVE, plan_to_json
+from reconciler.core.domain import Action, Change, FieldChange, FieldOp, Plan, Request
+from reconciler.core.masking import mask_phone, masked
+from reconciler.core.planfile import SENSITIVE, plan_to_json
+from reconciler.core.planning import StateDifference
 
 _SYMBOL = {
     Action.CREATE: "+",

@@ -7,9 +7,9 @@ manifest documents through each kind's `ResourceType.export`, the file layout
 multi-line strings as literal blocks, `$${` for a literal `${`, secrets as `${VARIABLE}`
 references, and each file's header (schema modeline, where it came from, what was left out).
 
-And, with I/O (`export_account`): reading the account through `reconciler.engine`, writing the
-files (never over a non-empty file unless forced), and checking that a plan of what it wrote
-is empty. Must not import httpx, deepdiff or click, and never prints: the CLI reports.
+And, with I/O (`export_account`): reading the account through `reconciler.runtime.engine`,
+writing the files (never over a non-empty file unless forced), and checking that a plan of
+what it wrote is empty. Must not import httpx, deepdiff or click, and never prints: the CLI reports.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel
 
-from reconciler import engine, registry
-from reconciler.domain import JSON, Action, Change, LiveResource, ResourceKey
-from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.manifest import NAME_PATTERN, parse_manifests, unwrap_annotation
-from reconciler.manifest_schema import SCHEMA_FILE, schema_text
-from reconciler.plan import build_plan
-from reconciler.providers.base import PlanOptions, ResourceType
+from reconciler.core.domain import JSON, Action, Change, LiveResource, ResourceKey
+from reconciler.core.errors import ConfigError, ReconcilerError
+from reconciler.core.planning import PlanOptions, build_plan
+from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
+from reconciler.manifests.loader import NAME_PATTERN, parse_manifests, unwrap_annotation
+from reconciler.providers import registry
+from reconciler.providers.base import ResourceType
+from reconciler.runtime import engine
 
-DIRECTORIES: Mapping[str, str] = {"Agent": "agents", "ScheduledBatch": "campaigns"}
 """Where each kind's files go; any other kind goes to `<kind lowercased>s/`."""
 
 MODELINE = "# yaml-language-server: $schema="
@@ -76,8 +76,8 @@ def exports(rt: ResourceType) -> bool:
     return type(rt).export is not ResourceType.export
 
 
-def directory(kind: str) -> str:
-    return DIRECTORIES.get(kind, f"{kind.lower()}s")
+def directory(rt: ResourceType) -> str:
+    return rt.export_directory
 
 
 def file_stem(name: str) -> str:
@@ -118,7 +118,7 @@ def render_export(
                 "a plan refuses two objects of one name: rename or delete one in the console"
             )
         seen.add(resource.key)
-        path = f"{directory(rt.kind)}/{file_stem(resource.key.name)}.yaml"
+        path = f"{directory(rt)}/{file_stem(resource.key.name)}.yaml"
         # Compared without case: on macOS and Windows `Support.yaml` is `support.yaml`.
         other = taken.get(path.lower())
         if other is not None:
@@ -353,11 +353,11 @@ async def export_account(
             "written. Pass --force to overwrite, or choose another --out directory."
         )
     if schema is None:
-        _write(out_dir / SCHEMA_FILE, schema_text())
+        _write(out_dir / SCHEMA_FILE, schema_text(registry.kinds().values()))
     for item in result.files:
         _write(out_dir / item.path, item.text)
     written = {item.path for item in result.files}
-    warnings = [*result.warnings, *_strays(out_dir, written, {directory(k) for k in wanted})]
+    warnings = [*result.warnings, *_strays(out_dir, written, {directory(kinds[k]) for k in wanted})]
     warnings += _round_trip(
         [out_dir / item.path for item in result.files], live, kinds, session.environ, result
     )

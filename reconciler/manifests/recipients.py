@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import Diagnostic
+from reconciler.core.errors import Diagnostic
 
 
 class FileProblem(Exception):

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import paths
-from reconciler.paths import Path
+from reconciler.core import fieldpaths as paths
+from reconciler.core.fieldpaths import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 UNSET_SECRET = "(unset secret)"

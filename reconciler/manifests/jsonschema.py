@@ -1,7 +1,7 @@
 """The JSON Schema of manifest documents, for editors (yaml-language-server) and CI.
 
-Owns generating one schema from the pydantic manifest models of every registered resource
-kind: a discriminated union on `kind`, plus the keys any document may have whatever its kind
+Owns generating one schema from the pydantic manifest models of the resource kinds it is
+given (every registered one): a discriminated union on `kind`, plus the keys any document may have whatever its kind
 (`environments`, which the loader reads before validating a document against its model), and
 the schema's canonical text (`schema_text`), which `reconciler.schema.json` holds.
 Pure: no network and no files; must not import httpx, deepdiff, click or the client.
@@ -16,9 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from reconciler import registry
-from reconciler.environment import NAME as ENVIRONMENT_NAME
-from reconciler.providers.base import ResourceType
+from reconciler.manifests.environment import NAME as ENVIRONMENT_NAME
+from reconciler.manifests.loader import ManifestKind
 
 SCHEMA_FILE = "reconciler.schema.json"
 """Where a repository keeps the schema (its root), and the name `reconciler export` uses."""
@@ -35,16 +34,16 @@ GENERIC_PROPERTIES: dict[str, dict[str, Any]] = {
         "items": {"type": "string", "pattern": ENVIRONMENT_NAME},
     },
 }
-"""Keys every document may have, whatever its kind (`reconciler.manifest` reads them)."""
+"""Keys every document may have, whatever its kind (`reconciler.manifests.loader` reads them)."""
 
 
-def manifest_schema(types: Iterable[ResourceType] | None = None) -> dict[str, Any]:
+def manifest_schema(types: Iterable[ManifestKind]) -> dict[str, Any]:
     """The schema one manifest document must match: exactly one kind's model, chosen by `kind`.
 
-    `types` defaults to every registered kind (`registry.kinds()`), so a new kind is in the
+    Callers pass every registered kind (`registry.kinds().values()`), so a new kind is in the
     schema as soon as it is registered.
     """
-    chosen = list(registry.kinds().values() if types is None else types)
+    chosen = list(types)
     mode: JsonSchemaMode = "validation"
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (rt.manifest_model, mode) for rt in chosen
@@ -76,6 +75,6 @@ def manifest_schema(types: Iterable[ResourceType] | None = None) -> dict[str, An
     }
 
 
-def schema_text(types: Iterable[ResourceType] | None = None) -> str:
+def schema_text(types: Iterable[ManifestKind]) -> str:
     """The schema as `reconciler schema` prints it and `reconciler.schema.json` holds it."""
     return json.dumps(manifest_schema(types), indent=2) + "\n"

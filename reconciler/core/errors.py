@@ -1,7 +1,7 @@
 """The one error tree of the tool.
 
 Every error a user can meet derives from `ReconcilerError` and carries the exit code the CLI
-uses for it. Only `reconciler.cli` turns these into exits; everything else raises. This module
+uses for it. Only `reconciler.cli.main` turns these into exits; everything else raises. This module
 imports nothing from the rest of the package.
 """
 

@@ -1,48 +1,40 @@
-"""Manifests: from YAML files to validated desired state, every problem pinned to file:line.
+"""Manifests: from YAML documents to validated desired state, every problem at file:line.
 
-Owns finding manifest files (`collect_files`), reading their YAML documents with the line of
-every key (`load_documents`, `Document`), validating each document with its resource type's
-pydantic model and turning every problem into a `Diagnostic` (`parse_manifests`), and the
-helpers that read a model's fields by path (`field_path_problem`). All problems of a run are
-raised together as one `ManifestError`; a user error never becomes a traceback.
+Owns validating each document (read by `reconciler.manifests.documents`) with its resource
+type's pydantic model and turning every problem into a `Diagnostic` (`parse_manifests`), and
+the helpers that read a model's fields by path (`field_path_problem`). All problems of a run
+are raised together as one `ManifestError`; a user error never becomes a traceback.
 
-Provider-neutral: it knows resource types only through `ResourceType` (`manifest_model`,
-`to_desired`, `check`) and the optional `RuleChecked` hook. Pure except for reading files;
-must not import httpx, deepdiff, click or any vendor's package.
+Provider-neutral: it knows resource types only through the `ManifestKind` protocol
+(`manifest_model`, `to_desired`, `check`) and the optional `RuleChecked` hook. Pure except for
+reading files; must not import httpx, deepdiff, click or any vendor's package.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, runtime_checkable
+from dataclasses import replace
+from typing import Any, Literal, Protocol, Union, runtime_checkable
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from reconciler import paths as field_paths
-from reconciler.domain import DesiredResource, SourceRef
-from reconciler.environment import ENV_DIR as ENVIRONMENTS_DIR
-from reconciler.environment import Environment, deep_merge, included, variables
-from reconciler.errors import Diagnostic, ManifestError
-from reconciler.interpolate import interpolate
-
-if TYPE_CHECKING:
-    # Only for annotations: importing the provider interface at run time would let a provider
-    # package that imports this module (for `field_path_problem`) form an import cycle.
-    from reconciler.providers.base import ResourceType
-
-Loc = tuple[str | int, ...]
-"""A path into one document: mapping keys and list indexes, as pydantic reports them."""
-
-MANIFEST_SUFFIXES = (".yaml", ".yml")
+from reconciler.core import fieldpaths as field_paths
+from reconciler.core.domain import DesiredResource, SourceRef
+from reconciler.core.errors import Diagnostic, ManifestError
+from reconciler.core.interpolate import interpolate
+from reconciler.manifests.documents import (
+    Document,
+    Loc,
+    gather_files,
+    read_documents,
+    show_value,
+)
+from reconciler.manifests.environment import Environment, deep_merge, included, variables
 
 READ_ONLY = "readOnly"
 """`json_schema_extra` key marking a model field the API returns but never accepts (the
@@ -77,6 +69,24 @@ _EXPECTED: Mapping[str, str] = {
 _BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 
 
+class ManifestKind(Protocol):
+    """What loading needs of a resource kind; `reconciler.providers.base.ResourceType`
+    implements it. Declared here so this layer never imports the providers above it."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def manifest_model(self) -> type[BaseModel]: ...
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]: ...
+
+    def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource: ...
+
+    def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]: ...
+
+
 @runtime_checkable
 class RuleChecked(Protocol):
     """A manifest model with rules pydantic cannot say field by field (one-of groups).
@@ -88,202 +98,12 @@ class RuleChecked(Protocol):
     def rule_violations(self) -> Iterable[tuple[Loc, str]]: ...
 
 
-@dataclass(frozen=True)
-class Document:
-    """One YAML document that is a mapping with a `kind`.
-
-    `positions` holds the 1-based line of every key and list item, by path (`()` is the
-    document itself); `data` is the document as PyYAML's safe loader builds it.
-    """
-
-    source: SourceRef
-    data: dict[str, Any]
-    positions: Mapping[Loc, int]
-
-    def line_of(self, loc: Sequence[str | int]) -> int:
-        """The line of the deepest part of `loc` the document spells out."""
-        for end in range(len(loc), 0, -1):
-            line = self.positions.get(tuple(loc[:end]))
-            if line is not None:
-                return line
-        return self.source.line
-
-
-# --- files -------------------------------------------------------------------------------
-
-
-def collect_files(paths: Sequence[str]) -> list[Path]:
-    """The manifest files named by `paths`: files as given, directories searched recursively
-    for `*.yaml`/`*.yml` (sorted). Raises `ManifestError` for every path that does not exist."""
-    diagnostics: list[Diagnostic] = []
-    files = _collect_files(paths, diagnostics)
-    if diagnostics:
-        raise ManifestError(diagnostics)
-    return files
-
-
-def _collect_files(given: Sequence[str], diagnostics: list[Diagnostic]) -> list[Path]:
-    found: list[Path] = []
-    for text in given:
-        path = Path(text)
-        if path.is_dir():
-            inside = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in MANIFEST_SUFFIXES
-                and p.is_file()
-                # Hidden directories hold other tools' YAML (.github workflows, ...);
-                # environments/ holds environment files, not manifests.
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and ENVIRONMENTS_DIR not in p.relative_to(path).parts[:-1]
-            )
-            if not inside:
-                diagnostics.append(Diagnostic(text, 0, "no *.yaml or *.yml files in directory"))
-            found.extend(inside)
-        elif path.exists():
-            found.append(path)
-        else:
-            diagnostics.append(Diagnostic(text, 0, "no such file or directory"))
-    # A file named twice (itself and through its directory) is still read once.
-    return list(dict.fromkeys(found))
-
-
-# --- YAML --------------------------------------------------------------------------------
-
-
-def load_documents(paths: Sequence[str]) -> list[Document]:
-    """Every non-empty YAML document of every manifest file, in order.
-
-    Raises one `ManifestError` for all problems: missing paths, unreadable files, YAML syntax
-    errors (one per file: the parser cannot resume), duplicate keys, documents that are not a
-    mapping or have no `kind`.
-    """
-    diagnostics: list[Diagnostic] = []
-    documents = _load_documents(_collect_files(paths, diagnostics), diagnostics)
-    if diagnostics:
-        raise ManifestError(diagnostics)
-    return documents
-
-
-def load_yaml_file(path: Path) -> list[Document]:
-    """The documents of one YAML file that is not a manifest (no `kind` required)."""
-    diagnostics: list[Diagnostic] = []
-    documents = _load_file(path, diagnostics, require_kind=False)
-    if diagnostics:
-        raise ManifestError(diagnostics)
-    return documents
-
-
-def _load_documents(files: Sequence[Path], diagnostics: list[Diagnostic]) -> list[Document]:
-    documents: list[Document] = []
-    for path in files:
-        documents.extend(_load_file(path, diagnostics))
-    return documents
-
-
-def _load_file(
-    path: Path, diagnostics: list[Diagnostic], *, require_kind: bool = True
-) -> list[Document]:
-    file = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        diagnostics.append(Diagnostic(file, 0, f"cannot read: {exc.strerror or exc}"))
-        return []
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        diagnostics.append(Diagnostic(file, line, "not UTF-8 text"))
-        return []
-
-    documents: list[Document] = []
-    loader = yaml.SafeLoader(text)
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            positions: dict[Loc, int] = {}
-            # Walk before constructing: construction flattens `<<` merges into the node, which
-            # would make merged keys look like duplicates.
-            _walk(node, (), positions, file, diagnostics, set())
-            data = loader.construct_document(node)
-            if data is None:
-                continue  # an empty document (a stray `---`)
-            source = SourceRef(file, node.start_mark.line + 1)
-            if not require_kind:
-                documents.append(Document(source, data, positions))
-            elif not isinstance(data, dict):
-                diagnostics.append(
-                    Diagnostic(
-                        file,
-                        source.line,
-                        'a manifest document must be a mapping with "kind" and "name", '
-                        f"got {_show(data)}",
-                    )
-                )
-            elif "kind" not in data:
-                diagnostics.append(Diagnostic(file, source.line, 'document has no "kind"'))
-            else:
-                documents.append(Document(source, data, positions))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        detail = ""
-        if exc.context:
-            # "while scanning a quoted scalar": where that began is often the line to fix.
-            started = exc.context_mark
-            at = ""
-            if started is not None and started.line + 1 != line:
-                at = f" started at line {started.line + 1}"
-            detail = f" ({exc.context}{at})"
-        diagnostics.append(Diagnostic(file, line, f"YAML syntax error: {exc.problem}{detail}"))
-    except yaml.YAMLError as exc:
-        diagnostics.append(Diagnostic(file, 0, f"YAML error: {exc}"))
-    finally:
-        loader.dispose()
-    return documents
-
-
-def _walk(
-    node: yaml.Node,
-    loc: Loc,
-    positions: dict[Loc, int],
-    file: str,
-    diagnostics: list[Diagnostic],
-    ancestors: set[int],
-) -> None:
-    """Record the line of every key and item below `node`; report duplicate keys."""
-    positions.setdefault(loc, node.start_mark.line + 1)
-    if id(node) in ancestors:
-        return  # a recursive alias (`&a [*a]`): its lines are already recorded
-    ancestors = ancestors | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                continue
-            key, line = key_node.value, key_node.start_mark.line + 1
-            if key in seen:
-                diagnostics.append(
-                    Diagnostic(file, line, f'duplicate key "{key}" (first at line {seen[key]})')
-                )
-            seen[key] = line
-            # The last occurrence wins in the data, so it wins here too.
-            positions[(*loc, key)] = line
-            _walk(value_node, (*loc, key), positions, file, diagnostics, ancestors)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), positions, file, diagnostics, ancestors)
-
-
 # --- validation ----------------------------------------------------------------------------
 
 
 def parse_manifests(
     paths: Sequence[str],
-    kinds: Mapping[str, ResourceType],
+    kinds: Mapping[str, ManifestKind],
     environ: Mapping[str, str] | None = None,
     environment: Environment | None = None,
     *,
@@ -302,7 +122,7 @@ def parse_manifests(
     values) are recorded in the resource's `extra["secrets"]`.
     """
     diagnostics: list[Diagnostic] = []
-    documents = _load_documents(_collect_files(paths, diagnostics), diagnostics)
+    documents = read_documents(gather_files(paths, diagnostics), diagnostics)
 
     desired: list[DesiredResource] = []
     first_defined: dict[tuple[str, str], SourceRef] = {}
@@ -378,13 +198,13 @@ def parse_manifests(
 
 
 def _resource_type(
-    document: Document, kinds: Mapping[str, ResourceType], diagnostics: list[Diagnostic]
-) -> ResourceType | None:
+    document: Document, kinds: Mapping[str, ManifestKind], diagnostics: list[Diagnostic]
+) -> ManifestKind | None:
     kind = document.data["kind"]
     line = document.line_of(("kind",))
     known = sorted(kinds)
     if not isinstance(kind, str):
-        message = f"kind: expected a string, got {_show(kind)}"
+        message = f"kind: expected a string, got {show_value(kind)}"
     elif kind in kinds:
         return kinds[kind]
     else:
@@ -444,23 +264,23 @@ def _describe(model: type[BaseModel], detail: ErrorDetails) -> str:
         pattern = str(context.get("pattern", ""))
         hint = PATTERN_HINTS.get(pattern)
         if hint:
-            return f"{_show(value)} is not {hint}"
-        return f"{_show(value)} does not match the pattern {pattern}"
+            return f"{show_value(value)} is not {hint}"
+        return f"{show_value(value)} does not match the pattern {pattern}"
     if kind == "literal_error":
         options = _literal_options(model, loc)
         if options:
-            return f"{_show(value)} is not one of {', '.join(options)}" + _did_you_mean(
+            return f"{show_value(value)} is not one of {', '.join(options)}" + _did_you_mean(
                 str(value), options
             )
     if kind in _EXPECTED:
-        message = f"expected {_EXPECTED[kind]}, got {_show(value)}"
+        message = f"expected {_EXPECTED[kind]}, got {show_value(value)}"
         if kind == "string_type" and isinstance(value, bool | int | float):
             # YAML reads `+14155550100`, `no` or `1.10` as numbers and booleans.
             message += " (quote it to make it a string)"
         return message
     if kind in _BOUND_ERRORS:
         _, field = _resolve(model, loc)
-        return f"{_show(value)} is out of range: must be {_bounds(field, context)}"
+        return f"{show_value(value)} is out of range: must be {_bounds(field, context)}"
     return str(detail["msg"]).removeprefix("Value error, ")
 
 
@@ -488,7 +308,7 @@ def field_names(model: type[BaseModel], loc: Loc = ()) -> list[str]:
 
 
 def field_path_problem(model: type[BaseModel], text: str) -> str | None:
-    """Why `text` (`a.b[].c` syntax of `reconciler.paths`) is not a path of fields of
+    """Why `text` (`a.b[].c` syntax of `reconciler.core.fieldpaths`) is not a path of fields of
     `model`; None when it is. Below a free-form value (a map, `Any`) every key is accepted."""
     path = field_paths.parse(text)
     if not path or field_paths.format_path(path) != text:
@@ -612,17 +432,3 @@ def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
         # A case slip ("systemprompt") scores low on difflib's ratio, so try that too.
         close = [c for c in candidates if c.lower() == word.lower()][:1]
     return f'; did you mean "{close[0]}"?' if close else ""
-
-
-def _show(value: Any) -> str:
-    """A short, unambiguous rendering of a YAML value for a message."""
-    if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return json.dumps(shown, ensure_ascii=False)
-    if value is None or isinstance(value, bool | int | float):
-        return json.dumps(value)
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return str(value)

@@ -1,10 +1,10 @@
 """The adoption commands of the `reconciler` command line: `export` and `schema`.
 
-Owns their flags, help texts and output; each is a thin shell over `reconciler.export` and
-`reconciler.manifest_schema`. Errors arrive as `ReconcilerError`s and leave through click
+Owns their flags, help texts and output; each is a thin shell over `reconciler.runtime.export` and
+`reconciler.manifests.jsonschema`. Errors arrive as `ReconcilerError`s and leave through click
 (a `ClickException` carrying the error's exit code), so no user error shows a traceback and
-nothing here calls sys.exit. `reconciler.cli` registers the commands on its group; this module
-must not import `reconciler.cli` (that would be a cycle), nor httpx or deepdiff.
+nothing here calls sys.exit. `reconciler.cli.main` registers the commands on its group; this module
+must not import `reconciler.cli.main` (that would be a cycle), nor httpx or deepdiff.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from typing import Any
 
 import click
 
-from reconciler import engine
-from reconciler.environment import ENV_DIR, load_environment
-from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.export import ExportReport, export_account
-from reconciler.manifest_schema import SCHEMA_FILE, schema_text
+from reconciler.core.errors import ConfigError, ReconcilerError
+from reconciler.manifests.environment import ENV_DIR, load_environment
+from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
+from reconciler.providers import registry
+from reconciler.runtime import engine
+from reconciler.runtime.export import ExportReport, export_account
 
 
 def _handle_errors(func: Callable[..., None]) -> Callable[..., None]:
@@ -144,7 +145,7 @@ def schema_command(out: Path | None) -> None:
     `reconciler schema --out reconciler.schema.json`. No network access. Exit 0, or 1 when
     FILE cannot be written.
     """
-    text = schema_text()
+    text = schema_text(registry.kinds().values())
     if out is None:
         click.echo(text, nl=False)
         return

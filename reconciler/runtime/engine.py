@@ -1,8 +1,8 @@
 """The pipeline, wired: manifests -> desired; client -> live; plan; stale check; apply.
 
 Owns the order of the steps and which providers a run talks to, so the CLI stays a thin
-shell over it. Opens API clients through `reconciler.client` (the only HTTP module); holds no
-rendering and never exits.
+shell over it. Opens API clients through `reconciler.runtime.client` (the only HTTP
+module); holds no rendering and never exits.
 """
 
 from __future__ import annotations
@@ -13,15 +13,21 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler import registry
-from reconciler.apply import ApplyReport, ChangeResult, apply_plan
-from reconciler.client import ApiClient, settings_from_env
-from reconciler.domain import DesiredResource, LiveResource, Plan, ResourceKey
-from reconciler.environment import Environment, ProviderOverride, load_environment
-from reconciler.errors import PlanError, StalePlanError
-from reconciler.manifest import parse_manifests
-from reconciler.plan import StateDifference, build_plan, compare_states, restrict
-from reconciler.providers.base import Api, PlanOptions, Provider, ProviderSettings
+from reconciler.core.domain import DesiredResource, LiveResource, Plan, ResourceKey
+from reconciler.core.errors import PlanError, StalePlanError
+from reconciler.core.planning import (
+    PlanOptions,
+    StateDifference,
+    build_plan,
+    compare_states,
+    restrict,
+)
+from reconciler.manifests.environment import Environment, ProviderOverride, load_environment
+from reconciler.manifests.loader import parse_manifests
+from reconciler.providers import registry
+from reconciler.providers.base import Api, Provider, ProviderSettings
+from reconciler.runtime.apply import ApplyReport, ChangeResult, apply_plan
+from reconciler.runtime.client import ApiClient, settings_from_env
 
 
 @dataclass
@@ -47,7 +53,7 @@ class Session:
     def settings(self, provider: Provider) -> ProviderSettings:
         """The provider's settings with this run's environment overrides applied."""
         override = self.overrides.get(provider.name)
-        return override.apply(provider.settings) if override else provider.settings
+        return provider.settings.overridden(override) if override else provider.settings
 
     def all_settings(self) -> dict[str, ProviderSettings]:
         return {p.name: self.settings(p) for p in registry.PROVIDERS}
@@ -125,7 +131,10 @@ async def make_plan(
     if options.prune:
         kinds |= {rt.kind for p in providers for rt in p.resource_types}
     live = await read_live(session, providers, desired, kinds)
-    options = replace(options, settings=session.all_settings())
+    options = replace(
+        options,
+        path_prefixes={name: s.path_prefix for name, s in session.all_settings().items()},
+    )
     return build_plan(registry.resource_types(), desired, live, options)
 
 

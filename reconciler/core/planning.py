@@ -11,12 +11,12 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
-from reconciler import paths
-from reconciler.diff import diff
-from reconciler.domain import (
+from reconciler.core import fieldpaths as paths
+from reconciler.core.diff import diff
+from reconciler.core.domain import (
     Action,
     Change,
     DesiredResource,
@@ -26,11 +26,45 @@ from reconciler.domain import (
     Read,
     ResourceKey,
 )
-from reconciler.errors import PlanError
-from reconciler.normalize import align, normalize
-from reconciler.providers.base import NormalizationTable, PlanOptions, ResourceType
+from reconciler.core.errors import PlanError
+from reconciler.core.normalize import NormalizationTable, align, normalize
 
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False
+    live: Mapping[ResourceKey, LiveResource] = field(default_factory=dict)
+    """Every live resource read for this plan, for kinds that refer to others (a batch's
+    agent); filled in by `build_plan`."""
+    path_prefixes: Mapping[str, str] = field(default_factory=dict)
+    """Per provider name, the effective prefix of its API paths (environment overrides
+    applied), for types whose request paths depend on it."""
+
+
+class Planner(Protocol):
+    """What planning needs of a resource kind; `reconciler.providers.base.Planner`
+    implements it. Declared here so the pure core never imports a provider."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def order(self) -> int:
+        """Apply order between kinds: lower first (agents before the batches that use them)."""
+        ...
+
+    @property
+    def table(self) -> NormalizationTable: ...
+
+    def plan(
+        self, desired: DesiredResource | None, live: LiveResource | None, options: PlanOptions
+    ) -> Change | None: ...
+
+    def warnings(
+        self, desired: DesiredResource | None, live: LiveResource | None, options: PlanOptions
+    ) -> list[str]: ...
 
 
 def compare(
@@ -100,14 +134,14 @@ def patch_body(
     return body
 
 
-def _phase(rt: ResourceType, action: Action) -> int:
+def _phase(rt: Planner, action: Action) -> int:
     # Creates and updates run parents first (agents before their batches); deletes run
     # children first, so nothing is deleted while something still refers to it.
     return 1000 - rt.order if action is Action.DELETE else rt.order
 
 
 def build_plan(
-    types: Sequence[ResourceType],
+    types: Sequence[Planner],
     desired: Sequence[DesiredResource],
     live: Sequence[LiveResource],
     options: PlanOptions,
@@ -230,7 +264,7 @@ class StateDifference:
 
 
 def compare_states(
-    types: Mapping[str, ResourceType],
+    types: Mapping[str, Planner],
     left: Mapping[ResourceKey, Mapping[str, Any]],
     right: Mapping[ResourceKey, Mapping[str, Any]],
     names: tuple[str, str],

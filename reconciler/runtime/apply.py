@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from reconciler.domain import JSON, Change, Plan, Request
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.core.domain import JSON, Change, Plan, Request
+from reconciler.core.errors import ConfigError, ReconcilerError
 from reconciler.providers.base import Api, ResourceType
 
 _REF = re.compile(r"\{ref:([^}]+)\}")

@@ -1,8 +1,8 @@
 """The `reconciler` command line: the only place that reads flags, prints and exits.
 
 Owns the commands, their help texts, approval prompts, output streams and exit codes; each
-command is a thin shell over `reconciler.engine`. Errors arrive as `ReconcilerError`s carrying
-their exit code; no user error ever shows a traceback.
+command is a thin shell over `reconciler.runtime.engine`. Errors arrive as
+`ReconcilerError`s carrying their exit code; no user error ever shows a traceback.
 """
 
 from __future__ import annotations
@@ -18,19 +18,20 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from reconciler import __version__, engine
-from reconciler.apply import ApplyReport, ChangeResult
-from reconciler.cli_adopt import export_command, schema_command
-from reconciler.domain import Plan, ResourceKey
-from reconciler.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
-from reconciler.planfile import plan_from_json, plan_to_json
-from reconciler.render import (
+from reconciler import __version__
+from reconciler.cli.adopt import export_command, schema_command
+from reconciler.core.domain import Plan, ResourceKey
+from reconciler.core.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
+from reconciler.core.planfile import plan_from_json, plan_to_json
+from reconciler.core.render import (
     RENDERERS,
     render_state_differences,
     render_status,
     render_text,
     summary_line,
 )
+from reconciler.runtime import engine
+from reconciler.runtime.apply import ApplyReport, ChangeResult
 
 T = TypeVar("T")
 

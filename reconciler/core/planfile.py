@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler import __version__
-from reconciler.domain import (
+from reconciler.core.domain import (
     JSON,
     Action,
     Change,
@@ -22,7 +22,7 @@ from reconciler.domain import (
     Request,
     ResourceKey,
 )
-from reconciler.errors import ConfigError
+from reconciler.core.errors import ConfigError
 
 FORMAT_VERSION = 1
 SENSITIVE = "(sensitive value)"

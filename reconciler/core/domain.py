@@ -2,7 +2,7 @@
 
 Owns: `Action`, resource keys, desired/live resources, field changes, requests, changes, reads
 (fingerprints) and `Plan`. Pure data: this module must not import httpx, deepdiff, click,
-pydantic or any other module of the package except `reconciler.errors`.
+pydantic or any other module of the package except `reconciler.core.errors`.
 """
 
 from __future__ import annotations

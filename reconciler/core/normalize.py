@@ -12,15 +12,41 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciler import paths
-from reconciler.paths import Path
-from reconciler.providers.base import NormalizationTable
+from reconciler.core import fieldpaths as paths
+from reconciler.core.domain import JSON
+from reconciler.core.fieldpaths import Path
 
 _DROP = object()
+
+
+@dataclass(frozen=True)
+class NormalizationTable:
+    """What the API does to a resource that is not a real difference.
+
+    Paths are dotted (`callTemplate.vadSettings.turnEndpointDelay`); `[]` stands for every
+    element of a list (`callTemplate.inactivityMessages[].duration`).
+    """
+
+    read_only: tuple[str, ...] = ()
+    write_only: tuple[str, ...] = ()
+    defaults: Mapping[str, JSON] = field(default_factory=dict)
+    server_computed: tuple[str, ...] = ()
+    durations: tuple[str, ...] = ()
+    datetimes: tuple[str, ...] = ()
+    presence: tuple[str, ...] = ()
+    """Paths where an empty object is meaningful (a oneof member such as `medium.webRtc`)."""
+    sensitive: tuple[str, ...] = ()
+    """Paths whose values are never shown (secrets); diffs there say only that they changed."""
+    zero_is_default: bool = False
+    """proto3 JSON: false, 0, "", [] and {} outside `presence` paths mean "unset"."""
+    patch_root: str | None = None
+    """PATCH merges the top-level keys under this path; each key's value is replaced whole and
+    `null` clears it. None: the resource is patched at its own top level."""
 
 
 def canonical_duration(text: str) -> str:

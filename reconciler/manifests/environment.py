@@ -12,17 +12,16 @@ Must not import httpx, deepdiff or the client.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reconciler.errors import ConfigError, Diagnostic, ManifestError
-from reconciler.providers.base import ProviderSettings
+from reconciler.core.errors import ConfigError, Diagnostic, ManifestError
+from reconciler.manifests.documents import ENVIRONMENTS_DIR, load_yaml_file
 
-ENV_DIR = "environments"
+ENV_DIR = ENVIRONMENTS_DIR
 NAME = r"^[a-zA-Z0-9_-]{1,64}$"
 
 
@@ -39,16 +38,6 @@ class ProviderOverride(BaseModel):
     @property
     def base_url(self) -> str | None:
         return self.baseUrl
-
-    def apply(self, settings: ProviderSettings) -> ProviderSettings:
-        changes: dict[str, Any] = {}
-        if self.apiKeyEnv:
-            changes["api_key_env"] = self.apiKeyEnv
-        if self.apiKeyHeader:
-            changes["api_key_header"] = self.apiKeyHeader
-        if self.pathPrefix is not None:
-            changes["path_prefix"] = self.pathPrefix
-        return dataclasses.replace(settings, **changes) if changes else settings
 
 
 class Environment(BaseModel):
@@ -73,8 +62,6 @@ def environment_dir(paths: Sequence[str]) -> Path:
 
 def load_environment(paths: Sequence[str], name: str) -> Environment:
     """Read and validate `environments/NAME.yaml` for the manifests under `paths`."""
-    from reconciler.manifest import load_yaml_file
-
     directory = environment_dir(paths)
     file = directory / f"{name}.yaml"
     if not file.is_file():

@@ -1,8 +1,9 @@
 """The HTTP client: the only module of the package that imports httpx.
 
 Owns: `ApiClient` (the async implementation of `reconciler.providers.base.Api`: auth header,
-pagination in the vendor's style, retries with backoff, bounded concurrency, request counters,
-request logging) and `settings_from_env` (base URL and API key from the environment).
+pagination (each vendor's style, from its provider folder), retries with backoff, bounded
+concurrency, request counters, request logging) and `settings_from_env` (base URL and API
+key from the environment).
 
 Everything else speaks to the network through `Api`; no other module may import httpx. This
 module must not import deepdiff, the emulator, or any pipeline step (normalize, diff, plan,
@@ -25,7 +26,7 @@ Safety rules this module keeps:
 `TransportError` attribute `ambiguous` (set on every `TransportError` this module raises):
 True when the request was a write (not GET/HEAD/OPTIONS) that may have reached the server and
 got no answer, so whether it took effect is unknown; False when it surely was not sent or
-cannot have changed anything. `TransportError.ambiguous` is declared in `reconciler.errors`.
+cannot have changed anything. `TransportError.ambiguous` is declared in `reconciler.core.errors`.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from reconciler.domain import JSON, Request
-from reconciler.errors import ApiError, ConfigError, TransportError
-from reconciler.providers.base import ProviderSettings
+from reconciler.core.domain import JSON, Request
+from reconciler.core.errors import ApiError, ConfigError, TransportError
+from reconciler.providers.base import PageFormatError, ProviderSettings
 
 if TYPE_CHECKING:
     from reconciler.providers.base import Api
@@ -70,9 +71,6 @@ BACKOFF_BASE: Final = 0.5
 
 MAX_MESSAGE: Final = 2000
 """Characters of a server's error text kept in an error message."""
-
-THREETONE_MAX_LIMIT: Final = 500
-"""Threetone's (and ElevenLabs') documented maximum `limit` for the batch list."""
 
 # Failures that happen before a single byte of the request left this process: retrying them
 # can never duplicate a write. Everything else (read/write timeouts, resets, protocol errors)
@@ -183,9 +181,28 @@ class ApiClient:
         Raises `ApiError` rather than return part of a list (a page of an unexpected shape, a
         cursor that repeats, a "has more" without a cursor).
         """
-        if self.settings.pagination == "last_doc":
-            return await self._list_last_doc(path, params)
-        return await self._list_next_url(path, params)
+        pagination = self.settings.pagination
+        shown = _display_path(path)
+        page_request = pagination.first(path, params, self.settings.page_size)
+        items: list[JSON] = []
+        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        while True:
+            target = page_request.target
+            if "://" not in target and target != path:
+                target = urljoin(self.base_url + "/", target)
+            page = await self.request("GET", target, params=page_request.params)
+            try:
+                found, following = pagination.read(page, page_request)
+            except PageFormatError as problem:
+                raise ApiError("GET", shown, 200, str(problem)) from None
+            items.extend(found)
+            if following is None:
+                return items
+            marker = (following.target, tuple(sorted((following.params or {}).items())))
+            if marker in seen:
+                raise ApiError("GET", shown, 200, "pagination loop: a page cursor repeated")
+            seen.add(marker)
+            page_request = following
 
     # -- lower level ---------------------------------------------------------------------------
 
@@ -315,60 +332,6 @@ class ApiClient:
         """The text with the API key masked, in case a server or library echoes it."""
         return text.replace(self._api_key, "***") if self._api_key else text
 
-    # -- pagination ----------------------------------------------------------------------------
-
-    async def _list_next_url(self, path: str, params: Mapping[str, str] | None) -> list[JSON]:
-        """Ultravox / DRF cursor: `{next, previous, results}`, `next` a full URL or null."""
-        # The caller's own pageSize wins; the server may clamp either.
-        query = {"pageSize": str(self.settings.page_size), **(params or {})}
-        items: list[JSON] = []
-        seen: set[str] = set()
-        page = await self.request("GET", path, params=query)
-        while True:
-            if isinstance(page, list):
-                # An endpoint that is not paginated answers with the whole list.
-                return items + page
-            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-                raise ApiError("GET", _display_path(path), 200, _unexpected(page, "results"))
-            items.extend(page["results"])
-            link = page.get("next")
-            if not link:
-                return items
-            if not isinstance(link, str):
-                raise ApiError("GET", _display_path(path), 200, _unexpected(page, "next"))
-            if link in seen:
-                raise ApiError(
-                    "GET", _display_path(path), 200, "pagination loop: a `next` link repeated"
-                )
-            seen.add(link)
-            if "://" not in link:
-                link = urljoin(self.base_url + "/", link)
-            page = await self.request("GET", link)
-
-    async def _list_last_doc(self, path: str, params: Mapping[str, str] | None) -> list[JSON]:
-        """Threetone / ElevenLabs: `limit`, `last_doc` -> `{batch_calls, next_doc, has_more}`."""
-        limit = str(min(self.settings.page_size, THREETONE_MAX_LIMIT))
-        items: list[JSON] = []
-        seen: set[str] = set()
-        cursor: str | None = None
-        shown = _display_path(path)
-        while True:
-            query = {**(params or {}), "limit": limit}
-            if cursor is not None:
-                query["last_doc"] = cursor
-            page = await self.request("GET", path, params=query)
-            if not isinstance(page, dict) or not isinstance(page.get("batch_calls"), list):
-                raise ApiError("GET", shown, 200, _unexpected(page, "batch_calls"))
-            items.extend(page["batch_calls"])
-            if not page.get("has_more"):
-                return items
-            cursor = page.get("next_doc")
-            if not isinstance(cursor, str) or not cursor:
-                raise ApiError("GET", shown, 200, "has_more is true but next_doc is missing")
-            if cursor in seen:
-                raise ApiError("GET", shown, 200, "pagination loop: next_doc repeated")
-            seen.add(cursor)
-
 
 if TYPE_CHECKING:
     # mypy proves ApiClient satisfies the provider-facing protocol.
@@ -402,11 +365,6 @@ def _display_path(target: str) -> str:
 
 def _truncate(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
-
-
-def _unexpected(page: JSON, key: str) -> str:
-    shape = type(page).__name__ if not isinstance(page, dict) else f"keys {sorted(page)}"
-    return f"unexpected list response: expected `{key}`, got {shape}"
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:

@@ -12,8 +12,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler import paths
-from reconciler.domain import FieldChange, FieldOp
+from reconciler.core import fieldpaths as paths
+from reconciler.core.domain import FieldChange, FieldOp
 
 _OPS: dict[str, FieldOp] = {
     "values_changed": FieldOp.CHANGE,
