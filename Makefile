@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: setup demo test lint unit models clean
 
+# `.[dev]` includes the `emulator` extra (starlette, uvicorn), which the demo and the tests use.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +20,8 @@ demo: setup
 	@bash scripts/demo.sh
 
 lint: setup
-	$(BIN)/ruff check reconciler tests scripts
-	$(BIN)/ruff format --check reconciler tests scripts
+	$(BIN)/ruff check reconciler reconciler_emulator tests scripts
+	$(BIN)/ruff format --check reconciler reconciler_emulator tests scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -4,8 +4,9 @@
 # follow, and hand them its address through $GITHUB_ENV (printed as `export` lines when run
 # outside GitHub Actions). The emulator runs until the job ends.
 #
-# Needs `reconciler` on the PATH (or RECONCILER=/path/to/reconciler). Every value here is a
-# throwaway for the emulator: no real key or secret is involved.
+# Needs `reconciler` on the PATH (or RECONCILER=/path/to/reconciler), installed with the
+# emulator extra (`pip install '.[emulator]'`). Every value here is a throwaway for the
+# emulator: no real key or secret is involved.
 set -euo pipefail
 
 reconciler="${RECONCILER:-reconciler}"

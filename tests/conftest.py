@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import EmulatorConfig, running_emulator
+from reconciler_emulator import EmulatorConfig, running_emulator
 from tests.support.openapi_contract import OpenApiContract
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import EmulatorConfig, running_emulator
 from reconciler.runtime import engine
+from reconciler_emulator import EmulatorConfig, running_emulator
 from tests.conftest import Cli, Result
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import EmulatorConfig, running_emulator
+from reconciler_emulator import EmulatorConfig, running_emulator
 from tests.conftest import REPO, Cli
 
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 import yaml
 
-from reconciler.emulator import EmulatorConfig, running_emulator
 from reconciler.manifests.jsonschema import SCHEMA_FILE
 from reconciler.providers.ultravox.manifests import AgentCallTemplate
+from reconciler_emulator import EmulatorConfig, running_emulator
 from tests.conftest import EXAMPLES, REPO, Cli
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import EmulatorConfig, running_emulator
+from reconciler_emulator import EmulatorConfig, running_emulator
 from tests.conftest import REPO, Cli
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).

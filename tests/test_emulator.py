@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from reconciler_emulator import EmulatorConfig, RunningEmulator, running_emulator
 
 REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -876,7 +876,7 @@ def test_latency_is_added_to_api_requests_only() -> None:
 def test_serve_announces_writes_the_port_and_stops_cleanly(tmp_path: Path) -> None:
     port_file = tmp_path / "port"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "reconciler.emulator", "--port", "0"]
+    command = [sys.executable, "-m", "reconciler_emulator", "--port", "0"]
     proc = subprocess.Popen(
         [*command, "--port-file", str(port_file), "--api-key", KEY],
         stdout=subprocess.PIPE,

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator import EmulatorConfig, RunningEmulator, running_emulator
-from reconciler.emulator.batchcalling import BatchCalls
+from reconciler_emulator import EmulatorConfig, RunningEmulator, running_emulator
+from reconciler_emulator.batchcalling import BatchCalls
 
 START = datetime(2030, 1, 14, 15, 0, tzinfo=UTC)
 NOW = int(START.timestamp())

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.core.errors import PlanError
-from reconciler.emulator import EmulatorConfig, running_emulator
 from reconciler.runtime import engine
+from reconciler_emulator import EmulatorConfig, running_emulator
 
 POOL = [f"+1628555{i:04d}" for i in range(12)]
 START = datetime(2031, 3, 2, 8, 0, tzinfo=UTC)

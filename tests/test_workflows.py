@@ -30,7 +30,7 @@ import pytest
 import yaml
 
 from reconciler.cli.main import cli
-from reconciler.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from reconciler_emulator import EmulatorConfig, RunningEmulator, running_emulator
 
 REPO = Path(__file__).resolve().parent.parent
 ACTION = REPO / "action.yml"

@@ -8,6 +8,7 @@ command is a thin shell over `reconciler.runtime.engine`. Errors arrive as
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import json
 import logging
 import os
@@ -70,7 +71,72 @@ def _handle_errors(func: Callable[..., None]) -> Callable[..., None]:
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# --- commands from outside the product (the emulator), found through entry points ----------
+
+COMMAND_ENTRY_POINTS = "reconciler.commands"
+"""Entry-point group of `reconciler` commands that live in other packages. The product never
+imports them: a command is loaded by name when it is asked for (or listed by --help), so the
+other commands never pay for it. `reconciler emulator` is `reconciler_emulator.cli:command`."""
+EXTRA_COMMANDS = {"emulator": "reconciler[emulator]"}
+"""Commands an extra of this distribution provides, and the requirement that installs it."""
+
+
+def _command_entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    found = importlib.metadata.entry_points(group=COMMAND_ENTRY_POINTS)
+    return {entry.name: entry for entry in found}
+
+
+def _not_installed(name: str, reason: str) -> click.Command:
+    """A stand-in for an extra's command that is not installed: it fails, saying what to do."""
+    requirement = EXTRA_COMMANDS[name]
+
+    def fail() -> None:
+        raise click.ClickException(
+            f"`reconciler {name}` is not installed ({reason}); install it with: "
+            f"pip install '{requirement}'"
+        )
+
+    return click.Command(
+        name,
+        callback=fail,
+        help=f"Not installed: pip install '{requirement}'.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
+
+
+def load_plugin_command(name: str) -> click.Command | None:
+    """The command `name` of the `reconciler.commands` entry points; for an extra's command
+    that is not installed, a stand-in that says how to install it; else None."""
+    entry = _command_entry_points().get(name)
+    if entry is None:
+        if name in EXTRA_COMMANDS:
+            return _not_installed(name, "no installed package provides it")
+        return None
+    try:
+        loaded = entry.load()
+    except ImportError as missing:
+        if name not in EXTRA_COMMANDS:
+            raise
+        return _not_installed(name, f"{missing.name or 'a module it needs'} is missing")
+    if not isinstance(loaded, click.Command):
+        raise click.ClickException(f"entry point {entry.value!r} is not a click command")
+    return loaded
+
+
+class PluginGroup(click.Group):
+    """The `reconciler` group: its own commands, then those of the `reconciler.commands`
+    entry points, looked up only when a name is not one of its own."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        own = super().list_commands(ctx)
+        return sorted({*own, *_command_entry_points(), *EXTRA_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or load_plugin_command(cmd_name)
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request (never headers).")
 def cli(verbose: bool) -> None:
@@ -411,103 +477,8 @@ def diff_env(
         sys.exit(EXIT_CHANGES_PENDING)
 
 
-@cli.command()
-@click.option(
-    "--port",
-    default=8765,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port on 127.0.0.1; 0 picks a free one.",
-)
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(dir_okay=False),
-    help="Load state from FILE at start and save it after every write.",
-)
-@click.option(
-    "--api-key",
-    envvar="ULTRAVOX_API_KEY",
-    default="emulator-key",
-    show_default=True,
-    help="The X-API-Key the emulator accepts (default: $ULTRAVOX_API_KEY).",
-)
-@click.option(
-    "--latency",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds added to every API request.",
-)
-@click.option(
-    "--max-page-size",
-    default=100,
-    show_default=True,
-    type=click.IntRange(1),
-    help="The largest page the emulator serves (it clamps pageSize).",
-)
-@click.option(
-    "--port-file", type=click.Path(dir_okay=False), help="Write the port actually bound to FILE."
-)
-@click.option(
-    "--calls-per-minute",
-    default=60,
-    show_default=True,
-    type=click.IntRange(1),
-    help="How fast scheduled batches dial once their window opens.",
-)
-@click.option(
-    "--fault",
-    "faults",
-    multiple=True,
-    metavar="STATUS:COUNT[:RETRY_AFTER]",
-    help="Answer the next COUNT API requests with STATUS (429, 500, 502, 503), with a "
-    "Retry-After header if given; repeatable. More rules: PUT /_emulator/faults.",
-)
-def emulator(
-    port: int,
-    state_file: str | None,
-    api_key: str,
-    latency: float,
-    max_page_size: int,
-    port_file: str | None,
-    calls_per_minute: int,
-    faults: tuple[str, ...],
-) -> None:
-    """Run the bundled Ultravox API emulator on loopback, for demos and tests.
-
-    Faults (429/5xx bursts, a write that is accepted and then hangs) are injected through its
-    admin endpoints under /_emulator/; see the README.
-    """
-    from reconciler.emulator import EmulatorConfig, serve
-
-    config = EmulatorConfig(
-        api_key=api_key,
-        max_page_size=max_page_size,
-        latency=latency,
-        state_file=state_file,
-        calls_per_minute=calls_per_minute,
-        faults=tuple(_fault_rule(spec) for spec in faults),
-    )
-    serve(config, host="127.0.0.1", port=port, port_file=port_file)
-
-
 cli.add_command(export_command)
 cli.add_command(schema_command)
-
-
-def _fault_rule(spec: str) -> dict[str, Any]:
-    parts = spec.split(":")
-    try:
-        status, count = int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        raise click.BadParameter(f"{spec!r}: expected STATUS:COUNT[:RETRY_AFTER]") from None
-    if status not in (429, 500, 502, 503) or count < 1 or len(parts) > 3:
-        raise click.BadParameter(f"{spec!r}: STATUS is 429, 500, 502 or 503; COUNT >= 1")
-    rule: dict[str, Any] = {"status": status, "count": count}
-    if len(parts) == 3:
-        rule["retry_after"] = parts[2]
-    return rule
 
 
 def main() -> None:

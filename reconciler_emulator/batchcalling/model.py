@@ -1,44 +1,33 @@
-"""Batch calling in the emulator: Threetone's API (`/v1/voiceai/batch-calling`) and ElevenLabs'
-API of the same shape (`/v1/convai/batch-calling`), each its own workspace.
+"""The batch-calling model shared by the Threetone and ElevenLabs APIs, which have one shape
+today: batches of recipients, submitted, listed, cancelled, retried and deleted.
 
-Owns: `BatchCalls` (the batches of both workspaces, their lifecycle on the virtual clock,
-persistence as plain JSON) and `handle`, which answers one request under either prefix
-(authentication by the vendor's header, FastAPI-style errors, `limit`/`last_doc` pagination).
+Owns: `BatchCalls` (the batches of every vendor's workspace, keyed by vendor, their lifecycle
+on the virtual clock, validation with FastAPI-style 422s, `limit`/`last_doc` pagination, and
+persistence as plain JSON under `batch_calls` in the state file: it is the "batch_calls" part
+of the emulator's `Store`, one part for both vendors so their batches keep one sequence).
 The lifecycle: a batch is `pending` until its scheduled time, then `in_progress`, dialling its
 pending recipients at the configured rate; each call moves pending -> dispatched -> initiated
 -> in_progress -> completed (or failed for numbers ending in 99, voicemail for 98); the batch
 is `completed` (`failed` when no call completed) once every call has finished. Cancel stops the
 undialled recipients; retry (finished batches only) dials failed and voicemail calls again.
-Knows nothing of HTTP frameworks: must not import starlette, uvicorn, httpx or any reconciler
-module other than reconciler.domain.
+Knows nothing of HTTP: must not import starlette, uvicorn, httpx or anything of the product.
+A vendor whose API comes to differ keeps the model and changes what its own package renders.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reconciler.core.domain import JSON
+from reconciler_emulator.jsontypes import JSON
+from reconciler_emulator.problems import ApiProblem
 
 Record = dict[str, Any]
 
-
-@dataclass(frozen=True)
-class Preset:
-    vendor: str
-    header: str
-
-
-PRESETS: Mapping[str, Preset] = {
-    "/v1/voiceai/batch-calling": Preset("threetone", "x-api-key"),
-    "/v1/convai/batch-calling": Preset("elevenlabs", "xi-api-key"),
-}
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 MAX_RECIPIENTS = 10_000
@@ -57,22 +46,13 @@ FINAL_CALLS = frozenset({"completed", "failed", "voicemail", "cancelled"})
 FINISHED_BATCHES = frozenset({"completed", "failed"})
 
 
-class Problem(Exception):
-    """An error answer: `status` and a FastAPI-style body."""
-
-    def __init__(self, status: int, body: JSON) -> None:
-        super().__init__(f"HTTP {status}: {body!r}")
-        self.status = status
-        self.body = body
+def _detail(status: int, message: str) -> ApiProblem:
+    return ApiProblem(status, {"detail": message})
 
 
-def _detail(status: int, message: str) -> Problem:
-    return Problem(status, {"detail": message})
-
-
-def _invalid(errors: list[tuple[tuple[str | int, ...], str]]) -> Problem:
-    # FastAPI's 422, without the `input` it would echo (a phone number, say).
-    return Problem(
+def invalid(errors: list[tuple[tuple[str | int, ...], str]]) -> ApiProblem:
+    """FastAPI's 422, without the `input` it would echo (a phone number, say)."""
+    return ApiProblem(
         422,
         {
             "detail": [
@@ -82,22 +62,21 @@ def _invalid(errors: list[tuple[tuple[str | int, ...], str]]) -> Problem:
     )
 
 
-def serves(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in PRESETS)
-
-
 def _unix(moment: datetime) -> float:
     return moment.timestamp()
 
 
 class BatchCalls:
-    """Every batch of both workspaces. Not thread-safe: one event loop owns it."""
+    """Every batch of every vendor's workspace; use it only holding the store's lock."""
 
     def __init__(self) -> None:
+        self.clear()
+
+    # --- persistence, and the store's AccountPart protocol --------------------------------------
+
+    def clear(self) -> None:
         self.records: dict[str, Record] = {}
         self._sequence = 0
-
-    # --- persistence --------------------------------------------------------------------------
 
     def dump(self) -> list[Record]:
         return copy.deepcopy(list(self.records.values()))
@@ -105,6 +84,12 @@ class BatchCalls:
     def load(self, items: list[Record]) -> None:
         self.records = {str(item["id"]): copy.deepcopy(item) for item in items}
         self._sequence = max((int(item.get("seq", 0)) for item in items), default=0)
+
+    def dump_into(self, state: dict[str, JSON]) -> None:
+        state["batch_calls"] = self.dump()
+
+    def load_from(self, state: Mapping[str, Any]) -> None:
+        self.load(state.get("batch_calls", []))
 
     # --- rendering ----------------------------------------------------------------------------
 
@@ -147,7 +132,7 @@ class BatchCalls:
 
     # --- operations ---------------------------------------------------------------------------
 
-    def _record(self, vendor: str, batch_id: str) -> Record:
+    def record(self, vendor: str, batch_id: str) -> Record:
         record = self.records.get(batch_id)
         if record is None or record["vendor"] != vendor:
             raise _detail(404, "Batch call not found")
@@ -198,9 +183,9 @@ class BatchCalls:
         try:
             limit = int(raw) if raw is not None else DEFAULT_LIMIT
         except ValueError:
-            raise _invalid([(("limit",), "Input should be a valid integer")]) from None
+            raise invalid([(("limit",), "Input should be a valid integer")]) from None
         if limit < 1:
-            raise _invalid([(("limit",), "Input should be greater than 0")])
+            raise invalid([(("limit",), "Input should be greater than 0")])
         limit = min(limit, MAX_LIMIT, max_limit)
         # Newest first, as the vendors list them.
         items = sorted(
@@ -224,7 +209,7 @@ class BatchCalls:
         }
 
     def cancel(self, vendor: str, batch_id: str, now: datetime) -> Record:
-        record = self._record(vendor, batch_id)
+        record = self.record(vendor, batch_id)
         if record["status"] not in ("pending", "in_progress"):
             raise _detail(400, f"Batch call is {record['status']} and cannot be cancelled")
         stamp = int(_unix(now))
@@ -236,7 +221,7 @@ class BatchCalls:
         return record
 
     def retry(self, vendor: str, batch_id: str, now: datetime, interval: float) -> Record:
-        record = self._record(vendor, batch_id)
+        record = self.record(vendor, batch_id)
         if record["status"] not in FINISHED_BATCHES:
             raise _detail(
                 400, f"Batch call is {record['status']}; only a finished batch can be retried"
@@ -255,7 +240,7 @@ class BatchCalls:
         return record
 
     def delete(self, vendor: str, batch_id: str) -> None:
-        self._record(vendor, batch_id)
+        self.record(vendor, batch_id)
         del self.records[batch_id]
 
     def advance(self, now: datetime, interval: float) -> None:
@@ -312,7 +297,7 @@ def _advance_record(record: Record, now: float, interval: float) -> None:
 
 def _check_submit(body: JSON) -> Record:
     if not isinstance(body, dict):
-        raise _invalid([((), "Input should be a valid dictionary")])
+        raise invalid([((), "Input should be a valid dictionary")])
     errors: list[tuple[tuple[str | int, ...], str]] = []
     for name in ("call_name", "agent_id"):
         value = body.get(name)
@@ -354,7 +339,7 @@ def _check_submit(body: JSON) -> Record:
                     errors.append((("recipients", index, "id"), "Duplicate recipient id"))
                 seen.add(ident)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return body
 
 
@@ -378,75 +363,3 @@ def _check(recipient: JSON) -> list[tuple[tuple[str | int, ...], str]]:
             (("conversation_initiation_client_data",), "Input should be a valid dictionary")
         )
     return errors
-
-
-# --- HTTP-shaped entry point --------------------------------------------------------------------
-
-
-def _authenticate(headers: Mapping[str, str], preset: Preset, api_key: str) -> None:
-    given = headers.get(preset.header)
-    if given is None:
-        raise Problem(
-            401,
-            {"detail": {"status": "needs_authorization", "message": f"Missing {preset.header}"}},
-        )
-    if given != api_key:
-        raise Problem(401, {"detail": {"status": "invalid_api_key", "message": "Invalid API key"}})
-
-
-def _parse(raw: bytes) -> JSON:
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _invalid([((), "JSON decode error")]) from None
-
-
-def handle(
-    calls: BatchCalls,
-    *,
-    method: str,
-    path: str,
-    headers: Mapping[str, str],
-    query: Mapping[str, str],
-    raw: bytes,
-    api_key: str,
-    now: datetime,
-    interval: float,
-    max_limit: int,
-) -> tuple[int, JSON]:
-    """Answer one request under a batch-calling prefix: (status, JSON body or None)."""
-    try:
-        prefix = next(p for p in PRESETS if path == p or path.startswith(p + "/"))
-        preset = PRESETS[prefix]
-        rest = [part for part in path[len(prefix) :].split("/") if part]
-        _authenticate(headers, preset, api_key)
-        vendor = preset.vendor
-        if rest == ["submit"]:
-            _allow(method, "POST")
-            record = calls.submit(vendor, _parse(raw), now, interval)
-            return 200, calls.render(record)
-        if rest == ["workspace"]:
-            _allow(method, "GET")
-            return 200, calls.page(vendor, query, max_limit)
-        if len(rest) == 1:
-            if method == "GET":
-                return 200, calls.render(calls._record(vendor, rest[0]), recipients=True)
-            _allow(method, "DELETE")
-            calls.delete(vendor, rest[0])
-            return 204, None
-        if len(rest) == 2 and rest[1] == "cancel":
-            _allow(method, "POST")
-            return 200, calls.render(calls.cancel(vendor, rest[0], now))
-        if len(rest) == 2 and rest[1] == "retry":
-            _allow(method, "POST")
-            return 200, calls.render(calls.retry(vendor, rest[0], now, interval))
-        raise _detail(404, "Not Found")
-    except Problem as problem:
-        return problem.status, problem.body
-
-
-def _allow(method: str, allowed: str) -> None:
-    if method != allowed:
-        raise _detail(405, "Method Not Allowed")

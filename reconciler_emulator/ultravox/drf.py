@@ -1,29 +1,27 @@
 """Error answers in the style of Django REST framework, which the Ultravox API is built on.
 
-Owns: `ApiProblem` (an HTTP status with a DRF body) and the helpers that build the common ones.
-Must not import starlette, uvicorn, httpx or any reconciler module other than reconciler.domain.
+Owns: the helpers that build the common DRF answers as `ApiProblem`s (the emulator's one error
+type, from `reconciler_emulator.problems`). Pure: must not import starlette, uvicorn, httpx or
+anything of the product.
 """
 
 from __future__ import annotations
 
-from reconciler.core.domain import JSON
+from reconciler_emulator.jsontypes import JSON
+from reconciler_emulator.problems import ApiProblem, detail
 
-
-class ApiProblem(Exception):
-    """Raised anywhere below the HTTP layer; the app answers with `status` and `body`."""
-
-    def __init__(self, status: int, body: JSON) -> None:
-        super().__init__(f"HTTP {status}: {body!r}")
-        self.status = status
-        self.body = body
+__all__ = [
+    "ApiProblem",
+    "detail",
+    "field_errors",
+    "not_an_object",
+    "not_found",
+    "type_name",
+]
 
 
 def not_found() -> ApiProblem:
     return ApiProblem(404, {"detail": "Not found."})
-
-
-def detail(status: int, message: str) -> ApiProblem:
-    return ApiProblem(status, {"detail": message})
 
 
 def field_errors(errors: dict[str, JSON]) -> ApiProblem:

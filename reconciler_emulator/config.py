@@ -1,7 +1,7 @@
 """Settings of one emulator instance.
 
-Owns: `EmulatorConfig`. Plain data: must not import starlette, uvicorn, httpx or any reconciler
-module.
+Owns: `EmulatorConfig`, for every vendor API alike. Plain data: must not import starlette,
+uvicorn, httpx, any vendor package or anything of the product.
 """
 
 from __future__ import annotations

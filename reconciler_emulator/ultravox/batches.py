@@ -3,8 +3,8 @@
 Owns: what a batch create/PATCH accepts (DRF-style 400s), the window estimate, one-way pausing,
 and `advance_batch`, which moves one batch along the virtual clock (FUTURE -> PENDING ->
 SUCCESS/ERROR, or EXPIRED at windowEnd). Pure functions on JSON-native records; creating the
-Call objects is the caller's job. Must not import starlette, uvicorn, httpx or any reconciler
-module other than reconciler.domain.
+Call objects is the caller's job (`account.UltravoxAccount`). Must not import starlette,
+uvicorn, httpx or anything of the product.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler.core.domain import JSON
-from reconciler.emulator.clock import parse_iso, to_iso
-from reconciler.emulator.drf import detail, field_errors, not_an_object, type_name
+from reconciler_emulator.clock import parse_iso, to_iso
+from reconciler_emulator.jsontypes import JSON
+from reconciler_emulator.ultravox.drf import detail, field_errors, not_an_object, type_name
 
 STATUSES = ("FUTURE", "PENDING", "SUCCESS", "EXPIRED", "ERROR")
 UNDIALLED = frozenset({"FUTURE", "PENDING"})

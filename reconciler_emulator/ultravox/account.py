@@ -1,42 +1,30 @@
-"""The emulated Ultravox account: agents, batches, created calls, the virtual clock, the request
-journal and the fault rules, plus persistence to a JSON state file. The batch-calling
-workspaces (Threetone, ElevenLabs) live in `batch_calls`, on the same clock, journal and file.
+"""The emulated Ultravox account: agents, scheduled batches and the calls they create.
 
-Owns: `Store` (every operation the HTTP layer exposes, as plain method calls that return JSON
-values or raise `ApiProblem`) and `FaultRule`. Knows nothing of HTTP: must not import starlette,
-uvicorn, httpx or any reconciler module other than reconciler.domain.
+Owns: `UltravoxAccount` (every operation the Ultravox routes expose, as plain method calls that
+return JSON values or raise `ApiProblem`), as the "ultravox" part of the emulator's `Store`: it
+keeps its records in the state file under `agents`, `batches` and `calls`, and dials batches as
+the shared virtual clock advances. The rules live in `agents` (templates, names, the PATCH
+merge) and `batches` (validation, the dialling lifecycle). Knows nothing of HTTP: must not
+import starlette, uvicorn, httpx or anything of the product.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import os
-import tempfile
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler.core.domain import JSON
-from reconciler.emulator import agents as agent_rules
-from reconciler.emulator import batches as batch_rules
-from reconciler.emulator.batchcalling import BatchCalls
-from reconciler.emulator.clock import as_utc, parse_iso, real_now, to_iso
-from reconciler.emulator.config import EmulatorConfig
-from reconciler.emulator.drf import field_errors, not_an_object, not_found, type_name
+from reconciler_emulator.clock import parse_iso, to_iso
+from reconciler_emulator.config import EmulatorConfig
+from reconciler_emulator.jsontypes import JSON
+from reconciler_emulator.state import Store
+from reconciler_emulator.ultravox import agents as agent_rules
+from reconciler_emulator.ultravox import batches as batch_rules
+from reconciler_emulator.ultravox.drf import field_errors, not_an_object, not_found, type_name
 
 Record = dict[str, Any]
-STATE_FORMAT = 1
-
-FAULT_STATUSES = (429, 500, 502, 503)
-FAULT_MESSAGES: Mapping[int, str] = {
-    429: "Request was throttled.",
-    500: "A server error occurred.",
-    502: "Bad gateway.",
-    503: "Service temporarily unavailable, try again later.",
-}
 
 # Outcomes of created calls cycle through these so a batch shows a realistic mix,
 # deterministically: (endReason, seconds until joined or None, seconds until ended).
@@ -47,178 +35,44 @@ CALL_OUTCOMES: tuple[tuple[str, int | None, int], ...] = (
 )
 
 
-@dataclass
-class FaultRule:
-    """The next `count` /api requests matching `method`/`path_prefix` misbehave.
+class UltravoxAccount:
+    """The Ultravox share of one emulator's state; use it only holding `store.lock`."""
 
-    mode "status": answered with `status` (429/500/502/503) and nothing is done.
-    mode "accept_then_hang": performed normally, then answered only after `seconds`.
-    """
-
-    mode: str
-    count: int
-    status: int | None = None
-    retry_after: str | None = None
-    seconds: float = 0.0
-    method: str | None = None
-    path_prefix: str | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.count <= 0:
-            return False
-        if self.method is not None and self.method != method:
-            return False
-        return self.path_prefix is None or path.startswith(self.path_prefix)
-
-    def to_json(self) -> dict[str, JSON]:
-        return {key: value for key, value in asdict(self).items() if value is not None}
-
-
-def parse_fault(raw: JSON) -> FaultRule:
-    """One fault rule from the admin API; raises ApiProblem (400) when malformed."""
-    if not isinstance(raw, dict):
-        raise field_errors({"detail": f"A fault rule must be an object, got {type_name(raw)}."})
-    count = raw.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise field_errors({"detail": "count must be a positive integer."})
-    method = raw.get("method")
-    if method is not None and not isinstance(method, str):
-        raise field_errors({"detail": "method must be a string."})
-    prefix = raw.get("path_prefix")
-    if prefix is not None and not isinstance(prefix, str):
-        raise field_errors({"detail": "path_prefix must be a string."})
-    common: dict[str, Any] = {
-        "count": count,
-        "method": method.upper() if method else None,
-        "path_prefix": prefix,
-    }
-    mode = raw.get("mode", "status")
-    if mode == "accept_then_hang":
-        seconds = raw.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise field_errors({"detail": "seconds must be a non-negative number."})
-        return FaultRule(mode=mode, seconds=float(seconds), **common)
-    if mode != "status":
-        raise field_errors({"detail": f"Unknown fault mode {mode!r}."})
-    status = raw.get("status")
-    if status not in FAULT_STATUSES:
-        raise field_errors({"detail": f"status must be one of {list(FAULT_STATUSES)}."})
-    retry_after = raw.get("retry_after")
-    if retry_after is not None and (
-        isinstance(retry_after, bool) or not isinstance(retry_after, str | int)
-    ):
-        raise field_errors({"detail": "retry_after must be a string, an integer or null."})
-    return FaultRule(
-        mode=mode,
-        status=status,
-        retry_after=None if retry_after is None else str(retry_after),
-        **common,
-    )
-
-
-class Store:
-    """Everything the emulator knows. Not thread-safe: one event loop owns it."""
-
-    def __init__(self, config: EmulatorConfig) -> None:
-        self.config = config
-        self.start = as_utc(config.start_time) if config.start_time else real_now()
-        self.journal: list[Record] = []
-        self.faults: list[FaultRule] = []
-        self._clear()
-        if config.state_file and os.path.exists(config.state_file):
-            self._load(config.state_file)
-
-    # --- clock, reset, persistence ------------------------------------------------------------
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.clear()
 
     @property
-    def interval(self) -> float:
-        return 60 / self.config.calls_per_minute
+    def now(self) -> datetime:
+        return self._store.now
 
-    def _clear(self) -> None:
-        self.now: datetime = self.start
+    @property
+    def config(self) -> EmulatorConfig:
+        return self._store.config
+
+    def save(self) -> None:
+        self._store.save()
+
+    # --- the store's AccountPart protocol -------------------------------------------------------
+
+    def clear(self) -> None:
         self.agents: dict[str, Record] = {}
         self.batches: dict[str, Record] = {}
         self.calls: dict[str, Record] = {}
-        self.batch_calls = BatchCalls()
 
-    def reset(self) -> None:
-        """Empty account, clock back at the start, journal and faults cleared."""
-        self._clear()
-        self.journal.clear()
-        self.faults.clear()
-        self.save()
-
-    def advance(self, seconds: float) -> str:
-        """Move the virtual clock and play every batch's events up to the new time."""
-        if seconds < 0:
-            raise field_errors({"seconds": ["The clock only moves forward."]})
-        self.now = self.now + timedelta(seconds=seconds)
+    def advance(self, now: datetime, interval: float) -> None:
         for batch in self.batches.values():
-            batch_rules.advance_batch(batch, self.now, self.interval, self._create_call)
-        self.batch_calls.advance(self.now, self.interval)
-        self.save()
-        return to_iso(self.now)
+            batch_rules.advance_batch(batch, now, interval, self._create_call)
 
-    def dump(self) -> dict[str, JSON]:
-        return copy.deepcopy(
-            {
-                "format": STATE_FORMAT,
-                "now": to_iso(self.now),
-                "agents": list(self.agents.values()),
-                "batches": list(self.batches.values()),
-                "calls": list(self.calls.values()),
-                "batch_calls": self.batch_calls.dump(),
-            }
-        )
+    def dump_into(self, state: dict[str, JSON]) -> None:
+        state["agents"] = list(self.agents.values())
+        state["batches"] = list(self.batches.values())
+        state["calls"] = list(self.calls.values())
 
-    def save(self) -> None:
-        path = self.config.state_file
-        if not path:
-            return
-        directory = os.path.dirname(os.path.abspath(path))
-        # Write-then-rename so a crash or a concurrent reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(prefix=".emulator-state-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.dump(), handle, indent=2, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-
-    def _load(self, path: str) -> None:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        if not text.strip():
-            return
-        data = json.loads(text)
-        if data.get("format") != STATE_FORMAT:
-            raise ValueError(f"{path}: unsupported emulator state format {data.get('format')!r}")
-        self.now = parse_iso(data["now"])
-        self.agents = {record["agentId"]: record for record in data["agents"]}
-        self.batches = {record["batchId"]: record for record in data["batches"]}
-        self.calls = {record["callId"]: record for record in data["calls"]}
-        self.batch_calls.load(data.get("batch_calls", []))
-
-    # --- journal and faults ---------------------------------------------------------------------
-
-    def set_faults(self, rules: JSON) -> list[dict[str, JSON]]:
-        if not isinstance(rules, list):
-            raise field_errors({"detail": "Expected a list of fault rules."})
-        self.faults = [parse_fault(rule) for rule in rules]
-        return self.fault_list()
-
-    def fault_list(self) -> list[dict[str, JSON]]:
-        return [rule.to_json() for rule in self.faults]
-
-    def take_fault(self, method: str, path: str) -> FaultRule | None:
-        """The first armed rule matching this request, with one use consumed."""
-        for rule in self.faults:
-            if rule.matches(method, path):
-                rule.count -= 1
-                return rule
-        return None
+    def load_from(self, state: Mapping[str, Any]) -> None:
+        self.agents = {record["agentId"]: record for record in state["agents"]}
+        self.batches = {record["batchId"]: record for record in state["batches"]}
+        self.calls = {record["callId"]: record for record in state["calls"]}
 
     # --- agents -------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Owns: the table of callTemplate keys, protobuf-JSON duration formatting, proto3 zero-value
 omission, documented defaults and server-computed fields (`model`, `contextSchema`), agent-name
 rules and THE PATCH MERGE MODEL (`merge_template`). Pure functions on JSON values: must not
-import starlette, uvicorn, httpx or any reconciler module other than reconciler.domain.
+import starlette, uvicorn, httpx or anything of the product.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from reconciler.core.domain import JSON
+from reconciler_emulator.jsontypes import JSON
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 

@@ -1,9 +1,9 @@
-"""Running the emulator: as a blocking loopback server (`serve`, behind `reconciler emulator`) or
-in a background thread for tests (`running_emulator`), with a small sync admin client.
+"""Running the emulator: as a blocking loopback server (`serve`, behind the emulator's command
+line) or in a background thread for tests (`running_emulator`), with a small sync admin client.
 
-Owns: `serve`, `running_emulator`, `RunningEmulator` and `EmulatorAdmin`. httpx is imported only
-inside `EmulatorAdmin` (a test helper), never by the server itself. Must not import any reconciler
-module other than reconciler.core.domain and the emulator's own modules.
+Owns: `serve`, `running_emulator`, `RunningEmulator` and `EmulatorAdmin`. Vendor-neutral: it
+serves whatever `app.create_emulator` assembles. httpx is imported only inside `EmulatorAdmin`
+(a test helper), never by the server itself. Must not import anything of the product.
 """
 
 from __future__ import annotations
@@ -23,12 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from reconciler.core.domain import JSON
-from reconciler.emulator.app import create_app
-from reconciler.emulator.config import EmulatorConfig
+from reconciler_emulator.app import Emulator, create_emulator
+from reconciler_emulator.config import EmulatorConfig
+from reconciler_emulator.jsontypes import JSON
 
 if TYPE_CHECKING:
     import httpx
+    from starlette.applications import Starlette
+
+    from reconciler_emulator.state import Store
 
 READY_TIMEOUT = 10.0
 
@@ -82,9 +85,9 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn_config(config: EmulatorConfig, graceful: int) -> uvicorn.Config:
+def _uvicorn_config(emulator: Emulator, graceful: int) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(config),
+        emulator.app,
         log_config=None,  # leave the host process's logging alone
         access_log=False,  # stdout carries exactly one line: the listening announcement
         lifespan="off",
@@ -118,7 +121,8 @@ def serve(
         sys.stdout.write(f"reconciler emulator listening on http://{shown}:{bound}\n")
         sys.stdout.flush()
 
-    server = _Server(_uvicorn_config(config or EmulatorConfig(), graceful=5), on_ready=announce)
+    emulator = create_emulator(config)
+    server = _Server(_uvicorn_config(emulator, graceful=5), on_ready=announce)
     server.run(sockets=[sock])
 
 
@@ -191,10 +195,22 @@ class EmulatorAdmin:
 
 @dataclass(frozen=True)
 class RunningEmulator:
+    """An emulator being served on `base_url`. `emulator.app` is the very app being served and
+    `emulator.store` its state, for in-process requests beside the HTTP ones."""
+
     base_url: str
     api_key: str
     admin: EmulatorAdmin
     config: EmulatorConfig
+    emulator: Emulator
+
+    @property
+    def app(self) -> Starlette:
+        return self.emulator.app
+
+    @property
+    def store(self) -> Store:
+        return self.emulator.store
 
 
 @contextlib.contextmanager
@@ -202,10 +218,11 @@ def running_emulator(config: EmulatorConfig | None = None) -> Iterator[RunningEm
     """An emulator on a free loopback port in a background thread, ready when this yields and
     stopped on exit."""
     config = config or EmulatorConfig()
+    emulator = create_emulator(config)
     sock = _bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     # A short graceful period: a hanging fault must not hold up a test suite's teardown.
-    server = _Server(_uvicorn_config(config, graceful=1))
+    server = _Server(_uvicorn_config(emulator, graceful=1))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"emulator:{port}", daemon=True
     )
@@ -220,7 +237,9 @@ def running_emulator(config: EmulatorConfig | None = None) -> Iterator[RunningEm
     base_url = f"http://127.0.0.1:{port}"
     admin = EmulatorAdmin(base_url)
     try:
-        yield RunningEmulator(base_url=base_url, api_key=config.api_key, admin=admin, config=config)
+        yield RunningEmulator(
+            base_url=base_url, api_key=config.api_key, admin=admin, config=config, emulator=emulator
+        )
     finally:
         admin.close()
         server.should_exit = True

@@ -1,0 +1,75 @@
+"""The one request journal of the emulator: every vendor API request, as the server saw it.
+
+Owns: `Journal` and what an entry keeps (method, path, query, decoded body, status, and the
+headers that cannot carry a secret: never the API key of any vendor). `gateway.Traffic` writes
+it for Ultravox, Threetone and ElevenLabs requests alike; `GET|DELETE /_emulator/requests`
+read and clear it. Pure: must not import starlette, uvicorn, httpx, any vendor package or
+anything of the product.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler_emulator.jsontypes import JSON
+
+Entry = dict[str, Any]
+
+_SECRET_HEADER_WORDS = ("key", "secret", "token", "auth", "cookie", "password", "signature")
+_PUBLIC_HEADERS = frozenset({"idempotency-key"})
+
+
+def journal_body(raw: bytes) -> JSON:
+    """A request body as the journal keeps it: JSON when it parses, else the text."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+def public_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers safe to keep: never an API key, nor anything else that looks like a secret."""
+    kept: dict[str, str] = {}
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in _PUBLIC_HEADERS or not any(w in lowered for w in _SECRET_HEADER_WORDS):
+            kept[lowered] = value
+    return kept
+
+
+class Journal:
+    """Every API request so far, oldest first."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        raw: bytes,
+        status: int,
+        headers: Iterable[tuple[str, str]],
+    ) -> None:
+        self.entries.append(
+            {
+                "method": method,
+                "path": path,
+                "query": dict(query),
+                "body": journal_body(raw),
+                "status": status,
+                "headers": public_headers(headers),
+            }
+        )
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def to_json(self) -> list[Entry]:
+        return list(self.entries)
