@@ -25,11 +25,8 @@ from reconciler.core.errors import Diagnostic, ManifestError
 from reconciler.core.normalize import NormalizationTable
 from reconciler.core.planning import PlanOptions
 from reconciler.manifests.documents import collect_files, load_documents
-from reconciler.manifests.loader import (
-    DURATION_PATTERN,
-    field_path_problem,
-    parse_manifests,
-)
+from reconciler.manifests.fields import DURATION_PATTERN
+from reconciler.manifests.loader import field_path_problem, parse_manifests
 from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox import rules, schema
 from reconciler.providers.ultravox.manifests import AgentCallTemplate, AgentManifest

@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.core.errors import ConfigError, Diagnostic, ManifestError
 from reconciler.manifests.documents import ENVIRONMENTS_DIR, load_yaml_file
+from reconciler.manifests.fields import NAME_PATTERN
 
 ENV_DIR = ENVIRONMENTS_DIR
-NAME = r"^[a-zA-Z0-9_-]{1,64}$"
 
 
 class ProviderOverride(BaseModel):
@@ -43,9 +43,9 @@ class ProviderOverride(BaseModel):
 class Environment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(default="", pattern=r"^$|" + NAME)
+    name: str = Field(default="", pattern=r"^$|" + NAME_PATTERN)
     description: str | None = None
-    requires: str | None = Field(default=None, pattern=NAME)
+    requires: str | None = Field(default=None, pattern=NAME_PATTERN)
     providers: dict[str, ProviderOverride] = Field(default_factory=dict)
     variables: dict[str, str] = Field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -1,8 +1,9 @@
 """The JSON Schema of manifest documents, for editors (yaml-language-server) and CI.
 
 Owns generating one schema from the pydantic manifest models of the resource kinds it is
-given (every registered one): a discriminated union on `kind`, plus the keys any document may have whatever its kind
-(`environments`, which the loader reads before validating a document against its model), and
+given (every registered one): a discriminated union on `kind`, plus the keys any document may
+have whatever its kind (`environments`, which the loader reads before validating a document
+against its model), and
 the schema's canonical text (`schema_text`), which `reconciler.schema.json` holds.
 Pure: no network and no files; must not import httpx, deepdiff, click or the client.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from reconciler.manifests.environment import NAME as ENVIRONMENT_NAME
+from reconciler.manifests.fields import NAME_PATTERN as ENVIRONMENT_NAME
 from reconciler.manifests.loader import ManifestKind
 
 SCHEMA_FILE = "reconciler.schema.json"

@@ -35,23 +35,12 @@ from reconciler.manifests.documents import (
     show_value,
 )
 from reconciler.manifests.environment import Environment, deep_merge, included, variables
+from reconciler.manifests.fields import PATTERN_HINTS
 
 READ_ONLY = "readOnly"
 """`json_schema_extra` key marking a model field the API returns but never accepts (the
 OpenAPI keyword). Such fields are rejected by their own validator, never suggested as
 "did you mean", and are not valid `ignoreChanges` paths."""
-
-DURATION_PATTERN = r"^-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,9})?s$"
-"""The proto3 JSON form of `google.protobuf.Duration`, as protobuf-based APIs declare it."""
-
-NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
-"""A resource's identity in the manifests (DESIGN.md, "Manifests")."""
-
-# What a pattern means, for the message when a value does not match it.
-PATTERN_HINTS: Mapping[str, str] = {
-    DURATION_PATTERN: 'a duration like "30s" or "0.5s"',
-    NAME_PATTERN: 'a name of 1 to 64 letters, digits, "_" and "-"',
-}
 
 _EXPECTED: Mapping[str, str] = {
     "string_type": "a string",

@@ -30,8 +30,9 @@ from pydantic import BaseModel
 from reconciler.core.domain import JSON, Action, Change, LiveResource, ResourceKey
 from reconciler.core.errors import ConfigError, ReconcilerError
 from reconciler.core.planning import PlanOptions, build_plan
+from reconciler.manifests.fields import NAME_PATTERN
 from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
-from reconciler.manifests.loader import NAME_PATTERN, parse_manifests, unwrap_annotation
+from reconciler.manifests.loader import parse_manifests, unwrap_annotation
 from reconciler.providers import registry
 from reconciler.providers.base import ResourceType
 from reconciler.runtime import engine

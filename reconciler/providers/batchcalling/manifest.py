@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -36,12 +34,9 @@ from pydantic import (
 
 from reconciler.core.errors import Diagnostic
 from reconciler.core.masking import mask_number
-from reconciler.manifests.loader import NAME_PATTERN
+from reconciler.manifests.fields import NAME_PATTERN, E164Number, Lifecycle
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 
-E164 = r"^\+[1-9]\d{1,14}$"
-NAME = NAME_PATTERN
-"""A BatchCall's name is its `call_name`; `~` is reserved for supplemental parts (`name~2`)."""
 MAX_RECIPIENTS = 10_000
 """The API's limit per submitted batch (seed 002: "Maximum array length: 10000")."""
 PROVIDERS = ("threetone", "elevenlabs")
@@ -110,19 +105,13 @@ class ClientData(_Closed):
     dynamic_variables: dict[str, DynamicValue] | None = None
 
 
-def _e164(value: str) -> str:
-    if not re.match(E164, value):
-        raise ValueError(f"{value!r} is not an E.164 number like +14155550100")
-    return value
-
-
 class Recipient(_Closed):
     """One `OutboundCallRecipient`: whom to call, and what the conversation starts with."""
 
     id: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
     """Stable id of the recipient; without one, a hash of the number is used (never the
     number itself)."""
-    phone_number: Annotated[StrictStr, AfterValidator(_e164)] | None = None
+    phone_number: E164Number | None = None
     whatsapp_user_id: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
     conversation_initiation_client_data: ClientData | None = None
 
@@ -137,10 +126,6 @@ class WhatsappParams(_Closed):
     whatsapp_call_permission_request_template_name: StrictStr | None = None
     whatsapp_call_permission_request_template_language_code: StrictStr | None = None
     whatsapp_phone_number_id: StrictStr | None = None
-
-
-class Lifecycle(_Closed):
-    preventDestroy: StrictBool = False
 
 
 def _unix_seconds(value: Any) -> Any:
@@ -192,8 +177,9 @@ class BatchCallManifest(_Closed):
 
     kind: Literal["BatchCall"]
     provider: Literal["threetone", "elevenlabs"]
-    name: Annotated[StrictStr, Field(pattern=NAME)]
-    """The batch's `call_name` and its identity (with the agent)."""
+    name: Annotated[StrictStr, Field(pattern=NAME_PATTERN)]
+    """The batch's `call_name` and its identity (with the agent); `NAME_PATTERN` has no `~`,
+    which is reserved for supplemental parts (`name~2`)."""
     description: StrictStr | None = None
     agentId: Annotated[StrictStr, Field(min_length=1)]
     recipients: list[Recipient] | None = None

@@ -19,11 +19,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reconciler.core.errors import Diagnostic
+from reconciler.manifests.fields import E164_PATTERN, NAME_PATTERN, Lifecycle, is_e164
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 from reconciler.providers.ultravox.schema import CallMedium
 
-E164 = r"^\+[1-9]\d{1,14}$"
-NAME = r"^[a-zA-Z0-9_-]{1,64}$"
 RESERVED_PREFIXES = ("ultravox.", "reconciler.")
 BATCH_KEY = "reconciler.batch"
 RECIPIENT_KEY = "reconciler.recipient"
@@ -55,7 +54,7 @@ class CallsFrom(_Closed):
 
     file: str
     medium: Literal["twilio", "telnyx", "plivo", "sip"] = "twilio"
-    from_: str | None = Field(default=None, alias="from", pattern=E164)
+    from_: str | None = Field(default=None, alias="from", pattern=E164_PATTERN)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -67,15 +66,11 @@ class CallsFrom(_Closed):
         return value
 
 
-class Lifecycle(_Closed):
-    preventDestroy: bool = False
-
-
 class ScheduledBatchManifest(_Closed):
     kind: Literal["ScheduledBatch"]
-    name: str = Field(pattern=NAME)
+    name: str = Field(pattern=NAME_PATTERN)
     description: str | None = None
-    agent: str | None = Field(default=None, pattern=NAME)
+    agent: str | None = Field(default=None, pattern=NAME_PATTERN)
     agentId: str | None = None
     windowStart: datetime | None = None
     windowEnd: datetime | None = None
@@ -122,8 +117,6 @@ def is_outgoing(call: dict[str, Any]) -> bool:
 
 def call_problems(call: dict[str, Any]) -> list[str]:
     """What is wrong with one call, as the API and its telephony would see it."""
-    import re
-
     problems: list[str] = []
     medium = call.get("medium")
     if isinstance(medium, dict):
@@ -131,12 +124,12 @@ def call_problems(call: dict[str, Any]) -> list[str]:
         if len(set_media) != 1:
             problems.append(f"medium: set exactly one medium, found {len(set_media)}")
     number = destination(call)
-    if number is not None and not re.match(E164, number):
+    if number is not None and not is_e164(number):
         problems.append(f"medium: {number!r} is not an E.164 number like +14155550100")
     if number is not None:
         kind, media = _medium_kind(call)
         caller = ((media.get(kind or "") or {}).get("outgoing") or {}).get("from")
-        if caller is not None and kind != "sip" and not re.match(E164, str(caller)):
+        if caller is not None and kind != "sip" and not is_e164(str(caller)):
             problems.append(f"medium: caller {caller!r} is not an E.164 number")
     for key in call.get("metadata") or {}:
         if key.startswith(RESERVED_PREFIXES):

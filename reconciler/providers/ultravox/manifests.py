@@ -1,7 +1,7 @@
 """What an Ultravox `Agent` manifest document may say.
 
 Owns `AgentManifest` (one YAML document of kind `Agent`), `AgentCallTemplate` (the generated
-`CallTemplate` without its read-only fields), `Lifecycle`, and the validation of
+`CallTemplate` without its read-only fields), and the validation of
 `ignoreChanges` paths. Field names are the API's own camelCase names, so users can copy from
 the vendor docs. Every model forbids unknown fields. The one-of rules live in `rules.py`; the
 model exposes them to the loader through `rule_violations` (see `reconciler.manifests.loader`).
@@ -18,13 +18,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
     StrictStr,
 )
 from pydantic_core import PydanticCustomError
 
 from reconciler.core import fieldpaths as paths
 from reconciler.manifests import loader as manifest
+from reconciler.manifests.fields import NAME_PATTERN, Lifecycle
 from reconciler.providers.ultravox import rules
 from reconciler.providers.ultravox.schema import CallTemplate
 
@@ -73,21 +73,13 @@ def _check_ignore_path(text: str) -> str:
 IgnorePath = Annotated[StrictStr, AfterValidator(_check_ignore_path)]
 
 
-class Lifecycle(BaseModel):
-    """How the tool treats the resource itself (not sent to the API)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    preventDestroy: StrictBool = False
-
-
 class AgentManifest(BaseModel):
     """One `kind: Agent` document."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["Agent"]
-    name: Annotated[StrictStr, Field(pattern=manifest.NAME_PATTERN)]
+    name: Annotated[StrictStr, Field(pattern=NAME_PATTERN)]
     """The agent's name in Ultravox and its identity in the manifests."""
     description: StrictStr | None = None
     """Free text for the reader of the manifest; never sent."""
