@@ -31,6 +31,7 @@ from reconciler.providers.base import ProviderSettings
 from reconciler.providers.batchcalling import BATCH_CALL, ELEVENLABS, THREETONE
 from reconciler.providers.batchcalling.batch_calls import parse_part, part_name
 from reconciler.providers.batchcalling.manifest import BatchCallManifest, destination_key
+from reconciler.providers.campaigns.state import desired_campaign, live_campaign
 
 UNIX = 1894636800  # 2030-01-14T16:00:00Z
 A, B, C = "+14155550100", "+14155550101", "+14155550102"
@@ -90,12 +91,13 @@ def test_a_valid_manifest_becomes_desired_state(tmp_path: Path) -> None:
         "agent_phone_number_id": "phnum_1",
         "whatsapp_params": {"whatsapp_phone_number_id": "wa_1"},
     }
-    first, second = desired.extra["recipients"]
+    campaign = desired_campaign(desired)
+    first, second = (r.payload for r in campaign.recipients)
     assert first["id"] == "cust-7"
     assert first["conversation_initiation_client_data"]["dynamic_variables"]["visits"] == 3
     assert second["id"] == destination_key({"whatsapp_user_id": "4915123456789"})
     assert "4915123456789" not in second["id"]
-    assert desired.extra["retries"] == 2 and desired.extra["cancelled"] is False
+    assert campaign.retries == 2 and campaign.cancelled is False
 
 
 @pytest.mark.parametrize(
@@ -189,7 +191,7 @@ def test_ten_thousand_recipients_pass_and_ten_thousand_and_one_are_refused(
     rows += [f"+1646{i:07d},C{i}" for i in range(10_000)]
     files = {"r.csv": "\n".join(rows) + "\n"}
     desired = parse(tmp_path, doc("recipientsFrom: r.csv\n", recipients=""), files)
-    assert len(desired.extra["recipients"]) == 10_000
+    assert len(desired_campaign(desired).recipients) == 10_000
     text = doc("recipientsFrom: r.csv\n", recipients=f'recipients:\n  - phone_number: "{A}"\n')
     found = problems(tmp_path, text, files)
     assert "at most 10,000 recipients" in found and "found 10,001" in found
@@ -267,7 +269,7 @@ def test_csv_columns_fill_the_vendor_fields(tmp_path: Path) -> None:
         ",,4915100000000,,,,\n"
     )
     desired = parse(tmp_path, doc("recipientsFrom: r.csv\n", recipients=""), {"r.csv": content})
-    first, second = desired.extra["recipients"]
+    first, second = (r.payload for r in desired_campaign(desired).recipients)
     assert first == {
         "id": "c1",
         "phone_number": A,
@@ -686,8 +688,8 @@ def test_read_gets_recipients_of_managed_names_only() -> None:
         ],
     )
     (live,) = asyncio.run(BATCH_CALL.read(api, [desired_of()]))
-    assert [p["name"] for p in live.extra["parts"]] == ["spring", "spring~2"]
-    assert live.extra["history"] == ["btcal_spring_50"]
+    assert [p.name for p in live_campaign(live).parts] == ["spring", "spring~2"]
+    assert list(live_campaign(live).history) == ["btcal_spring_50"]
     assert sorted(c for c in api.calls if c.startswith("GET")) == [
         f"GET {PREFIX}/btcal_spring_100",
         f"GET {PREFIX}/btcal_spring~2_200",

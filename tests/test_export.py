@@ -18,6 +18,7 @@ from reconciler.core.domain import LiveResource, ResourceKey
 from reconciler.core.planning import PlanOptions, build_plan
 from reconciler.manifests.loader import parse_manifests
 from reconciler.providers import registry
+from reconciler.providers.campaigns.state import LiveCampaign, LiveRecipient, Part
 from reconciler.providers.ultravox.agents import AgentType, secret_variable
 from reconciler.providers.ultravox.batch_manifest import recipient_key
 from reconciler.providers.ultravox.batches import ScheduledBatchType
@@ -243,24 +244,27 @@ def batch_resource(
     parts: list[tuple[dict[str, Any], list[dict[str, Any]]]],
     agent_id: str = AGENT_ID,
 ) -> LiveResource:
-    live_parts = [
-        {
-            "batch": batch,
-            "calls": [
-                {"recipient": c["metadata"]["reconciler.recipient"], "status": "FUTURE"}
+    live_parts = tuple(
+        Part(
+            id=str(batch["batchId"]),
+            number=number,
+            name=name,
+            recipients=tuple(
+                LiveRecipient(c["metadata"]["reconciler.recipient"], "FUTURE", sent=c)
                 for c in calls
-            ],
-            "scheduled": calls,
-        }
-        for batch, calls in parts
-    ]
+            ),
+            batch=batch,
+            agent_id=agent_id,
+        )
+        for number, (batch, calls) in enumerate(parts, start=1)
+    )
     return LiveResource(
         key=ResourceKey("ScheduledBatch", name),
         provider="ultravox",
         id=str(parts[0][0]["batchId"]),
         body=parts[0][0],
         digest="sha256:x",
-        extra={"agentId": agent_id, "parts": live_parts},
+        detail=LiveCampaign(parts=live_parts, agent_id=agent_id),
     )
 
 

@@ -1,8 +1,11 @@
 """The small immutable vocabulary every step of the pipeline speaks.
 
 Owns: `Action`, resource keys, desired/live resources, field changes, requests, changes, reads
-(fingerprints) and `Plan`. Pure data: this module must not import httpx, deepdiff, click,
-pydantic or any other module of the package except `reconciler.core.errors`.
+(fingerprints) and `Plan`. A resource carries what the core may read (its body, identity,
+`prevent_destroy`, `secrets`) and, in `detail`, kind-specific state the core never looks into
+(read with `detail_of`, which fails loudly on the wrong type). Pure data: this module must not
+import httpx, deepdiff, click, pydantic or any other module of the package except
+`reconciler.core.errors`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 JSON = Any
 """A value as it appears in an API body: dict, list, str, int, float, bool or None."""
@@ -64,8 +67,9 @@ class SourceRef:
 class DesiredResource:
     """What the manifests ask for, in the vendor API's own field names.
 
-    `spec` is the body the resource would be created with; `extra` carries kind-specific data
-    that is not part of that body (a batch's agent reference, its recipients' identities).
+    `spec` is the body the resource would be created with. What is not part of that body is
+    typed: the generic settings below, which the core reads, and `detail`, the kind's own state
+    (a campaign's recipients and agent reference), which only the kind reads.
     """
 
     key: ResourceKey
@@ -74,7 +78,12 @@ class DesiredResource:
     source: SourceRef
     ignore_changes: tuple[str, ...] = ()
     depends_on: tuple[ResourceKey, ...] = ()
-    extra: Mapping[str, JSON] = field(default_factory=dict)
+    prevent_destroy: bool = False
+    """`lifecycle.preventDestroy`: a plan that would delete or replace the resource fails."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secret field (dotted manifest path) -> the variable its value comes from; never a value."""
+    detail: object | None = None
+    """Kind-specific state (an immutable object of the kind's own type); see `detail_of`."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,23 @@ class LiveResource:
     id: str
     body: Mapping[str, JSON]
     digest: str
-    extra: Mapping[str, JSON] = field(default_factory=dict)
+    detail: object | None = None
+    """Kind-specific state of what was read (a campaign's parts); see `detail_of`."""
+
+
+Detail = TypeVar("Detail")
+
+
+def detail_of(resource: DesiredResource | LiveResource, kind: type[Detail]) -> Detail:
+    """`resource.detail` as the type its kind put there; a `TypeError` naming the resource and
+    what it holds instead, never a silent cast."""
+    detail = resource.detail
+    if not isinstance(detail, kind):
+        raise TypeError(
+            f"{resource.key}: expected a {kind.__name__} as its detail, "
+            f"found {type(detail).__name__}"
+        )
+    return detail
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def build_plan(
             if (
                 change.action in (Action.DELETE, Action.REPLACE)
                 and wanted_here is not None
-                and wanted_here.extra.get("preventDestroy")
+                and wanted_here.prevent_destroy
             ):
                 refusals.append(
                     f"{key} has lifecycle.preventDestroy set, but the plan would "

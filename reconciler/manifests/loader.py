@@ -108,7 +108,7 @@ def parse_manifests(
 
     `${NAME}` / `${NAME:-default}` in values are taken from `environ` before validation; a
     type's `secret_fields` must be such references, and the variables they name (never their
-    values) are recorded in the resource's `extra["secrets"]`.
+    values) are recorded in the resource's `secrets`.
     """
     diagnostics: list[Diagnostic] = []
     documents = read_documents(gather_files(paths, diagnostics), diagnostics)
@@ -165,7 +165,7 @@ def parse_manifests(
             diagnostics.extend(exc.diagnostics)
             continue
         if interpolated.secrets:
-            resource = replace(resource, extra={**resource.extra, "secrets": interpolated.secrets})
+            resource = replace(resource, secrets=dict(interpolated.secrets))
         if not duplicate:
             desired.append(resource)
 

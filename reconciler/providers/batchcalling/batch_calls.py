@@ -50,6 +50,7 @@ from reconciler.core.domain import (
 from reconciler.core.errors import Diagnostic, ManifestError, PlanError
 from reconciler.core.normalize import NormalizationTable
 from reconciler.core.planning import PlanOptions, additions, compare
+from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ProviderSettings, ResourceType
 from reconciler.providers.batchcalling.manifest import (
     MAX_RECIPIENTS,
@@ -62,6 +63,15 @@ from reconciler.providers.batchcalling.manifest import (
     recipient_id,
 )
 from reconciler.providers.batchcalling.pagination import LastDocPagination
+from reconciler.providers.campaigns.state import (
+    DesiredCampaign,
+    LiveCampaign,
+    LiveRecipient,
+    Part,
+    Recipient,
+    desired_campaign,
+    live_campaign,
+)
 
 THREETONE = ProviderSettings(
     name="threetone",
@@ -152,8 +162,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _recipient_list(recipients: Sequence[Mapping[str, Any]]) -> str:
-    shown = ", ".join(mask(destination(dict(r))) for r in recipients[:MAX_SHOWN])
+def _recipient_list(recipients: Sequence[Recipient]) -> str:
+    shown = ", ".join(mask(r.number) for r in recipients[:MAX_SHOWN])
     more = len(recipients) - MAX_SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -162,19 +172,23 @@ def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _live_recipient(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _live_recipient(raw: Mapping[str, Any]) -> LiveRecipient:
     """What the plan keeps of a live recipient: its ids, status and data, a masked number."""
-    return {
-        "id": raw.get("id"),
-        "key": destination_key(dict(raw)),
-        "status": raw.get("status"),
-        "to": mask(destination(dict(raw))),
-        "conversation_id": raw.get("conversation_id"),
+    return LiveRecipient(
+        key=_text(raw.get("id")),
+        reach=destination_key(dict(raw)),
+        status=str(raw.get("status")),
+        masked=mask(destination(dict(raw))),
+        call_id=_text(raw.get("conversation_id")) or _text(raw.get("id")),
         # Absent when the server does not echo it: then it is not compared.
-        "data": _clean(raw["conversation_initiation_client_data"] or {})
+        sent=_clean(raw["conversation_initiation_client_data"] or {})
         if "conversation_initiation_client_data" in raw
         else None,
-    }
+    )
 
 
 class BatchCallType(ResourceType):
@@ -207,7 +221,7 @@ class BatchCallType(ResourceType):
                 )
             )
         seen: dict[str, tuple[str, int]] = {}
-        recipients: list[dict[str, Any]] = []
+        recipients: list[Recipient] = []
         for file, line, recipient in located:
             ident = recipient_id(recipient)
             keys = {f"id:{ident}", destination_key(recipient)}
@@ -226,7 +240,10 @@ class BatchCallType(ResourceType):
                 continue
             for key in keys:
                 seen[key] = (file, line)
-            recipients.append({"id": ident, **{k: v for k, v in recipient.items() if k != "id"}})
+            payload = {"id": ident, **{k: v for k, v in recipient.items() if k != "id"}}
+            recipients.append(
+                Recipient(ident, destination(recipient), payload, destination_key(recipient))
+            )
         if problems:
             raise ManifestError(problems)
         spec: dict[str, Any] = {"agent_id": manifest.agentId}
@@ -241,12 +258,13 @@ class BatchCallType(ResourceType):
             provider=manifest.provider,
             spec=spec,
             source=source,
-            extra={
-                "recipients": recipients,
-                "cancelled": manifest.cancelled,
-                "retries": manifest.retries,
-                "preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy),
-            },
+            prevent_destroy=prevents_destroy(manifest.lifecycle),
+            detail=DesiredCampaign(
+                recipients=tuple(recipients),
+                agent_id=manifest.agentId,
+                cancelled=manifest.cancelled,
+                retries=manifest.retries,
+            ),
         )
 
     # ---- live -------------------------------------------------------------------------------
@@ -277,46 +295,47 @@ class BatchCallType(ResourceType):
 
         managed = [i for base in groups if base in names for i in groups[base] if not is_history(i)]
         # The API lists batches without recipients; one GET per batch is its only way.
-        details = await asyncio.gather(*(api.get(f"{prefix}/{_quoted(i)}") for i in managed))
+        details = await asyncio.gather(
+            *(api.get(f"{prefix}/{_quoted(str(i['id']))}") for i in managed)
+        )
         recipients = {
-            str(item["id"]): [
+            str(item["id"]): tuple(
                 _live_recipient(r)
                 for r in (detail.get("recipients") if isinstance(detail, dict) else None) or []
                 if isinstance(r, dict)
-            ]
+            )
             for item, detail in zip(managed, details, strict=True)
         }
         live: list[LiveResource] = []
         for base, group in sorted(groups.items()):
             group.sort(key=_created)
-            parts: list[dict[str, Any]] = [
-                {
-                    "id": str(item["id"]),
-                    "name": str(item.get("name")),
-                    "number": parse_part(str(item.get("name")))[1],
-                    "agent_id": item.get("agent_id"),
-                    "status": item.get("status"),
-                    "retry_count": _int(item.get("retry_count")),
-                    "batch": item,
-                    "recipients": recipients.get(str(item["id"]), []),
-                }
+            parts = [
+                Part(
+                    id=str(item["id"]),
+                    number=parse_part(str(item.get("name")))[1],
+                    name=str(item.get("name")),
+                    recipients=recipients.get(str(item["id"]), ()),
+                    batch=item,
+                    status=_text(item.get("status")),
+                    agent_id=_text(item.get("agent_id")),
+                )
                 for item in group
                 if not is_history(item)
             ]
             if not parts:
                 continue  # only history: the resource is absent
-            parts.sort(key=lambda p: (p["number"], _created(p["batch"])))
+            parts.sort(key=lambda p: (p.number, _created(p.batch)))
             live.append(
                 LiveResource(
                     key=ResourceKey(self.kind, base),
                     provider=api.settings.name,
-                    id=parts[0]["id"],
-                    body=parts[0]["batch"],
+                    id=parts[0].id,
+                    body=parts[0].batch,
                     digest=fingerprint([_decisive(item) for item in group]),
-                    extra={
-                        "parts": parts,
-                        "history": [str(i["id"]) for i in group if is_history(i)],
-                    },
+                    detail=LiveCampaign(
+                        parts=tuple(parts),
+                        history=tuple(str(i["id"]) for i in group if is_history(i)),
+                    ),
                 )
             )
         return live
@@ -333,17 +352,18 @@ class BatchCallType(ResourceType):
             # Never pruned: nothing in the workspace says which batches this tool made.
             return None
         prefix = _prefix(desired.provider, options)
+        cancelled = desired_campaign(desired).cancelled
         if live is None:
-            if desired.extra["cancelled"]:
+            if cancelled:
                 return None
             return self._submit(desired, prefix)
         chosen, _ = _select(desired, live)
-        if desired.extra["cancelled"]:
+        if cancelled:
             return self._cancel(desired, live, chosen, prefix)
         return self._plan_existing(desired, live, chosen, prefix)
 
     def _submit(self, desired: DesiredResource, prefix: str) -> Change:
-        recipients = desired.extra["recipients"]
+        recipients = desired_campaign(desired).recipients
         return Change(
             key=desired.key,
             provider=desired.provider,
@@ -360,20 +380,20 @@ class BatchCallType(ResourceType):
         self,
         desired: DesiredResource,
         live: LiveResource,
-        parts: Sequence[dict[str, Any]],
+        parts: Sequence[Part],
         prefix: str,
     ) -> Change | None:
-        active = [p for p in parts if p["status"] in ACTIVE]
+        active = [p for p in parts if p.status in ACTIVE]
         if not active:
             return None
-        waiting = sum(1 for p in active for r in p["recipients"] if r["status"] == "pending")
+        waiting = sum(1 for p in active for r in p.recipients if r.status == "pending")
         return Change(
             key=desired.key,
             provider=desired.provider,
             action=Action.UPDATE,
             fields=(FieldChange("cancelled", FieldOp.CHANGE, False, True),),
             requests=tuple(
-                Request("POST", f"{prefix}/{_quoted(p)}/cancel", None, f"cancel {p['name']}")
+                Request("POST", f"{prefix}/{_quoted(p.id)}/cancel", None, f"cancel {p.name}")
                 for p in active
             ),
             resource_id=live.id,
@@ -387,28 +407,29 @@ class BatchCallType(ResourceType):
         self,
         desired: DesiredResource,
         live: LiveResource,
-        parts: list[dict[str, Any]],
+        parts: Sequence[Part],
         prefix: str,
     ) -> Change | None:
         key = desired.key
-        numbers = Counter(p["number"] for p in parts)
+        numbers = Counter(p.number for p in parts)
         clashes = sorted(n for n, count in numbers.items() if count > 1)
         if clashes:
             raise PlanError(
                 "; ".join(
-                    f"{key}: live batches {', '.join(p['id'] for p in parts if p['number'] == n)} "
+                    f"{key}: live batches {', '.join(p.id for p in parts if p.number == n)} "
                     f"all claim to be {part_name(key.name, n)!r} and cannot be told apart; "
                     "cancel or delete the extra one(s) in the console, then plan again"
                     for n in clashes
                 )
             )
         first = parts[0]
-        comparable = LiveResource(live.key, live.provider, first["id"], _comparable(first), "")
+        comparable = LiveResource(live.key, live.provider, first.id, _comparable(first), "")
         fields = compare(desired, comparable, self.table)
-        live_recipients = [r for p in parts for r in p["recipients"]]
-        added, removed, changed = _recipient_changes(desired.extra["recipients"], live_recipients)
+        live_recipients = [r for p in parts for r in p.recipients]
+        campaign = desired_campaign(desired)
+        added, removed, changed = _recipient_changes(campaign.recipients, live_recipients)
         started = any(
-            p["status"] != "pending" or any(r["status"] not in UNDIALLED for r in p["recipients"])
+            p.status != "pending" or any(r.status not in UNDIALLED for r in p.recipients)
             for p in parts
         )
         if not started:
@@ -417,7 +438,7 @@ class BatchCallType(ResourceType):
             return self._replace(desired, live, parts, prefix, fields, (added, removed, changed))
 
         refusals: list[str] = []
-        cancelled = [p["id"] for p in parts if p["status"] == "cancelled"]
+        cancelled = [p.id for p in parts if p.status == "cancelled"]
         if cancelled:
             refusals.append(
                 f"it was cancelled after calls started (batch {', '.join(cancelled)}), and a "
@@ -433,7 +454,7 @@ class BatchCallType(ResourceType):
         if removed:
             refusals.append(
                 f"{len(removed)} recipient(s) were removed from the manifest after calls "
-                f"started ({', '.join(r['to'] for r in removed[:MAX_SHOWN])}); the API cannot "
+                f"started ({', '.join(r.masked for r in removed[:MAX_SHOWN])}); the API cannot "
                 "take recipients out of a batch. Put them back, or set `cancelled: true`"
             )
         if changed:
@@ -448,28 +469,29 @@ class BatchCallType(ResourceType):
         requests: list[Request] = []
         notes: list[str] = []
         if added:
-            number = max(p["number"] for p in parts) + 1
+            number = max(p.number for p in parts) + 1
             requests.append(_submit_request(desired, prefix, number, added, supplemental=True))
             notes.append(
                 f"{len(added)} recipient(s) added after calls started, submitted as "
                 f"{part_name(key.name, number)!r} holding only them: {_recipient_list(added)}"
             )
-        wanted_retries = desired.extra.get("retries")
+        wanted_retries = campaign.retries
         if wanted_retries:
             for part in parts:
-                failed = sum(1 for r in part["recipients"] if r["status"] in RETRYABLE)
-                if part["status"] in FINISHED and part["retry_count"] < wanted_retries and failed:
+                failed = sum(1 for r in part.recipients if r.status in RETRYABLE)
+                retried = _retry_count(part)
+                if part.status in FINISHED and retried < wanted_retries and failed:
                     requests.append(
                         Request(
                             "POST",
-                            f"{prefix}/{_quoted(part)}/retry",
+                            f"{prefix}/{_quoted(part.id)}/retry",
                             None,
-                            f"retry {part['name']}",
+                            f"retry {part.name}",
                         )
                     )
                     notes.append(
-                        f"{part['name']!r} finished with {failed} failed or voicemail call(s); "
-                        f"retry {part['retry_count'] + 1} of {wanted_retries}"
+                        f"{part.name!r} finished with {failed} failed or voicemail call(s); "
+                        f"retry {retried + 1} of {wanted_retries}"
                     )
         if not requests:
             return None
@@ -486,15 +508,15 @@ class BatchCallType(ResourceType):
         self,
         desired: DesiredResource,
         live: LiveResource,
-        parts: Sequence[dict[str, Any]],
+        parts: Sequence[Part],
         prefix: str,
         fields: tuple[FieldChange, ...],
-        recipient_changes: tuple[list[Any], list[Any], list[Any]],
+        recipient_changes: tuple[list[Recipient], list[LiveRecipient], list[Recipient]],
     ) -> Change:
         added, removed, changed = recipient_changes
-        recipients = desired.extra["recipients"]
+        recipients = desired_campaign(desired).recipients
         requests = [
-            Request("POST", f"{prefix}/{_quoted(p)}/cancel", None, f"cancel {p['name']}")
+            Request("POST", f"{prefix}/{_quoted(p.id)}/cancel", None, f"cancel {p.name}")
             for p in parts
         ]
         requests.append(_submit_request(desired, prefix, 1, recipients))
@@ -527,7 +549,7 @@ class BatchCallType(ResourceType):
             return []
         return [
             f"{desired.key}: the workspace also has batches named like it on other agents "
-            f"({', '.join(p['id'] for p in others)}); they are not part of it (agent "
+            f"({', '.join(p.id for p in others)}); they are not part of it (agent "
             f"{desired.spec['agent_id']}) and are left alone"
         ]
 
@@ -540,27 +562,23 @@ class BatchCallType(ResourceType):
             "kind": self.kind,
             "name": desired.key.name,
             "provider": desired.provider,
-            "recipients": len(desired.extra["recipients"]),
+            "recipients": len(desired_campaign(desired).recipients),
         }
         if live is None:
-            state = "cancelled" if desired.extra["cancelled"] else "not created"
+            state = "cancelled" if desired_campaign(desired).cancelled else "not created"
             return {**report, "state": state, "total": 0, "completed": 0}
         parts, _ = _select(desired, live)
         statuses = dict.fromkeys(RECIPIENT_STATUSES, 0)
         calls: list[dict[str, JSON]] = []
         for part in parts:
-            for recipient in part["recipients"]:
-                status = str(recipient["status"])
+            for recipient in part.recipients:
+                status = recipient.status
                 statuses[status] = statuses.get(status, 0) + 1
                 if status in FINISHED_CALLS:
                     calls.append(
-                        {
-                            "callId": recipient["conversation_id"] or recipient["id"],
-                            "to": recipient["to"],
-                            "endReason": status,
-                        }
+                        {"callId": recipient.call_id, "to": recipient.masked, "endReason": status}
                     )
-        batch_states = {p["status"] for p in parts}
+        batch_states = {p.status for p in parts}
         if batch_states <= {"cancelled"}:
             state = "cancelled"
         elif batch_states <= FINISHED | {"cancelled"}:
@@ -574,13 +592,13 @@ class BatchCallType(ResourceType):
             "state": state,
             "batches": [
                 {
-                    "id": p["id"],
-                    "name": p["name"],
-                    "status": p["status"],
-                    "retry_count": p["retry_count"],
-                    "scheduled_time_unix": p["batch"].get("scheduled_time_unix"),
-                    "total_calls_dispatched": p["batch"].get("total_calls_dispatched"),
-                    "total_calls_finished": p["batch"].get("total_calls_finished"),
+                    "id": p.id,
+                    "name": p.name,
+                    "status": p.status,
+                    "retry_count": _retry_count(p),
+                    "scheduled_time_unix": p.batch.get("scheduled_time_unix"),
+                    "total_calls_dispatched": p.batch.get("total_calls_dispatched"),
+                    "total_calls_finished": p.batch.get("total_calls_finished"),
                 }
                 for p in parts
             ],
@@ -601,8 +619,13 @@ def _prefix(provider: str, options: PlanOptions) -> str:
     return PRESETS[provider].path_prefix
 
 
-def _quoted(part: Mapping[str, Any]) -> str:
-    return quote(str(part["id"]), safe="")
+def _quoted(ident: str) -> str:
+    """An id as one path segment."""
+    return quote(ident, safe="")
+
+
+def _retry_count(part: Part) -> int:
+    return _int(part.batch.get("retry_count"))
 
 
 def _created(batch: Mapping[str, Any]) -> tuple[int, str]:
@@ -629,9 +652,9 @@ def _decisive(batch: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _comparable(part: Mapping[str, Any]) -> dict[str, Any]:
+def _comparable(part: Part) -> dict[str, Any]:
     """A live batch in the submit body's names, for `compare`."""
-    batch = part["batch"]
+    batch = part.batch
     comparable: dict[str, Any] = _clean(
         {
             "agent_id": batch.get("agent_id"),
@@ -643,43 +666,41 @@ def _comparable(part: Mapping[str, Any]) -> dict[str, Any]:
     return comparable
 
 
-def _select(
-    desired: DesiredResource, live: LiveResource
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _select(desired: DesiredResource, live: LiveResource) -> tuple[list[Part], list[Part]]:
     """(the parts of this resource, same-named batches of other agents left alone).
 
     Identity is the name and the agent. When no part runs on the manifest's agent, all of
     them are taken as this resource's with its agent changed, so the plan replaces them
     (nobody dialled yet) or refuses; never a second batch that dials everyone again.
     """
-    parts: list[dict[str, Any]] = live.extra["parts"]
+    parts = list(live_campaign(live).parts)
     agent = desired.spec["agent_id"]
-    mine = [p for p in parts if p["agent_id"] == agent]
+    mine = [p for p in parts if p.agent_id == agent]
     if not mine:
         return parts, []
-    return mine, [p for p in parts if p["agent_id"] != agent]
+    return mine, [p for p in parts if p.agent_id != agent]
 
 
 def _recipient_changes(
-    wanted: Sequence[dict[str, Any]], live: Sequence[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    wanted: Sequence[Recipient], live: Sequence[LiveRecipient]
+) -> tuple[list[Recipient], list[LiveRecipient], list[Recipient]]:
     """(added, removed, changed): by recipient id, and by hashed number as a safety net."""
-    by_id = {r["id"]: r for r in live if r["id"]}
-    by_key = {r["key"]: r for r in live}
-    wanted_ids = {w["id"] for w in wanted}
-    wanted_keys = {destination_key(w) for w in wanted}
-    added: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
+    by_id = {r.key: r for r in live if r.key}
+    by_key = {r.reach: r for r in live}
+    wanted_ids = {w.key for w in wanted}
+    wanted_keys = {w.reach for w in wanted}
+    added: list[Recipient] = []
+    changed: list[Recipient] = []
     for recipient in wanted:
-        match = by_id.get(recipient["id"]) or by_key.get(destination_key(recipient))
+        match = by_id.get(recipient.key) or by_key.get(recipient.reach)
         if match is None:
             added.append(recipient)
             continue
-        data = _clean(recipient.get("conversation_initiation_client_data") or {})
-        moved = match["key"] != destination_key(recipient)
-        if moved or (match["data"] is not None and match["data"] != data):
+        data = _clean(recipient.payload.get("conversation_initiation_client_data") or {})
+        moved = match.reach != recipient.reach
+        if moved or (match.sent is not None and match.sent != data):
             changed.append(recipient)
-    removed = [r for r in live if r["id"] not in wanted_ids and r["key"] not in wanted_keys]
+    removed = [r for r in live if r.key not in wanted_ids and r.reach not in wanted_keys]
     return added, removed, changed
 
 
@@ -687,7 +708,7 @@ def _submit_request(
     desired: DesiredResource,
     prefix: str,
     number: int,
-    recipients: Sequence[Mapping[str, Any]],
+    recipients: Sequence[Recipient],
     *,
     supplemental: bool = False,
 ) -> Request:
@@ -702,7 +723,7 @@ def _submit_request(
         if name in desired.spec:
             body[name] = desired.spec[name]
     # Recipients last: a shortened rendering of the body still shows the batch's own fields.
-    body["recipients"] = [dict(r) for r in recipients]
+    body["recipients"] = [dict(r.payload) for r in recipients]
     what = "supplemental batch" if supplemental else "batch"
     return Request(
         "POST",

@@ -29,6 +29,7 @@ from reconciler.core.domain import (
 )
 from reconciler.core.normalize import NormalizationTable, normalize
 from reconciler.core.planning import PlanOptions, additions, compare, patch_body, removals
+from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox.manifests import AgentManifest
 
@@ -116,9 +117,7 @@ class AgentType(ResourceType):
             spec=spec,
             source=source,
             ignore_changes=tuple(manifest.ignoreChanges),
-            extra={
-                "preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy)
-            },
+            prevent_destroy=prevents_destroy(manifest.lifecycle),
         )
 
     async def read(

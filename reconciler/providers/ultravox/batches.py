@@ -37,13 +37,22 @@ from reconciler.core.errors import Diagnostic, ManifestError, PlanError
 from reconciler.core.masking import mask_number
 from reconciler.core.normalize import NormalizationTable, canonical_datetime
 from reconciler.core.planning import PlanOptions, additions, compare, patch_body
+from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
+from reconciler.providers.campaigns.state import (
+    DesiredCampaign,
+    LiveCampaign,
+    LiveRecipient,
+    Part,
+    Recipient,
+    desired_campaign,
+    live_campaign,
+)
 from reconciler.providers.ultravox.batch_manifest import (
     BATCH_KEY,
     RECIPIENT_KEY,
     ScheduledBatchManifest,
     destination,
-    is_outgoing,
     load_recipients,
     recipient_key,
 )
@@ -78,13 +87,17 @@ def _batches_path(agent_id: str) -> str:
     return f"/api/agents/{agent_id}/scheduled_batches"
 
 
-def _recipient_list(calls: Sequence[Mapping[str, Any]]) -> str:
-    numbers = [n for c in calls if (n := destination(dict(c)))]
+def _recipient_list(calls: Sequence[Recipient]) -> str:
+    numbers = [c.number for c in calls if c.number]
     if not numbers:
         return "calls without a phone number (not outgoing)"
     shown = ", ".join(mask_number(n) for n in numbers[:MAX_SHOWN])
     more = len(calls) - min(len(numbers), MAX_SHOWN)
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _ended(part: Part) -> bool:
+    return bool(part.batch.get("endedAt"))
 
 
 class ScheduledBatchType(ResourceType):
@@ -110,7 +123,7 @@ class ScheduledBatchType(ResourceType):
             located += from_file
             problems += file_problems
         seen: dict[str, tuple[str, int]] = {}
-        calls: list[dict[str, Any]] = []
+        calls: list[Recipient] = []
         for file, line, call in located:
             key = recipient_key(call)
             if key in seen:
@@ -126,8 +139,8 @@ class ScheduledBatchType(ResourceType):
                 continue
             seen[key] = (file, line)
             metadata = {**call.get("metadata", {}), BATCH_KEY: manifest.name, RECIPIENT_KEY: key}
-            calls.append({**call, "metadata": metadata})
-        non_outgoing = sum(1 for c in calls if not is_outgoing(c))
+            calls.append(Recipient(key, destination(call), {**call, "metadata": metadata}))
+        non_outgoing = sum(1 for c in calls if c.number is None)
         if non_outgoing and not manifest.webhookUrl:
             problems.append(
                 Diagnostic(
@@ -161,26 +174,25 @@ class ScheduledBatchType(ResourceType):
             spec=spec,
             source=source,
             depends_on=(ResourceKey("Agent", manifest.agent),) if manifest.agent else (),
-            extra={
-                "agent": manifest.agent,
-                "agentId": manifest.agentId,
-                "calls": calls,
-                "preventDestroy": bool(manifest.lifecycle and manifest.lifecycle.preventDestroy),
-            },
+            prevent_destroy=prevents_destroy(manifest.lifecycle),
+            detail=DesiredCampaign(
+                recipients=tuple(calls), agent=manifest.agent, agent_id=manifest.agentId
+            ),
         )
 
     def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
         """References to agents: an `agent:` must name an Agent manifest of the same run."""
         agents = {d.key.name for d in desired if d.key.kind == "Agent"}
+        named = [(d, desired_campaign(d).agent) for d in desired if d.key.kind == self.kind]
         return [
             Diagnostic(
                 d.source.file,
                 d.source.line,
-                f"{d.key}: agent {d.extra['agent']!r} is not an Agent in these manifests; "
+                f"{d.key}: agent {agent!r} is not an Agent in these manifests; "
                 "name one, or use agentId: for an agent the manifests do not manage",
             )
-            for d in desired
-            if d.key.kind == self.kind and d.extra.get("agent") and d.extra["agent"] not in agents
+            for d, agent in named
+            if agent and agent not in agents
         ]
 
     # ---- live -------------------------------------------------------------------------------
@@ -193,7 +205,11 @@ class ScheduledBatchType(ResourceType):
     ) -> list[LiveResource]:
         agent_ids = sorted(
             {item.id for item in known if item.key.kind == "Agent"}
-            | {str(d.extra["agentId"]) for d in desired if d.extra.get("agentId")}
+            | {
+                agent_id
+                for d in desired
+                if d.key.kind == self.kind and (agent_id := desired_campaign(d).agent_id)
+            }
         )
         listed = await asyncio.gather(*(api.list_all(_batches_path(a)) for a in agent_ids))
         batches = [(a, b) for a, items in zip(agent_ids, listed, strict=True) for b in items]
@@ -210,41 +226,37 @@ class ScheduledBatchType(ResourceType):
             return await api.list_all(path)
 
         call_lists = await asyncio.gather(*(calls_of(a, b) for a, b in batches))
-        grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        grouped: dict[tuple[str, str], list[tuple[dict[str, Any], list[dict[str, Any]]]]] = {}
         for (agent_id, batch), calls in zip(batches, call_lists, strict=True):
             if calls is None:
                 continue
             name = str((calls[0].get("metadata") or {}).get(BATCH_KEY))
-            part = {
-                "batch": batch,
-                "calls": [
-                    {
-                        "recipient": (c.get("metadata") or {}).get(RECIPIENT_KEY),
-                        "status": c.get("status"),
-                        "callId": c.get("callId"),
-                        "to": destination(c),
-                    }
-                    for c in calls
-                ],
-                # What each call was scheduled with, for `export` to rebuild the manifest's
-                # calls. Kept beside `calls`, not in it: the fingerprint covers `calls` only,
-                # so what a saved plan is checked against does not change.
-                "scheduled": [
-                    {k: c[k] for k in SCHEDULED_CALL_FIELDS if c.get(k) is not None} for c in calls
-                ],
-            }
-            grouped.setdefault((agent_id, name), []).append(part)
+            grouped.setdefault((agent_id, name), []).append((batch, calls))
         live: list[LiveResource] = []
-        for (agent_id, name), parts in sorted(grouped.items()):
-            parts.sort(key=lambda p: (str(p["batch"].get("created")), str(p["batch"]["batchId"])))
+        for (agent_id, name), found in sorted(grouped.items()):
+            found.sort(key=lambda p: (str(p[0].get("created")), str(p[0]["batchId"])))
+            parts = tuple(
+                Part(
+                    id=str(batch["batchId"]),
+                    number=number,
+                    name=name,
+                    recipients=tuple(_live_call(c) for c in calls),
+                    batch=batch,
+                    agent_id=agent_id,
+                )
+                for number, (batch, calls) in enumerate(found, start=1)
+            )
             live.append(
                 LiveResource(
                     key=ResourceKey(self.kind, name),
                     provider=self.provider,
-                    id=str(parts[0]["batch"]["batchId"]),
-                    body=parts[0]["batch"],
-                    digest=fingerprint([{"batch": p["batch"], "calls": p["calls"]} for p in parts]),
-                    extra={"agentId": agent_id, "parts": parts},
+                    id=parts[0].id,
+                    body=parts[0].batch,
+                    # What a saved plan is checked against: each batch and its calls' statuses.
+                    digest=fingerprint(
+                        [{"batch": b, "calls": [_fingerprinted(c) for c in cs]} for b, cs in found]
+                    ),
+                    detail=LiveCampaign(parts=parts, agent_id=agent_id),
                 )
             )
         return live
@@ -252,22 +264,22 @@ class ScheduledBatchType(ResourceType):
     # ---- plan -------------------------------------------------------------------------------
 
     def _agent_path(self, desired: DesiredResource, options: PlanOptions) -> str:
-        if desired.extra.get("agentId"):
-            return _batches_path(str(desired.extra["agentId"]))
-        agent = ResourceKey("Agent", str(desired.extra["agent"]))
+        campaign = desired_campaign(desired)
+        if campaign.agent_id:
+            return _batches_path(campaign.agent_id)
+        agent = ResourceKey("Agent", str(campaign.agent))
         live_agent = options.live.get(agent)
         return _batches_path(live_agent.id if live_agent else f"{{ref:{agent}}}")
 
-    def _body(self, desired: DesiredResource, calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    def _body(self, desired: DesiredResource, calls: Sequence[Recipient]) -> dict[str, Any]:
         body: dict[str, Any] = dict(self._protect(desired, dict(desired.spec)))
-        body["calls"] = [dict(c) for c in calls]
+        body["calls"] = [dict(c.payload) for c in calls]
         return body
 
     @staticmethod
     def _protect(desired: DesiredResource, body: dict[str, Any]) -> dict[str, Any]:
         """Secrets go into a plan as references to their variables, never as values."""
-        secrets: Mapping[str, str] = desired.extra.get("secrets", {})
-        for field_name, variable in secrets.items():
+        for field_name, variable in desired.secrets.items():
             if body.get(field_name) is not None:
                 body[field_name] = {"$secret": variable}
         return body
@@ -279,7 +291,7 @@ class ScheduledBatchType(ResourceType):
         options: PlanOptions,
     ) -> Change | None:
         if desired is not None and live is None:
-            calls = desired.extra["calls"]
+            calls = desired_campaign(desired).recipients
             return Change(
                 key=desired.key,
                 provider=self.provider,
@@ -299,20 +311,20 @@ class ScheduledBatchType(ResourceType):
         if desired is None and live is not None:
             if not options.prune:
                 return None
-            active = [p for p in live.extra["parts"] if not p["batch"].get("endedAt")]
+            campaign = live_campaign(live)
+            active = [p for p in campaign.parts if not _ended(p)]
             if not active:
                 return None
-            agent_id = live.extra["agentId"]
             return Change(
                 key=live.key,
                 provider=self.provider,
                 action=Action.DELETE,
                 requests=tuple(
-                    Request("DELETE", f"{_batches_path(agent_id)}/{p['batch']['batchId']}")
+                    Request("DELETE", f"{_batches_path(str(campaign.agent_id))}/{p.id}")
                     for p in active
                 ),
                 resource_id=live.id,
-                notes=(f"{sum(len(p['calls']) for p in active)} scheduled calls are removed",),
+                notes=(f"{sum(len(p.recipients) for p in active)} scheduled calls are removed",),
             )
         assert desired is not None and live is not None
         return self._plan_existing(desired, live, options)
@@ -320,9 +332,10 @@ class ScheduledBatchType(ResourceType):
     def _plan_existing(
         self, desired: DesiredResource, live: LiveResource, options: PlanOptions
     ) -> Change | None:
-        parts: list[dict[str, Any]] = live.extra["parts"]
-        agent_id = str(live.extra["agentId"])
-        active = [p for p in parts if not p["batch"].get("endedAt")]
+        campaign = live_campaign(live)
+        parts = campaign.parts
+        agent_id = str(campaign.agent_id)
+        active = [p for p in parts if not _ended(p)]
         if not active:
             return None  # history: `warnings` tells the reviewer what is ignored
         wanted_agent = self._agent_path(desired, options)
@@ -331,19 +344,19 @@ class ScheduledBatchType(ResourceType):
                 f"{desired.key}: its batches live on agent {agent_id}, but the manifest names "
                 "another agent; calls cannot move between agents. Use a new batch name."
             )
-        if any(p["batch"].get("paused") for p in active) and not desired.spec.get("paused"):
+        if any(p.batch.get("paused") for p in active) and not desired.spec.get("paused"):
             raise PlanError(
                 f"{desired.key} is paused, and pausing is one-way in the Ultravox API: a paused "
                 "batch cannot be resumed. Keep `paused: true`, and schedule the recipients "
                 "still to call in a new ScheduledBatch (a new name)."
             )
-        live_calls = [c for p in parts for c in p["calls"]]
-        live_keys = {c["recipient"] for c in live_calls}
-        wanted: list[dict[str, Any]] = desired.extra["calls"]
-        wanted_keys = {c["metadata"][RECIPIENT_KEY] for c in wanted}
-        added = [c for c in wanted if c["metadata"][RECIPIENT_KEY] not in live_keys]
-        removed = [c for c in live_calls if c["recipient"] not in wanted_keys]
-        started = any(c["status"] != "FUTURE" for c in live_calls) or len(active) < len(parts)
+        live_calls = campaign.recipients
+        live_keys = {c.key for c in live_calls}
+        wanted = desired_campaign(desired).recipients
+        wanted_keys = {c.key for c in wanted}
+        added = [c for c in wanted if c.key not in live_keys]
+        removed = [c for c in live_calls if c.key not in wanted_keys]
+        started = any(c.status != "FUTURE" for c in live_calls) or len(active) < len(parts)
         path = _batches_path(agent_id)
 
         if removed:
@@ -354,7 +367,7 @@ class ScheduledBatchType(ResourceType):
                     "back, or set `paused: true` to stop every remaining call and schedule the "
                     "ones still wanted in a new ScheduledBatch."
                 )
-            replacing = [Request("DELETE", f"{path}/{p['batch']['batchId']}") for p in active]
+            replacing = [Request("DELETE", f"{path}/{p.id}") for p in active]
             replacing.append(
                 Request(
                     "POST", path, self._body(desired, wanted), f"{len(wanted)} calls", "batchId"
@@ -382,7 +395,7 @@ class ScheduledBatchType(ResourceType):
             if changed:
                 fields = fields or changed
                 body = self._protect(desired, patch_body(desired, part_live, changed, self.table))
-                requests.append(Request("PATCH", f"{path}/{part['batch']['batchId']}", body))
+                requests.append(Request("PATCH", f"{path}/{part.id}", body))
         notes: list[str] = []
         if added:
             requests.append(
@@ -410,9 +423,8 @@ class ScheduledBatchType(ResourceType):
             notes=tuple(notes),
         )
 
-    def _part(self, live: LiveResource, part: Mapping[str, Any]) -> LiveResource:
-        batch = part["batch"]
-        return LiveResource(live.key, live.provider, str(batch["batchId"]), batch, live.digest)
+    def _part(self, live: LiveResource, part: Part) -> LiveResource:
+        return LiveResource(live.key, live.provider, part.id, part.batch, live.digest)
 
     async def status(
         self, api: Api, desired: DesiredResource, live: LiveResource | None
@@ -421,22 +433,20 @@ class ScheduledBatchType(ResourceType):
             "kind": self.kind,
             "name": desired.key.name,
             "provider": self.provider,
-            "recipients": len(desired.extra["calls"]),
+            "recipients": len(desired_campaign(desired).recipients),
         }
         if live is None:
             return {**report, "state": "not created", "total": 0, "completed": 0}
-        parts: list[dict[str, Any]] = live.extra["parts"]
-        agent_id = str(live.extra["agentId"])
+        campaign = live_campaign(live)
+        parts = campaign.parts
+        agent_id = str(campaign.agent_id)
         created_lists = await asyncio.gather(
-            *(
-                api.list_all(f"{_batches_path(agent_id)}/{p['batch']['batchId']}/created_calls")
-                for p in parts
-            )
+            *(api.list_all(f"{_batches_path(agent_id)}/{p.id}/created_calls") for p in parts)
         )
         statuses = dict.fromkeys(SCHEDULED_CALL_STATUSES, 0)
         for part in parts:
-            for call in part["calls"]:
-                statuses[str(call["status"])] = statuses.get(str(call["status"]), 0) + 1
+            for scheduled in part.recipients:
+                statuses[scheduled.status] = statuses.get(scheduled.status, 0) + 1
         reasons: dict[str, int] = {}
         calls: list[dict[str, JSON]] = []
         for created in created_lists:
@@ -452,7 +462,7 @@ class ScheduledBatchType(ResourceType):
                         "endReason": call.get("endReason"),
                     }
                 )
-        batches = [p["batch"] for p in parts]
+        batches = [p.batch for p in parts]
         if all(b.get("endedAt") for b in batches):
             state = "ended"
         elif any(b.get("paused") for b in batches):
@@ -488,16 +498,17 @@ class ScheduledBatchType(ResourceType):
     ) -> list[str]:
         if desired is None or live is None:
             return []
-        parts = live.extra["parts"]
-        if any(not p["batch"].get("endedAt") for p in parts):
+        campaign = live_campaign(live)
+        parts = campaign.parts
+        if any(not _ended(p) for p in parts):
             return []
-        live_keys = {c["recipient"] for p in parts for c in p["calls"]}
-        wanted_keys = {c["metadata"][RECIPIENT_KEY] for c in desired.extra["calls"]}
+        live_keys = {c.key for c in campaign.recipients}
+        wanted_keys = {c.key for c in desired_campaign(desired).recipients}
         fields = compare(desired, self._part(live, parts[-1]), self.table)
         if not fields and live_keys == wanted_keys:
             return []
         return [
-            f"{desired.key} has ended (at {parts[-1]['batch'].get('endedAt')}); it is history "
+            f"{desired.key} has ended (at {parts[-1].batch.get('endedAt')}); it is history "
             "and is not written. Its manifest differs from it; schedule new calls in a new "
             "ScheduledBatch."
         ]
@@ -513,12 +524,13 @@ class ScheduledBatchType(ResourceType):
         secret the server holds (one it chose, when none was set) while the manifest leaves it
         out; writing it would put a secret in a file.
         """
-        parts: list[dict[str, Any]] = list(live.extra.get("parts") or [])
+        campaign = live_campaign(live)
+        parts = campaign.parts
         if not parts:
             return None
-        active = [p for p in parts if not p["batch"].get("endedAt")]
-        batch: Mapping[str, Any] = active[0]["batch"] if active else parts[-1]["batch"]
-        agent_id = str(live.extra.get("agentId", ""))
+        active = [p for p in parts if not _ended(p)]
+        batch: Mapping[str, Any] = active[0].batch if active else parts[-1].batch
+        agent_id = campaign.agent_id or ""
         agent = next(
             (k for k in known if k.key.kind == "Agent" and k.id == agent_id and k.key.name), None
         )
@@ -536,8 +548,8 @@ class ScheduledBatchType(ResourceType):
             document["webhookUrl"] = batch["webhookUrl"]
         calls: list[JSON] = []
         for part in parts:
-            for scheduled in part.get("scheduled") or []:
-                call = dict(scheduled)
+            for scheduled in part.recipients:
+                call = dict(scheduled.sent or {})
                 metadata = {
                     k: v
                     for k, v in (call.pop("metadata", None) or {}).items()
@@ -548,3 +560,28 @@ class ScheduledBatchType(ResourceType):
                 calls.append(call)
         document["calls"] = calls
         return document
+
+
+def _live_call(call: Mapping[str, Any]) -> LiveRecipient:
+    """What the plan keeps of a scheduled call: its recipient key, status, and (for `export`
+    to rebuild the manifest's calls) the fields it was scheduled with."""
+    key = (call.get("metadata") or {}).get(RECIPIENT_KEY)
+    call_id = call.get("callId")
+    return LiveRecipient(
+        key=key if isinstance(key, str) else None,
+        status=str(call.get("status")),
+        masked=mask_number(destination(dict(call))),
+        call_id=call_id if isinstance(call_id, str) else None,
+        sent={k: call[k] for k in SCHEDULED_CALL_FIELDS if call.get(k) is not None},
+    )
+
+
+def _fingerprinted(call: Mapping[str, Any]) -> dict[str, JSON]:
+    """What of a scheduled call the fingerprint covers (the fields it was scheduled with are
+    left out, so what a saved plan is checked against is the same as it always was)."""
+    return {
+        "recipient": (call.get("metadata") or {}).get(RECIPIENT_KEY),
+        "status": call.get("status"),
+        "callId": call.get("callId"),
+        "to": destination(dict(call)),
+    }
