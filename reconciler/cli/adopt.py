@@ -98,7 +98,10 @@ def export_command(out: Path, env_name: str | None, force: bool) -> None:
 
 
 async def _export(out: Path, overrides: Any, force: bool) -> ExportReport:
-    async with engine.Session(os.environ, overrides=overrides) as session:
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(engine.ClientHooks) if ctx is not None else None
+    hooks = found if found is not None else engine.NO_HOOKS
+    async with engine.Session(os.environ, overrides=overrides, hooks=hooks) as session:
         _progress("Reading the live account...")
         return await export_account(session, out, force=force)
 

@@ -179,8 +179,17 @@ def _targets(values: tuple[str, ...]) -> list[ResourceKey]:
     return keys
 
 
+def hooks() -> engine.ClientHooks:
+    """What the caller put in the click context's `obj` for the API clients (tests inject a
+    transport and a sleep this way, as `cli.main(args, obj=ClientHooks(...))`); production
+    passes nothing and gets the network and real waits."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(engine.ClientHooks) if ctx is not None else None
+    return found if found is not None else engine.NO_HOOKS
+
+
 def _workspace(paths: tuple[str, ...], env_name: str | None) -> engine.Workspace:
-    return engine.Workspace.open(paths, os.environ, env_name)
+    return engine.Workspace.open(paths, os.environ, env_name, hooks())
 
 
 @cli.command()
@@ -388,7 +397,7 @@ async def _apply_saved(plan_: Plan, concurrency: int) -> None:
     click.echo(summary_line(plan_))
     if plan_.is_empty:
         return
-    async with engine.saved_plan_session(plan_, os.environ) as session:
+    async with engine.saved_plan_session(plan_, os.environ, hooks=hooks()) as session:
         _progress("Checking that the live objects the plan read are unchanged...")
         report = await engine.run_apply(
             session, plan_, check_stale=True, concurrency=concurrency, on_result=_on_result
@@ -471,7 +480,7 @@ def diff_env(
     hold instead (GET requests only). Secrets and phone numbers are never shown.
     """
     chosen = paths or ("manifests",)
-    differences = _run(engine.diff_environments(chosen, os.environ, left, right, live))
+    differences = _run(engine.diff_environments(chosen, os.environ, left, right, live, hooks()))
     click.echo(render_state_differences(differences, (left, right), color=_color()))
     if detailed_exitcode and differences:
         sys.exit(EXIT_CHANGES_PENDING)

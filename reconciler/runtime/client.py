@@ -39,9 +39,10 @@ import random as _random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Generator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -53,7 +54,7 @@ from reconciler.providers.base import PageFormatError, ProviderSettings
 if TYPE_CHECKING:
     from reconciler.providers.base import Api
 
-__all__ = ["ApiClient", "settings_from_env"]
+__all__ = ["ApiClient", "ClientHooks", "settings_from_env"]
 
 logger = logging.getLogger("reconciler.http")
 
@@ -78,6 +79,35 @@ MAX_MESSAGE: Final = 2000
 # Failures that a retry cannot fix (a bad URL scheme, a header httpx refuses to send).
 _NOT_RETRYABLE: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, *_NOT_RETRYABLE)
+
+
+Sleep = Callable[[float], Awaitable[None]]
+"""How a client waits between retries (`asyncio.sleep` unless a caller injects another)."""
+
+
+@dataclass(frozen=True)
+class ClientHooks:
+    """What a caller may swap in every `ApiClient` a run opens, as httpx lets one swap its
+    transport: `transport` instead of the network (an `httpx.ASGITransport` over an
+    in-process server, an `httpx.MockTransport`), `sleep` instead of `asyncio.sleep` for the
+    waits between retries. The default (nothing swapped) is what production runs with; the
+    clients behave the same either way, only where bytes go and how time passes differ.
+    """
+
+    transport: httpx.AsyncBaseTransport | None = None
+    sleep: Sleep | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for `ApiClient` (only what is swapped)."""
+        options: dict[str, Any] = {}
+        if self.transport is not None:
+            options["transport"] = self.transport
+        if self.sleep is not None:
+            options["sleep"] = self.sleep
+        return options
+
+
+NO_HOOKS: Final = ClientHooks()
 
 
 class _ApiKeyAuth(httpx.Auth):
@@ -116,7 +146,7 @@ class ApiClient:
         max_attempts: int = 6,
         max_backoff: float = 30.0,
         concurrency: int = 8,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
         if max_attempts < 1:

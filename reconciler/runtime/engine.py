@@ -27,7 +27,9 @@ from reconciler.manifests.loader import parse_manifests
 from reconciler.providers import registry
 from reconciler.providers.base import Api, Provider, ProviderSettings
 from reconciler.runtime.apply import ApplyReport, ChangeResult, apply_plan
+from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
 from reconciler.runtime.client import ApiClient, settings_from_env
+from reconciler.runtime.client import ClientHooks as ClientHooks
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Session:
     timeout: float = 30.0
     overrides: Mapping[str, ProviderOverride] = field(default_factory=dict)
     """Per provider name: what an environment file changes (base URL, key variable, ...)."""
+    hooks: ClientHooks = NO_HOOKS
+    """What the clients use instead of the network and `asyncio.sleep` (tests); none in
+    production."""
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _clients: dict[str, Api] = field(default_factory=dict)
     _endpoints: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -79,6 +84,7 @@ class Session:
                 api_key=key,
                 concurrency=self.concurrency,
                 timeout=self.timeout,
+                **self.hooks.client_options(),
             )
             self._clients[provider.name] = await self._stack.enter_async_context(client)
         return self._clients[provider.name]
@@ -215,13 +221,19 @@ class Workspace:
     paths: tuple[str, ...]
     environ: Mapping[str, str]
     environment: Environment | None = None
+    hooks: ClientHooks = NO_HOOKS
+    """Passed to every session the workspace opens (see `Session.hooks`)."""
 
     @classmethod
     def open(
-        cls, paths: Sequence[str], environ: Mapping[str, str], env_name: str | None
+        cls,
+        paths: Sequence[str],
+        environ: Mapping[str, str],
+        env_name: str | None,
+        hooks: ClientHooks = NO_HOOKS,
     ) -> Workspace:
         environment = load_environment(paths, env_name) if env_name else None
-        return cls(tuple(paths), environ, environment)
+        return cls(tuple(paths), environ, environment, hooks)
 
     @property
     def env_name(self) -> str | None:
@@ -238,7 +250,7 @@ class Workspace:
 
     def session(self, **options: Any) -> Session:
         overrides = self.environment.providers if self.environment else {}
-        return Session(self.environ, overrides=overrides, **options)
+        return Session(self.environ, overrides=overrides, hooks=self.hooks, **options)
 
     def required_name(self) -> str | None:
         return self.environment.requires if self.environment else None
@@ -247,7 +259,7 @@ class Workspace:
         """The environment this one requires to be in sync first (`requires:`), if any."""
         if self.environment is None or not self.environment.requires:
             return None
-        return Workspace.open(self.paths, self.environ, self.environment.requires)
+        return Workspace.open(self.paths, self.environ, self.environment.requires, self.hooks)
 
 
 async def plan_workspace(
@@ -306,9 +318,14 @@ async def state_of(workspace: Workspace, live: bool) -> dict[ResourceKey, dict[s
 
 
 async def diff_environments(
-    paths: Sequence[str], environ: Mapping[str, str], left: str, right: str, live: bool
+    paths: Sequence[str],
+    environ: Mapping[str, str],
+    left: str,
+    right: str,
+    live: bool,
+    hooks: ClientHooks = NO_HOOKS,
 ) -> list[StateDifference]:
-    first = Workspace.open(paths, environ, left)
-    second = Workspace.open(paths, environ, right)
+    first = Workspace.open(paths, environ, left, hooks)
+    second = Workspace.open(paths, environ, right, hooks)
     states = await asyncio.gather(state_of(first, live), state_of(second, live))
     return compare_states(registry.kinds(), states[0], states[1], (left, right))
