@@ -19,6 +19,7 @@ import yaml
 
 from reconciler.core.domain import SourceRef
 from reconciler.core.errors import Diagnostic, ManifestError
+from reconciler.core.limits import DEFAULTS, Limits
 
 Loc = tuple[str | int, ...]
 """A path into one document: mapping keys and list indexes, as pydantic reports them."""
@@ -63,11 +64,21 @@ def collect_files(paths: Sequence[str]) -> list[Path]:
     return files
 
 
-def gather_files(given: Sequence[str], diagnostics: list[Diagnostic]) -> list[Path]:
+def gather_files(
+    given: Sequence[str], diagnostics: list[Diagnostic], *, allow_outside: bool = False
+) -> list[Path]:
+    """The manifest files of `given` (see `collect_files`); a file found in a directory that is
+    a symlink to somewhere outside that directory is reported, not read (unless
+    `allow_outside`)."""
     found: list[Path] = []
     for text in given:
         path = Path(text)
-        if path.is_dir():
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as exc:
+            diagnostics.append(Diagnostic(text, 0, f"cannot read: {exc}"))
+            continue
+        if is_dir:
             inside = sorted(
                 p
                 for p in path.rglob("*")
@@ -80,8 +91,21 @@ def gather_files(given: Sequence[str], diagnostics: list[Diagnostic]) -> list[Pa
             )
             if not inside:
                 diagnostics.append(Diagnostic(text, 0, "no *.yaml or *.yml files in directory"))
+            if not allow_outside:
+                root = path.resolve()
+                escaping = [p for p in inside if not p.resolve().is_relative_to(root)]
+                diagnostics.extend(
+                    Diagnostic(
+                        str(p),
+                        0,
+                        f"a symlink out of the manifest directory {text}; not read (the "
+                        "command-line flag --allow-outside-files permits it)",
+                    )
+                    for p in escaping
+                )
+                inside = [p for p in inside if p not in escaping]
             found.extend(inside)
-        elif path.exists():
+        elif exists:
             found.append(path)
         else:
             diagnostics.append(Diagnostic(text, 0, "no such file or directory"))
@@ -92,44 +116,103 @@ def gather_files(given: Sequence[str], diagnostics: list[Diagnostic]) -> list[Pa
 # --- YAML --------------------------------------------------------------------------------
 
 
-def load_documents(paths: Sequence[str]) -> list[Document]:
+def load_documents(paths: Sequence[str], limits: Limits = DEFAULTS) -> list[Document]:
     """Every non-empty YAML document of every manifest file, in order.
 
     Raises one `ManifestError` for all problems: missing paths, unreadable files, YAML syntax
     errors (one per file: the parser cannot resume), duplicate keys, documents that are not a
-    mapping or have no `kind`.
+    mapping or have no `kind`, and files beyond the bounds of `limits`.
     """
     diagnostics: list[Diagnostic] = []
-    documents = read_documents(gather_files(paths, diagnostics), diagnostics)
+    documents = read_documents(gather_files(paths, diagnostics), diagnostics, limits)
     if diagnostics:
         raise ManifestError(diagnostics)
     return documents
 
 
-def load_yaml_file(path: Path) -> list[Document]:
+def load_yaml_file(path: Path, limits: Limits = DEFAULTS) -> list[Document]:
     """The documents of one YAML file that is not a manifest (no `kind` required)."""
     diagnostics: list[Diagnostic] = []
-    documents = _load_file(path, diagnostics, require_kind=False)
+    documents = _load_file(path, diagnostics, limits, require_kind=False)
     if diagnostics:
         raise ManifestError(diagnostics)
     return documents
 
 
-def read_documents(files: Sequence[Path], diagnostics: list[Diagnostic]) -> list[Document]:
+def read_documents(
+    files: Sequence[Path], diagnostics: list[Diagnostic], limits: Limits = DEFAULTS
+) -> list[Document]:
     documents: list[Document] = []
     for path in files:
-        documents.extend(_load_file(path, diagnostics))
+        documents.extend(_load_file(path, diagnostics, limits))
     return documents
+
+
+def read_bounded(path: Path, limits: Limits = DEFAULTS) -> bytes:
+    """A file's bytes, refused (`OSError`) beyond `limits.max_file_bytes`; never reads more."""
+    with path.open("rb") as handle:
+        raw = handle.read(limits.max_file_bytes + 1)
+    if len(raw) > limits.max_file_bytes:
+        raise FileTooLarge(limits.max_file_bytes)
+    return raw
+
+
+class FileTooLarge(OSError):
+    """A file over the size bound; its message names the bound and how to raise it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"larger than {limit:,} bytes (the limit; raise it with {Limits.ENV['max_file_bytes']})"
+        )
+        self.strerror = str(self)
+
+
+class _Refused(Exception):
+    """A document beyond a bound, or one that cannot be represented (a recursive alias)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting bound: its composer recurses once per level, so a
+    deeply nested document would otherwise end in a `RecursionError`."""
+
+    def __init__(self, text: str, max_depth: int) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._max_depth = max_depth
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > self._max_depth:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _Refused(
+                    mark.line + 1,
+                    f"nested deeper than {self._max_depth} levels (the limit; raise it with "
+                    f"{Limits.ENV['max_depth']})",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _load_file(
-    path: Path, diagnostics: list[Diagnostic], *, require_kind: bool = True
+    path: Path,
+    diagnostics: list[Diagnostic],
+    limits: Limits = DEFAULTS,
+    *,
+    require_kind: bool = True,
 ) -> list[Document]:
     file = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        diagnostics.append(Diagnostic(file, 0, f"cannot read: {exc.strerror or exc}"))
+        raw = read_bounded(path, limits)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        diagnostics.append(Diagnostic(file, 0, f"cannot read: {reason}"))
         return []
     try:
         text = raw.decode("utf-8")
@@ -137,19 +220,38 @@ def _load_file(
         line = raw.count(b"\n", 0, exc.start) + 1
         diagnostics.append(Diagnostic(file, line, "not UTF-8 text"))
         return []
+    unprintable = _UNPRINTABLE.search(text)
+    if unprintable is not None:
+        line = text.count("\n", 0, unprintable.start()) + 1
+        code = ord(unprintable.group(0))
+        diagnostics.append(
+            Diagnostic(file, line, f"control character U+{code:04X} is not allowed in YAML")
+        )
+        return []
 
     documents: list[Document] = []
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text, limits.max_depth)
+    budget = _AliasBudget(limits.max_yaml_alias_nodes)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
             positions: dict[Loc, int] = {}
+            budget.seen.clear()
             # Walk before constructing: construction flattens `<<` merges into the node, which
             # would make merged keys look like duplicates.
-            _walk(node, (), positions, file, diagnostics, set())
-            data = loader.construct_document(node)
+            try:
+                _walk(node, (), positions, file, diagnostics, set(), budget)
+                data = loader.construct_document(node)
+            except _Refused as refused:
+                diagnostics.append(Diagnostic(file, refused.line, refused.message))
+                continue
+            except (ValueError, TypeError, OverflowError) as exc:
+                # A value PyYAML's constructors refuse (`2030-13-45`, a 5000-digit integer).
+                line = node.start_mark.line + 1
+                diagnostics.append(Diagnostic(file, line, f"YAML value error: {exc}"))
+                continue
             if data is None:
                 continue  # an empty document (a stray `---`)
             source = SourceRef(file, node.start_mark.line + 1)
@@ -168,6 +270,8 @@ def _load_file(
                 diagnostics.append(Diagnostic(file, source.line, 'document has no "kind"'))
             else:
                 documents.append(Document(source, data, positions))
+    except _Refused as refused:
+        diagnostics.append(Diagnostic(file, refused.line, refused.message))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -187,6 +291,28 @@ def _load_file(
     return documents
 
 
+# What YAML refuses to read (PyYAML's own rule, which it applies before parsing).
+_UNPRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+
+
+class _AliasBudget:
+    """How many nodes aliases may still reach in one file."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+        self.seen: set[int] = set()
+
+    def spend(self, node: yaml.Node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _Refused(
+                node.start_mark.line + 1,
+                f"YAML aliases expand to more than {self.limit:,} nodes (the limit; raise it "
+                f"with {Limits.ENV['max_yaml_alias_nodes']})",
+            )
+
+
 def _walk(
     node: yaml.Node,
     loc: Loc,
@@ -194,29 +320,44 @@ def _walk(
     file: str,
     diagnostics: list[Diagnostic],
     ancestors: set[int],
+    budget: _AliasBudget,
+    aliased: bool = False,
 ) -> None:
-    """Record the line of every key and item below `node`; report duplicate keys."""
-    positions.setdefault(loc, node.start_mark.line + 1)
+    """Record the line of every key and item below `node`; report duplicate keys.
+
+    A node met a second time was reached through an alias: what it expands to counts against
+    `budget`, and one that contains itself (`&a [*a]`) is refused (it has no finite value).
+    """
     if id(node) in ancestors:
-        return  # a recursive alias (`&a [*a]`): its lines are already recorded
+        raise _Refused(
+            node.start_mark.line + 1,
+            "recursive YAML alias: an anchor is used inside itself, so the value never ends",
+        )
+    aliased = aliased or id(node) in budget.seen
+    if aliased:
+        budget.spend(node)
+    budget.seen.add(id(node))
+    positions.setdefault(loc, node.start_mark.line + 1)
     ancestors = ancestors | {id(node)}
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                # A merge brings in what an alias names; walk it for the bounds, not lines.
+                _walk(value_node, loc, {}, file, [], ancestors, budget, aliased)
                 continue
             key, line = key_node.value, key_node.start_mark.line + 1
-            if key in seen:
+            if key in seen and not aliased:
                 diagnostics.append(
                     Diagnostic(file, line, f'duplicate key "{key}" (first at line {seen[key]})')
                 )
             seen[key] = line
             # The last occurrence wins in the data, so it wins here too.
             positions[(*loc, key)] = line
-            _walk(value_node, (*loc, key), positions, file, diagnostics, ancestors)
+            _walk(value_node, (*loc, key), positions, file, diagnostics, ancestors, budget, aliased)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), positions, file, diagnostics, ancestors)
+            _walk(item, (*loc, index), positions, file, diagnostics, ancestors, budget, aliased)
 
 
 def show_value(value: Any) -> str:
