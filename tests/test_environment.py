@@ -51,12 +51,16 @@ def test_included(data: dict[str, Any], env: str | None, expected: bool) -> None
 
 
 def test_variables_prefer_the_environment_file() -> None:
+    # Of the process environment, only RECONCILER_VAR_* variables are readable (issue 11).
     environment = Environment(name="dev", variables={"REGION": "eu"})
-    assert variables(environment, {"REGION": "us", "HOME": "/root"}) == {
+    assert variables(environment, {"RECONCILER_VAR_REGION": "us", "HOME": "/root"}) == {
         "REGION": "eu",
-        "HOME": "/root",
+        "RECONCILER_VAR_REGION": "us",
     }
-    assert variables(None, {"REGION": "us"}) == {"REGION": "us"}
+    assert variables(None, {"RECONCILER_VAR_REGION": "us", "REGION": "x"}) == {
+        "REGION": "us",
+        "RECONCILER_VAR_REGION": "us",
+    }
 
 
 def test_provider_override_applies_only_what_it_sets() -> None:

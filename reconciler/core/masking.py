@@ -44,3 +44,91 @@ def masked(value: Any) -> Any:
             for k, v in value.items()
         }
     return value
+
+
+# --- free text: numbers anywhere, and the secret values of this run ---------------------------
+
+# A `+` and 7 to 19 digits, maybe grouped by spaces, dots, dashes or parentheses (as people
+# write numbers in prompts); or a bare run of 11 to 15 digits (an E.164 number without its
+# `+`). Runs inside words, ids, decimals and dates are left alone.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w+.-])(?:\+\d(?:[ ().-]{0,2}\d){6,18}|\d{11,15})(?!\w)")
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """Every E.164-looking run of digits in `text` masked (`call +1415***0100 now`)."""
+
+    def one(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        return mask_number(("+" if raw.startswith("+") else "") + digits)
+
+    return _NUMBER_IN_TEXT.sub(one, text) if any(ch.isdigit() for ch in text) else text
+
+
+SECRET_MASK = "***"
+MIN_SECRET = 4
+"""Shorter values are not secrets anyone can protect by masking (they are not redacted)."""
+_WHOLE_TOKEN = 8
+"""Values shorter than this are redacted only where they stand alone (not inside a word)."""
+
+
+class Redactor:
+    """The one masking pass over everything the tool prints or writes.
+
+    It knows this run's secret values (API keys, the values of secret variables, secrets the
+    live account returned) and masks them wherever they appear, then masks phone numbers in
+    free text. Holds state (the values added), but does no I/O.
+    """
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, *values: object) -> None:
+        """Remember secret values (strings; anything else is ignored)."""
+        for value in values:
+            fresh = isinstance(value, str) and value not in self._secrets
+            if fresh and isinstance(value, str) and len(value.strip()) >= MIN_SECRET:
+                self._secrets.add(value)
+                self._pattern = None
+
+    def add_json(self, value: Any) -> None:
+        """Remember every string of a JSON value (a secret map's values, say)."""
+        if isinstance(value, dict):
+            for item in value.values():
+                self.add_json(item)
+        elif isinstance(value, list):
+            for item in value:
+                self.add_json(item)
+        else:
+            self.add(value)
+
+    def clear(self) -> None:
+        self._secrets.clear()
+        self._pattern = None
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._secrets
+
+    def secrets(self, text: str) -> str:
+        """`text` with every known secret value replaced by `***`."""
+        if not self._secrets or not text:
+            return text
+        if self._pattern is None:
+            alternatives = []
+            for secret in sorted(self._secrets, key=len, reverse=True):
+                escaped = re.escape(secret)
+                if len(secret) < _WHOLE_TOKEN:
+                    escaped = rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])"
+                alternatives.append(escaped)
+            self._pattern = re.compile("|".join(alternatives))
+        return self._pattern.sub(SECRET_MASK, text)
+
+    def text(self, text: str) -> str:
+        """What may be printed of `text`: secrets and phone numbers masked."""
+        return mask_numbers_in_text(self.secrets(text))
+
+
+REDACTOR = Redactor()
+"""The run's redactor: the command line installs it on its output streams and log handlers;
+the runtime adds the secret values it meets."""

@@ -12,17 +12,24 @@ Must not import httpx, deepdiff or the client.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.core.errors import ConfigError, Diagnostic, ManifestError
+from reconciler.core.interpolate import process_variables
+from reconciler.core.limits import DEFAULTS, Limits
 from reconciler.manifests.documents import ENVIRONMENTS_DIR, load_yaml_file
 from reconciler.manifests.fields import NAME_PATTERN
 
 ENV_DIR = ENVIRONMENTS_DIR
+
+PATH_PREFIX_PATTERN = r"^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$"
+"""A path prefix: `/`-separated segments of URL-unreserved characters, none starting with `.`
+(so no `.` or `..` segment), no `%`, `?` or `#`."""
 
 
 class ProviderOverride(BaseModel):
@@ -30,10 +37,11 @@ class ProviderOverride(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    baseUrl: str | None = Field(default=None, pattern=r"^https?://")
+    baseUrl: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     apiKeyEnv: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    apiKeyHeader: str | None = None
-    pathPrefix: str | None = Field(default=None, pattern=r"^(/[^/\s]+)*$")
+    apiKeyHeader: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+    pathPrefix: str | None = Field(default=None, pattern=PATH_PREFIX_PATTERN)
+    """Goes into every request path: segments of unreserved characters, none `.` or `..`."""
 
     @property
     def base_url(self) -> str | None:
@@ -51,6 +59,12 @@ class Environment(BaseModel):
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     file: str = ""
     override_lines: dict[str, int] = Field(default_factory=dict)
+    base_url_lines: dict[str, int] = Field(default_factory=dict)
+    """Per provider, the line of its `baseUrl` (errors about a base URL name it)."""
+
+    def where(self, provider: str) -> str:
+        """`file:line` of a provider's `baseUrl` in this file."""
+        return f"{self.file}:{self.base_url_lines.get(provider, 1)}"
 
 
 def environment_dir(paths: Sequence[str]) -> Path:
@@ -60,30 +74,60 @@ def environment_dir(paths: Sequence[str]) -> Path:
     return base / ENV_DIR
 
 
-def load_environment(paths: Sequence[str], name: str) -> Environment:
-    """Read and validate `environments/NAME.yaml` for the manifests under `paths`."""
+def load_environment(
+    paths: Sequence[str],
+    name: str,
+    providers: Collection[str] | None = None,
+    limits: Limits = DEFAULTS,
+) -> Environment:
+    """Read and validate `environments/NAME.yaml` for the manifests under `paths`; a name under
+    `providers:` that is not one of `providers` (when given) is an error at its line."""
     directory = environment_dir(paths)
     file = directory / f"{name}.yaml"
     if not file.is_file():
         known = sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
         hint = f" (known: {', '.join(known)})" if known else f" (no {directory}/ directory)"
         raise ConfigError(f"environment {name!r}: no file {file}{hint}")
-    documents = load_yaml_file(file)
+    documents = load_yaml_file(file, limits)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         raise ManifestError([Diagnostic(str(file), 1, "an environment file is one YAML mapping")])
     document = documents[0]
+    named = document.data.get("providers")
+    named = named if isinstance(named, dict) else {}
+    unknown = [
+        Diagnostic(
+            str(file),
+            document.line_of(("providers", key)),
+            f"providers: unknown provider {key!r}"
+            + _did_you_mean(str(key), sorted(providers))
+            + f" (known: {', '.join(sorted(providers))})",
+        )
+        for key in named
+        if providers is not None and key not in providers
+    ]
     try:
         lines = {
             key: document.line_of(("overrides", key))
             for key in (document.data.get("overrides") or {})
             if isinstance(key, str)
         }
+        base_url_lines = {
+            key: document.line_of(("providers", key, "baseUrl"))
+            for key in named
+            if isinstance(key, str)
+        }
         environment = Environment.model_validate(
-            {**document.data, "file": str(file), "override_lines": lines}
+            {
+                **document.data,
+                "file": str(file),
+                "override_lines": lines,
+                "base_url_lines": base_url_lines,
+            }
         )
     except ValidationError as exc:
         raise ManifestError(
-            [
+            unknown
+            + [
                 Diagnostic(
                     str(file),
                     document.line_of(tuple(error["loc"])),
@@ -92,9 +136,16 @@ def load_environment(paths: Sequence[str], name: str) -> Environment:
                 for error in exc.errors(include_url=False)
             ]
         ) from exc
+    if unknown:
+        raise ManifestError(unknown)
     if environment.name and environment.name != name:
         raise ConfigError(f"{file}: name {environment.name!r} does not match the file name")
     return environment.model_copy(update={"name": name})
+
+
+def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
 
 
 def deep_merge(base: Any, overlay: Any) -> Any:
@@ -119,5 +170,7 @@ def included(data: Mapping[str, Any], environment: Environment | None) -> bool:
 
 
 def variables(environment: Environment | None, environ: Mapping[str, str]) -> dict[str, str]:
-    """What `${NAME}` reads: the environment file's variables, then the process environment."""
-    return {**environ, **(environment.variables if environment else {})}
+    """What `${NAME}` in a field that is not secret reads: the environment file's variables,
+    then the process variables `RECONCILER_VAR_NAME` (as `${NAME}` or by their full name);
+    no other process variable (an API key, a CI token) is ever readable this way."""
+    return {**process_variables(environ), **(environment.variables if environment else {})}

@@ -13,10 +13,14 @@ reading files; must not import httpx, deepdiff, click or any vendor's package.
 from __future__ import annotations
 
 import difflib
+import math
+import os
+import re
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Protocol, Union, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
@@ -27,6 +31,8 @@ from reconciler.core import fieldpaths as field_paths
 from reconciler.core.domain import DesiredResource, SourceRef
 from reconciler.core.errors import Diagnostic, ManifestError
 from reconciler.core.interpolate import interpolate
+from reconciler.core.limits import DEFAULTS, Limits
+from reconciler.core.masking import REDACTOR
 from reconciler.manifests.documents import (
     Document,
     Loc,
@@ -97,6 +103,9 @@ def parse_manifests(
     environment: Environment | None = None,
     *,
     require_secrets: bool = True,
+    forbidden: Collection[str] = (),
+    limits: Limits = DEFAULTS,
+    allow_outside_files: bool = False,
 ) -> list[DesiredResource]:
     """Desired state from the manifests under `paths`; `kinds` maps `kind` to its type.
 
@@ -106,12 +115,21 @@ def parse_manifests(
     `check` over all resources. Every problem of the run is raised at the end, together, as
     one `ManifestError`.
 
-    `${NAME}` / `${NAME:-default}` in values are taken from `environ` before validation; a
-    type's `secret_fields` must be such references, and the variables they name (never their
-    values) are recorded in the resource's `secrets`.
+    `${NAME}` / `${NAME:-default}` in values read the environment file's `variables:` and the
+    `RECONCILER_VAR_*` variables of `environ` (the process environment) before validation; a
+    type's `secret_fields` must be such references, read `environ` itself (never a name in
+    `forbidden`: the providers' API-key variables), and the variables they name (never their
+    values) are recorded in the resource's `secrets`. A message never shows a value a
+    variable supplied, only its reference.
+
+    Files a document names (a type's `file_fields`) must lie inside the manifest root (the
+    directory given in `paths` the manifest was found in, or a given file's own directory):
+    no absolute path, no `..` out of it, no symlink out of it, unless `allow_outside_files`.
     """
     diagnostics: list[Diagnostic] = []
-    documents = read_documents(gather_files(paths, diagnostics), diagnostics)
+    files = gather_files(paths, diagnostics, allow_outside=allow_outside_files)
+    documents = read_documents(files, diagnostics, limits)
+    roots = [Path(p) for p in paths if Path(p).is_dir()]
 
     desired: list[DesiredResource] = []
     first_defined: dict[tuple[str, str], SourceRef] = {}
@@ -146,23 +164,52 @@ def parse_manifests(
             resource_type.secret_fields,
             secrets_from=environ or {},
             require_secrets=require_secrets,
+            forbidden=forbidden,
         )
+        REDACTOR.add(*interpolated.secret_values)
+        found: list[Diagnostic] = []
         for loc, message in interpolated.problems:
-            diagnostics.append(_diagnostic(document, loc, message))
+            found.append(_diagnostic(document, loc, message))
+        found += [_diagnostic(document, loc, _NOT_FINITE) for loc in _non_finite(data)]
+        file = Path(document.source.file)
+        root = next((r for r in roots if file.is_relative_to(r)), file.parent)
+        refused = [
+            _diagnostic(document, loc, message)
+            for loc, message in referenced_file_problems(
+                interpolated.data,
+                getattr(resource_type, "file_fields", ()),
+                file,
+                root,
+                allow_outside=allow_outside_files,
+                limits=limits,
+            )
+        ]
+        found += refused
+        model = None
         try:
             model = model_class.model_validate(interpolated.data)
         except ValidationError as exc:
-            diagnostics.extend(_from_validation_error(document, model_class, exc))
-            continue
-        if isinstance(model, RuleChecked):
-            for loc, message in model.rule_violations():
-                diagnostics.append(_diagnostic(document, tuple(loc), message))
-        try:
-            resource = resource_type.to_desired(model, document.source)
-        except ManifestError as exc:
-            # A type may find problems only while converting (a recipients file it reads);
-            # they join this run's diagnostics instead of cutting the run short.
-            diagnostics.extend(exc.diagnostics)
+            found += _from_validation_error(document, model_class, exc, interpolated.sources)
+        if model is not None:
+            dumped = model.model_dump(mode="python", by_alias=True, exclude_none=True)
+            found += [
+                _diagnostic(document, loc, _NOT_FINITE)
+                for loc in _non_finite(dumped)
+                if loc not in set(_non_finite(data))
+            ]
+            if isinstance(model, RuleChecked):
+                for loc, message in model.rule_violations():
+                    found.append(_diagnostic(document, tuple(loc), message))
+        resource = None
+        if model is not None and not refused:
+            try:
+                resource = resource_type.to_desired(model, document.source)
+            except ManifestError as exc:
+                # A type may find problems only while converting (a recipients file it reads);
+                # they join this run's diagnostics instead of cutting the run short.
+                found += exc.diagnostics
+        diagnostics += [_hide_values(d, interpolated.substituted) for d in found]
+        if resource is None:
             continue
         if interpolated.secrets:
             resource = replace(resource, secrets=dict(interpolated.secrets))
@@ -226,12 +273,103 @@ def _is_duplicate(
 
 
 def _from_validation_error(
-    document: Document, model: type[BaseModel], error: ValidationError
+    document: Document,
+    model: type[BaseModel],
+    error: ValidationError,
+    sources: Mapping[Loc, tuple[str, ...]] | None = None,
 ) -> list[Diagnostic]:
     return [
-        _diagnostic(document, tuple(detail["loc"]), _describe(model, detail))
+        _diagnostic(document, tuple(detail["loc"]), _describe(model, detail, sources or {}))
         for detail in error.errors(include_url=False)
     ]
+
+
+_NOT_FINITE = "not a finite number: .nan and .inf cannot be sent (JSON has no such numbers)"
+
+
+def _non_finite(value: Any, loc: Loc = ()) -> list[Loc]:
+    """Where `value` holds a float that is NaN or infinite."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [loc]
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in _non_finite(v, (*loc, k))]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in _non_finite(v, (*loc, i))]
+    return []
+
+
+def _hide_values(diagnostic: Diagnostic, substituted: Mapping[str, str]) -> Diagnostic:
+    """The diagnostic with every value a variable supplied shown as its reference."""
+    message = diagnostic.message
+    for value, reference in sorted(substituted.items(), key=lambda kv: -len(kv[0])):
+        if len(value) >= 8:
+            message = message.replace(value, reference)
+        elif len(value) >= 2:
+            pattern = rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])"
+            message = re.sub(pattern, reference.replace("\\", "\\\\"), message)
+    if message == diagnostic.message:
+        return diagnostic
+    return Diagnostic(diagnostic.file, diagnostic.line, message)
+
+
+def referenced_file_problems(
+    data: Any,
+    file_fields: Iterable[str],
+    manifest: Path,
+    root: Path,
+    *,
+    allow_outside: bool = False,
+    limits: Limits = DEFAULTS,
+) -> list[tuple[Loc, str]]:
+    """Why the files a document names at `file_fields` may not be read: outside `root` (an
+    absolute path, `..` out of it, a symlink out of it; unless `allow_outside`), not a regular
+    file, or larger than `limits.max_file_bytes`. A missing file is the type's to report."""
+    problems: list[tuple[Loc, str]] = []
+    for text in file_fields:
+        loc = field_paths.parse(text)
+        value = field_paths.get(data, loc)
+        if not isinstance(value, str) or not value:
+            continue
+        problem = _file_problem(value, manifest, root, allow_outside, limits)
+        if problem:
+            problems.append((loc, problem))
+    return problems
+
+
+def _file_problem(
+    name: str, manifest: Path, root: Path, allow_outside: bool, limits: Limits
+) -> str | None:
+    if "\0" in name:
+        return "a file name cannot contain a NUL character"
+    override = " (the command-line flag --allow-outside-files permits it)"
+    where = f"the manifest directory {root}"
+    if not allow_outside:
+        if PurePosixPath(name).is_absolute() or PureWindowsPath(name).anchor:
+            return (
+                f"{name!r} is an absolute path; a file a manifest names must be inside {where}"
+                + override
+            )
+        base = os.path.abspath(root)
+        lexical = os.path.normpath(os.path.join(os.path.abspath(manifest.parent), name))
+        if os.path.commonpath([base, lexical]) != base:
+            return f"{name!r} goes outside {where} through ..{override}"
+    target = manifest.parent / name
+    try:
+        if not allow_outside and not target.resolve().is_relative_to(root.resolve()):
+            return f"{name!r} is a symlink out of {where}{override}"
+        if not target.exists():
+            return None
+        if not target.is_file():
+            return f"{name!r} is not a regular file"
+        size = target.stat().st_size
+    except (OSError, ValueError, RuntimeError) as exc:
+        return f"{name!r} cannot be read: {exc}"
+    if size > limits.max_file_bytes:
+        return (
+            f"{name!r} is larger than {limits.max_file_bytes:,} bytes (the limit; raise it with "
+            f"{Limits.ENV['max_file_bytes']})"
+        )
+    return None
 
 
 def _diagnostic(document: Document, loc: Loc, message: str) -> Diagnostic:
@@ -240,10 +378,20 @@ def _diagnostic(document: Document, loc: Loc, message: str) -> Diagnostic:
     return Diagnostic(document.source.file, document.line_of(loc), text)
 
 
-def _describe(model: type[BaseModel], detail: ErrorDetails) -> str:
-    """One pydantic error as a sentence a user can act on (the path is added by the caller)."""
+def _describe(
+    model: type[BaseModel],
+    detail: ErrorDetails,
+    sources: Mapping[Loc, tuple[str, ...]] | None = None,
+) -> str:
+    """One pydantic error as a sentence a user can act on (the path is added by the caller).
+
+    A value that came from variables (`sources`) is shown as its references, never itself."""
     kind, loc, value = detail["type"], tuple(detail["loc"]), detail["input"]
     context = detail.get("ctx") or {}
+    names = (sources or {}).get(loc)
+    shown = (
+        "the value of " + ", ".join("${" + n + "}" for n in names) if names else show_value(value)
+    )
     if kind == "extra_forbidden":
         allowed = field_names(model, loc[:-1])
         return "unknown field" + _did_you_mean(str(loc[-1]), allowed)
@@ -253,23 +401,23 @@ def _describe(model: type[BaseModel], detail: ErrorDetails) -> str:
         pattern = str(context.get("pattern", ""))
         hint = PATTERN_HINTS.get(pattern)
         if hint:
-            return f"{show_value(value)} is not {hint}"
-        return f"{show_value(value)} does not match the pattern {pattern}"
+            return f"{shown} is not {hint}"
+        return f"{shown} does not match the pattern {pattern}"
     if kind == "literal_error":
         options = _literal_options(model, loc)
         if options:
-            return f"{show_value(value)} is not one of {', '.join(options)}" + _did_you_mean(
+            return f"{shown} is not one of {', '.join(options)}" + _did_you_mean(
                 str(value), options
             )
     if kind in _EXPECTED:
-        message = f"expected {_EXPECTED[kind]}, got {show_value(value)}"
-        if kind == "string_type" and isinstance(value, bool | int | float):
+        message = f"expected {_EXPECTED[kind]}, got {shown}"
+        if kind == "string_type" and isinstance(value, bool | int | float) and not names:
             # YAML reads `+14155550100`, `no` or `1.10` as numbers and booleans.
             message += " (quote it to make it a string)"
         return message
     if kind in _BOUND_ERRORS:
         _, field = _resolve(model, loc)
-        return f"{show_value(value)} is out of range: must be {_bounds(field, context)}"
+        return f"{shown} is out of range: must be {_bounds(field, context)}"
     return str(detail["msg"]).removeprefix("Value error, ")
 
 

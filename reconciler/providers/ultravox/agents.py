@@ -103,6 +103,8 @@ class AgentType(ResourceType):
     manifest_model: ClassVar[type[BaseModel]] = AgentManifest
     export_directory: ClassVar[str] = "agents"
     table: ClassVar[NormalizationTable] = AGENT_TABLE
+    # Every sensitive field is a secret: `${VARIABLE}` only, sent as a reference in plans.
+    secret_fields: ClassVar[tuple[str, ...]] = AGENT_TABLE.sensitive
 
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, AgentManifest)
