@@ -1,92 +1,114 @@
-"""Shared fixtures: the bundled emulator over real HTTP, and the real `reconciler` command."""
+"""Shared fixtures: the bundled emulator and the `reconciler` command line.
+
+By default both run in this process: the emulator is never served (`InProcessEmulator`, its
+admin reads the store directly) and `cli` runs commands through click's `CliRunner`, its API
+clients reaching the emulator through `httpx.ASGITransport` and recording retry waits instead
+of sleeping them (tests/support/cli.py).
+
+A test marked `e2e` gets the real thing from the same fixtures: the emulator served over
+loopback HTTP in a thread and `cli` starting the installed `reconciler` executable for every
+command (`real_cli` is that too, whatever the fixture `cli` is).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from reconciler_emulator import EmulatorConfig, running_emulator
+from reconciler_emulator import EmulatorConfig
+from tests.support.cli import Cli, RealCli, Result, reconciler_command
+from tests.support.emulators import AnyEmulator, InProcessEmulator, emulator_for
 from tests.support.openapi_contract import OpenApiContract
+
+__all__ = [
+    "EXAMPLES",
+    "REPO",
+    "AnyEmulator",
+    "Cli",
+    "MakeCli",
+    "MakeEmulator",
+    "RealCli",
+    "Result",
+    "clean_environ",
+    "reconciler_command",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "manifests"
+VENDOR_PREFIXES = ("ULTRAVOX_", "THREETONE_", "ELEVENLABS_")
+
+MakeEmulator = Callable[[EmulatorConfig], AnyEmulator]
+MakeCli = Callable[..., Cli]
 
 
-def reconciler_command() -> list[str]:
-    """The installed console script next to this interpreter, else `python -m reconciler`."""
-    script = Path(sys.executable).parent / "reconciler"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("reconciler")
-    return [found] if found else [sys.executable, "-m", "reconciler"]
+def is_e2e(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("e2e") is not None
 
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-@dataclass
-class Cli:
-    env: dict[str, str]
-    cwd: Path
-
-    def __call__(
-        self,
-        *args: str,
-        input: str | None = None,
-        env: dict[str, str] | None = None,
-        timeout: float = 120,
-    ) -> Result:
-        proc = subprocess.run(
-            [*reconciler_command(), *args],
-            cwd=self.cwd,
-            env={**self.env, **(env or {})},
-            input=input if input is not None else "",
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+def clean_environ(*drop: str) -> dict[str, str]:
+    """This process's environment without any vendor setting (nor the prefixes in `drop`),
+    with colours off and this checkout importable: what every command starts from."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith((*VENDOR_PREFIXES, *drop))}
+    env.update(NO_COLOR="1", PYTHONPATH=str(REPO))
+    return env
 
 
 @pytest.fixture
-def emulator() -> Iterator[Any]:
-    with running_emulator(EmulatorConfig(api_key="test-key", max_page_size=2)) as emu:
-        yield emu
+def make_emulator(request: pytest.FixtureRequest) -> Iterator[MakeEmulator]:
+    """Emulators for this test: in process, or served over loopback when it is marked e2e."""
+    with contextlib.ExitStack() as stack:
+
+        def make(config: EmulatorConfig) -> AnyEmulator:
+            return stack.enter_context(emulator_for(config, served=is_e2e(request)))
+
+        yield make
 
 
 @pytest.fixture
-def cli(emulator: Any, tmp_path: Path) -> Cli:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ULTRAVOX_", "THREETONE_", "ELEVENLABS_"))
-    }
-    env.update(
-        ULTRAVOX_BASE_URL=emulator.base_url,
-        ULTRAVOX_API_KEY=emulator.api_key,
+def make_cli(request: pytest.FixtureRequest, tmp_path: Path) -> MakeCli:
+    """`make_cli(env, *emulators, cwd=tmp_path)`: the command line over `clean_environ()` plus
+    `env`, reaching `emulators`; in process, or the real executable when the test is e2e."""
+
+    def make(env: Mapping[str, str], *emulators: AnyEmulator, cwd: Path | None = None) -> Cli:
+        full = {**clean_environ(), **env}
+        if is_e2e(request):
+            return RealCli(env=full, cwd=cwd or tmp_path)
+        apps = {e.base_url: e.app for e in emulators if isinstance(e, InProcessEmulator)}
+        return Cli(env=full, cwd=cwd or tmp_path, apps=apps)
+
+    return make
+
+
+@pytest.fixture
+def emulator(make_emulator: MakeEmulator) -> AnyEmulator:
+    return make_emulator(EmulatorConfig(api_key="test-key", max_page_size=2))
+
+
+def emulator_env(emulator: AnyEmulator) -> dict[str, str]:
+    return {
+        "ULTRAVOX_BASE_URL": emulator.base_url,
+        "ULTRAVOX_API_KEY": emulator.api_key,
         # The emulator serves Threetone's batch-calling API too (the BatchCall example).
-        THREETONE_BASE_URL=emulator.base_url,
-        THREETONE_API_KEY=emulator.api_key,
-        NO_COLOR="1",
-        PYTHONPATH=str(REPO),
-    )
-    return Cli(env=env, cwd=tmp_path)
+        "THREETONE_BASE_URL": emulator.base_url,
+        "THREETONE_API_KEY": emulator.api_key,
+    }
+
+
+@pytest.fixture
+def cli(make_cli: MakeCli, emulator: AnyEmulator) -> Cli:
+    return make_cli(emulator_env(emulator), emulator)
+
+
+@pytest.fixture
+def real_cli(request: pytest.FixtureRequest, emulator: AnyEmulator, tmp_path: Path) -> RealCli:
+    """The installed executable against the served emulator; only for tests marked e2e."""
+    if not is_e2e(request):
+        raise pytest.UsageError(f"{request.node.nodeid} uses real_cli: mark it e2e")
+    return RealCli(env={**clean_environ(), **emulator_env(emulator)}, cwd=tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +117,7 @@ def contract() -> OpenApiContract | None:
 
 
 @pytest.fixture
-def checked_requests(emulator: Any, contract: OpenApiContract | None) -> Iterator[None]:
+def checked_requests(emulator: AnyEmulator, contract: OpenApiContract | None) -> Iterator[None]:
     """After the test, every body the tool sent must validate against the vendor schema."""
     yield
     if contract is None:

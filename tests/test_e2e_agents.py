@@ -1,4 +1,5 @@
-"""End to end: the real `reconciler` command against the emulator over loopback HTTP.
+"""End to end: the `reconciler` command against the emulator, in process (`cli`); the tests
+marked e2e run the real executable against the emulator over loopback HTTP instead.
 
 Every scenario ends with a plan that must be empty, and every request body the tool sent is
 checked against Ultravox's OpenAPI schema (`checked_requests`).
@@ -68,6 +69,7 @@ ONE_AGENT = """
 """
 
 
+@pytest.mark.e2e
 def test_create_three_agents_then_replan_is_empty(cli: Cli, emulator: Any, tmp_path: Path) -> None:
     manifests = copy_examples(tmp_path)
     assert cli("validate", str(manifests)).code == 0
@@ -177,6 +179,7 @@ def test_removing_a_field_clears_it(cli: Cli, emulator: Any, tmp_path: Path) -> 
     assert_empty_plan(cli, manifest)
 
 
+@pytest.mark.e2e
 def test_saved_plan_applies_exactly_and_a_stale_one_is_refused(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:
@@ -222,6 +225,7 @@ def test_a_burst_of_429s_is_survived(cli: Cli, emulator: Any, tmp_path: Path) ->
     assert applied.code == 0, applied.output
     statuses = [r["status"] for r in emulator.admin.requests()]
     assert statuses.count(429) == 4
+    assert cli.waits == [0.0] * 4  # as Retry-After said, each answered with one retry
     assert len(agents(emulator)) == 3
     assert_empty_plan(cli, manifests)
 
@@ -245,6 +249,7 @@ def test_wrong_key_is_a_clear_error(cli: Cli, emulator: Any, tmp_path: Path) -> 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.e2e
 def test_missing_key_names_the_variable(cli: Cli, emulator: Any, tmp_path: Path) -> None:
     manifests = copy_examples(tmp_path)
     result = cli("plan", str(manifests), env={"ULTRAVOX_API_KEY": ""})

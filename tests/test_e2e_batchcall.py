@@ -1,5 +1,5 @@
-"""End to end for `BatchCall` on both presets (Threetone, ElevenLabs): the real command (and,
-for a lost answer, the engine with a short timeout) against the emulator's virtual clock.
+"""End to end for `BatchCall` on both presets (Threetone, ElevenLabs): the command (and, for a
+lost answer, the engine with a short timeout) against the emulator's virtual clock, in process.
 
 The emulator starts at 2030-01-14 15:00Z; the campaigns are scheduled for 16:00Z, so a test
 moves time forward to see calls start. Every scenario ends with a plan that must be empty,
@@ -13,7 +13,6 @@ import json
 import shutil
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +21,9 @@ from typing import Any
 import pytest
 
 from reconciler.runtime import engine
-from reconciler_emulator import EmulatorConfig, running_emulator
-from tests.conftest import Cli, Result
+from reconciler_emulator import EmulatorConfig
+from tests.conftest import AnyEmulator, Cli, MakeEmulator, Result
+from tests.support.emulators import hooks_for
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("checked_requests")
@@ -53,13 +53,12 @@ def preset(request: pytest.FixtureRequest) -> Preset:
 
 
 @pytest.fixture
-def emulator() -> Iterator[Any]:
+def emulator(make_emulator: MakeEmulator) -> AnyEmulator:
     # A page of two batches, so every listing follows `next_doc`; one call a second.
     config = EmulatorConfig(
         api_key="test-key", max_page_size=2, start_time=START, calls_per_minute=60
     )
-    with running_emulator(config) as emu:
-        yield emu
+    return make_emulator(config)
 
 
 @pytest.fixture
@@ -300,7 +299,7 @@ def test_a_submit_whose_answer_was_lost_is_not_repeated(
 
     async def plan_and_apply() -> tuple[bool, list[str]]:
         desired = engine.Workspace.open([str(manifests)], env, None).desired()
-        async with engine.Session(env, timeout=0.5) as session:
+        async with engine.Session(env, timeout=0.5, hooks=hooks_for(emulator)) as session:
             made = await engine.make_plan(session, desired, engine.plan_options(False))
             if made.is_empty:
                 return True, []

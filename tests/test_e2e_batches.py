@@ -1,4 +1,4 @@
-"""End to end for campaigns: the real command, the emulator's virtual clock, nobody dialled twice.
+"""End to end for campaigns: the command, the emulator's virtual clock, nobody dialled twice.
 
 The emulator starts at 2030-01-14 15:00Z; the batches' window opens at 16:00Z, so the tests can
 move time forward and watch calls happen.
@@ -6,19 +6,19 @@ move time forward and watch calls happen.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler_emulator import EmulatorConfig, running_emulator
-from tests.conftest import Cli
+from reconciler_emulator import EmulatorConfig
+from tests.conftest import AnyEmulator, Cli, MakeEmulator
 
 pytestmark = pytest.mark.usefixtures("checked_requests")
 
@@ -59,13 +59,12 @@ NUMBERS = [f"+1415555{1000 + i:04d}" for i in range(6)]
 
 
 @pytest.fixture
-def emulator() -> Iterator[Any]:
+def emulator(make_emulator: MakeEmulator) -> AnyEmulator:
     # One call a minute, so a few minutes of virtual time leave most calls still waiting.
     config = EmulatorConfig(
         api_key="test-key", max_page_size=500, start_time=START, calls_per_minute=1
     )
-    with running_emulator(config) as emu:
-        yield emu
+    return make_emulator(config)
 
 
 def write_manifests(directory: Path, batch_text: str) -> Path:
@@ -280,7 +279,7 @@ def test_webhook_secret_only_from_the_environment_and_never_shown(
     assert secret not in applied.output
     posted = [r for r in writes(emulator) if r["method"] == "POST" and "scheduled" in r["path"]]
     assert posted[0]["body"]["webhookSecret"] == secret
-    assert_empty_plan(Cli({**cli.env, **env}, cli.cwd), manifests)
+    assert_empty_plan(dataclasses.replace(cli, env={**cli.env, **env}), manifests)
 
     rotated = {"HOOK_SECRET": "rotated-secret"}
     emulator.admin.clear_requests()
@@ -343,6 +342,7 @@ def test_ten_thousand_recipients_from_csv(cli: Cli, emulator: Any, tmp_path: Pat
     assert_empty_plan(cli, manifests)
 
 
+@pytest.mark.e2e
 def test_status_reports_progress_with_masked_numbers(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:

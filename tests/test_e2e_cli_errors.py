@@ -144,6 +144,7 @@ def run_in_terminal(args: list[str], env: dict[str, str], answer: str, cwd: Path
     return output.decode(errors="replace")
 
 
+@pytest.mark.e2e
 def test_apply_asks_on_a_terminal(cli: Cli, emulator: Any, tmp_path: Path) -> None:
     manifests = copy_agents(tmp_path)
     declined = run_in_terminal(["apply", str(manifests)], cli.env, "no", tmp_path)

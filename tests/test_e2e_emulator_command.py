@@ -8,8 +8,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import EXAMPLES, REPO, reconciler_command
+
+pytestmark = pytest.mark.e2e
 
 
 def test_emulator_command_with_faults_serves_the_real_command(tmp_path: Path) -> None:
@@ -56,6 +59,8 @@ def test_emulator_command_with_faults_serves_the_real_command(tmp_path: Path) ->
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
     assert server.returncode == 0  # SIGTERM is a clean stop
 
 

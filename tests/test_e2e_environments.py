@@ -8,28 +8,24 @@ remember their account, --target, lifecycle.preventDestroy and the markdown size
 from __future__ import annotations
 
 import json
-import os
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler_emulator import EmulatorConfig, running_emulator
-from tests.conftest import REPO, Cli
+from reconciler_emulator import EmulatorConfig
+from tests.conftest import AnyEmulator, Cli, MakeCli, MakeEmulator
 
 
 @pytest.fixture
-def staging() -> Iterator[Any]:
-    with running_emulator(EmulatorConfig(api_key="staging-key")) as emu:
-        yield emu
+def staging(make_emulator: MakeEmulator) -> AnyEmulator:
+    return make_emulator(EmulatorConfig(api_key="staging-key"))
 
 
 @pytest.fixture
-def prod() -> Iterator[Any]:
-    with running_emulator(EmulatorConfig(api_key="prod-key")) as emu:
-        yield emu
+def prod(make_emulator: MakeEmulator) -> AnyEmulator:
+    return make_emulator(EmulatorConfig(api_key="prod-key"))
 
 
 AGENTS = """
@@ -82,15 +78,9 @@ def layout(root: Path, staging: Any, prod: Any) -> Path:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, staging: Any, prod: Any) -> Cli:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ULTRAVOX_")}
-    env.update(
-        ULTRAVOX_API_KEY_STAGING="staging-key",
-        ULTRAVOX_API_KEY_PROD="prod-key",
-        NO_COLOR="1",
-        PYTHONPATH=str(REPO),
-    )
-    return Cli(env=env, cwd=tmp_path)
+def cli(make_cli: MakeCli, staging: AnyEmulator, prod: AnyEmulator) -> Cli:
+    env = {"ULTRAVOX_API_KEY_STAGING": "staging-key", "ULTRAVOX_API_KEY_PROD": "prod-key"}
+    return make_cli(env, staging, prod)
 
 
 def agents(emulator: Any) -> dict[str, dict[str, Any]]:
@@ -125,6 +115,7 @@ def test_overrides_variables_and_environment_only_resources(
     assert empty.code == 0, empty.output
 
 
+@pytest.mark.e2e
 def test_diff_env_desired_and_live(cli: Cli, staging: Any, prod: Any, tmp_path: Path) -> None:
     manifests = layout(tmp_path, staging, prod)
     desired = cli("diff-env", "staging", "prod", str(manifests))

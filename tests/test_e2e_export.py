@@ -1,8 +1,9 @@
-"""End to end for `reconciler export`: the real command against the emulator over loopback HTTP.
+"""End to end for `reconciler export`: the command against the emulator, in process (the test
+marked e2e runs the real executable against the emulator over loopback HTTP).
 
 The promise under test: whatever shape the account is in, `export` then `plan` of what it
 wrote is "No changes." Accounts are built two ways: by applying the example manifests with
-the real command, and by hand, as someone in the console would (seeded agents of odd shapes,
+the command, and by hand, as someone in the console would (seeded agents of odd shapes,
 a batch scheduled without the tool).
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,8 @@ import yaml
 
 from reconciler.manifests.jsonschema import SCHEMA_FILE
 from reconciler.providers.ultravox.manifests import AgentCallTemplate
-from reconciler_emulator import EmulatorConfig, running_emulator
-from tests.conftest import EXAMPLES, REPO, Cli
+from reconciler_emulator import EmulatorConfig
+from tests.conftest import EXAMPLES, REPO, AnyEmulator, Cli, MakeEmulator
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("checked_requests")
@@ -32,11 +32,10 @@ START = datetime(2030, 1, 14, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def emulator() -> Iterator[Any]:
+def emulator(make_emulator: MakeEmulator) -> AnyEmulator:
     # The example campaigns open at 16:00Z on 2030-01-14: start the clock just before.
     config = EmulatorConfig(api_key="test-key", max_page_size=2, start_time=START)
-    with running_emulator(config) as emu:
-        yield emu
+    return make_emulator(config)
 
 
 def ok(result: Any) -> Any:
@@ -66,8 +65,8 @@ def files_under(root: Path) -> dict[str, str]:
     }
 
 
-def api(emulator: Any) -> httpx.Client:
-    return httpx.Client(base_url=emulator.base_url, headers={"X-API-Key": emulator.api_key})
+def api(emulator: AnyEmulator) -> httpx.Client:
+    return emulator.http(headers={"X-API-Key": emulator.api_key})
 
 
 def test_export_of_the_applied_examples_plans_empty(
@@ -244,6 +243,7 @@ def test_what_cannot_be_reproduced_is_written_and_warned_about(
     assert "callTemplate.newField: unknown field" in result.stderr
 
 
+@pytest.mark.e2e
 def test_env_reads_the_account_of_the_environment_file(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler_emulator import EmulatorConfig, running_emulator
-from tests.conftest import REPO, Cli
+from reconciler_emulator import EmulatorConfig
+from tests.conftest import AnyEmulator, Cli, MakeCli, MakeEmulator
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("checked_requests")
@@ -21,21 +19,13 @@ PAGE = 100
 
 
 @pytest.fixture
-def emulator() -> Iterator[Any]:
-    with running_emulator(EmulatorConfig(api_key="k", max_page_size=PAGE, latency=0.01)) as emu:
-        yield emu
+def emulator(make_emulator: MakeEmulator) -> AnyEmulator:
+    return make_emulator(EmulatorConfig(api_key="k", max_page_size=PAGE, latency=0.01))
 
 
 @pytest.fixture
-def cli(emulator: Any, tmp_path: Path) -> Cli:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ULTRAVOX_")}
-    env.update(
-        ULTRAVOX_BASE_URL=emulator.base_url,
-        ULTRAVOX_API_KEY="k",
-        NO_COLOR="1",
-        PYTHONPATH=str(REPO),
-    )
-    return Cli(env=env, cwd=tmp_path)
+def cli(make_cli: MakeCli, emulator: AnyEmulator) -> Cli:
+    return make_cli({"ULTRAVOX_BASE_URL": emulator.base_url, "ULTRAVOX_API_KEY": "k"}, emulator)
 
 
 def test_plan_of_hundreds_of_agents_is_one_request_per_page(

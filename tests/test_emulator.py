@@ -873,6 +873,7 @@ def test_latency_is_added_to_api_requests_only() -> None:
         assert time.monotonic() - began < 0.3
 
 
+@pytest.mark.e2e
 def test_serve_announces_writes_the_port_and_stops_cleanly(tmp_path: Path) -> None:
     port_file = tmp_path / "port"
     env = {**os.environ, "PYTHONPATH": str(REPO)}

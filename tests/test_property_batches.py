@@ -2,8 +2,8 @@
 
 Random sequences of manifest edits (add or remove recipients, move the window, pause),
 emulator progress (virtual time) and injected faults (429 bursts, 5xx, a create the server
-accepts but answers too late for the client) run the real pipeline (engine: plan + apply over
-HTTP) against the emulator. After every step each number is scheduled at most once in the
+accepts but answers too late for the client) run the real pipeline (engine: plan + apply, in
+process) against the emulator. After every step each number is scheduled at most once in the
 whole account; once the faults stop, a final plan is empty.
 """
 
@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from reconciler.core.errors import PlanError
 from reconciler.runtime import engine
-from reconciler_emulator import EmulatorConfig, running_emulator
+from reconciler_emulator import EmulatorConfig
+from tests.support.emulators import InProcessEmulator, hooks_for
 
 POOL = [f"+1628555{i:04d}" for i in range(12)]
 START = datetime(2031, 3, 2, 8, 0, tzinfo=UTC)
@@ -77,15 +78,18 @@ FAULTS = {
     "429": [{"status": 429, "count": 3, "retry_after": "0"}],
     "503": [{"status": 503, "count": 2, "retry_after": "0"}],
     "500-get": [{"status": 500, "count": 2, "method": "GET"}],
-    "hang-post": [{"mode": "accept_then_hang", "count": 1, "seconds": 3.0, "method": "POST"}],
-    "hang-patch": [{"mode": "accept_then_hang", "count": 1, "seconds": 3.0, "method": "PATCH"}],
+    "hang-post": [{"mode": "accept_then_hang", "count": 1, "seconds": 1.0, "method": "POST"}],
+    "hang-patch": [{"mode": "accept_then_hang", "count": 1, "seconds": 1.0, "method": "PATCH"}],
 }
+TIMEOUT = 0.25
+"""The client's timeout: well under a hang, well over an answer in process (milliseconds)."""
 
 
-async def plan_and_apply(path: Path, environ: dict[str, str]) -> bool:
+async def plan_and_apply(path: Path, environ: dict[str, str], emulator: InProcessEmulator) -> bool:
     """One CI run: plan, then apply. True when the plan had nothing to do."""
     desired = engine.Workspace.open([str(path)], environ, None).desired()
-    async with engine.Session(environ, timeout=2.0) as session:
+    hooks = hooks_for(emulator)  # in process: retries are not slept, timeouts still fire
+    async with engine.Session(environ, timeout=TIMEOUT, hooks=hooks) as session:
         plan = await engine.make_plan(session, desired, engine.plan_options(False))
         if plan.is_empty:
             return True
@@ -108,7 +112,8 @@ def test_nobody_is_dialled_twice(initial: set[str], steps: list[tuple[str, Any]]
     config = EmulatorConfig(
         api_key="prop-key", max_page_size=3, start_time=START, calls_per_minute=2
     )
-    with running_emulator(config) as emulator, tempfile.TemporaryDirectory() as tmp:
+    emulator = InProcessEmulator.create(config)
+    with tempfile.TemporaryDirectory() as tmp:
         environ = {"ULTRAVOX_API_KEY": emulator.api_key, "ULTRAVOX_BASE_URL": emulator.base_url}
         path = Path(tmp) / "campaign.yaml"
         numbers, hours, paused = sorted(initial), 4, False
@@ -117,7 +122,7 @@ def test_nobody_is_dialled_twice(initial: set[str], steps: list[tuple[str, Any]]
             nonlocal numbers
             path.write_text(manifest_text(numbers, hours, paused))
             try:
-                asyncio.run(plan_and_apply(path, environ))
+                asyncio.run(plan_and_apply(path, environ, emulator))
             except PlanError as refusal:
                 # A refused edit (recipients removed after calls started) leaves the account
                 # untouched; the team puts the recipients back, as the message tells them.
@@ -151,7 +156,7 @@ def test_nobody_is_dialled_twice(initial: set[str], steps: list[tuple[str, Any]]
         settled = False
         for _ in range(5):
             try:
-                settled = asyncio.run(plan_and_apply(path, environ))
+                settled = asyncio.run(plan_and_apply(path, environ, emulator))
             except PlanError:
                 numbers = sorted({*numbers, *scheduled(emulator)})
                 path.write_text(manifest_text(numbers, hours, paused))

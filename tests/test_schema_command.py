@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from reconciler.cli.adopt import schema_command
 from reconciler.manifests.jsonschema import SCHEMA_FILE, manifest_schema
 from reconciler.providers import registry
-from tests.conftest import EXAMPLES, REPO, Cli
+from tests.conftest import EXAMPLES, REPO, RealCli
 
 COMMITTED = REPO / SCHEMA_FILE
 
@@ -152,8 +152,9 @@ def test_out_writes_the_same_text(tmp_path: Path) -> None:
     assert "cannot write the schema" in unwritable.output
 
 
+@pytest.mark.e2e
 def test_the_real_command_prints_it(tmp_path: Path) -> None:
-    cli = Cli(env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    cli = RealCli(env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
     result = cli("schema")
     assert result.code == 0, result.output
     assert result.stdout == COMMITTED.read_text(encoding="utf-8")
@@ -162,6 +163,7 @@ def test_the_real_command_prints_it(tmp_path: Path) -> None:
 # --- the pre-commit hook: the other half of "validate before it reaches CI" -------------------
 
 
+@pytest.mark.e2e
 def test_the_pre_commit_hook_validates_the_manifest_directory(tmp_path: Path) -> None:
     import re
     import shlex
@@ -177,7 +179,7 @@ def test_the_pre_commit_hook_validates_the_manifest_directory(tmp_path: Path) ->
         assert not files.search(path), path
     command = [*shlex.split(hook["entry"]), *hook["args"]]
     assert command[:2] == ["reconciler", "validate"]
-    cli = Cli(
+    cli = RealCli(
         # No API key and no secret: the examples' webhookSecret variable is deliberately unset.
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
         cwd=REPO,

@@ -568,6 +568,7 @@ def assert_plan(run: ActionRun, *, changes: bool) -> None:
     assert run.summary == "" or markdown in run.summary
 
 
+@pytest.mark.e2e
 def test_action_plan_apply_plan_against_the_emulator(runner: Runner) -> None:
     validate = runner(command="validate")
     assert validate.code == 0, validate.output
@@ -606,6 +607,7 @@ def test_action_plan_apply_plan_against_the_emulator(runner: Runner) -> None:
     ]
 
 
+@pytest.mark.e2e
 def test_action_applies_the_saved_plan_of_an_environment_and_refuses_it_when_stale(
     runner: Runner,
 ) -> None:
@@ -631,6 +633,7 @@ def test_action_applies_the_saved_plan_of_an_environment_and_refuses_it_when_sta
     assert "stale" in stale.output
 
 
+@pytest.mark.e2e
 def test_action_fails_on_errors_and_usage_errors(runner: Runner) -> None:
     missing = runner(env="nope", command="validate")
     assert missing.code == 1 and missing.outputs["exitcode"] == "1"
