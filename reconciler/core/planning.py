@@ -9,12 +9,15 @@ Pure: no network, clock or environment; must not import httpx, the client or app
 from __future__ import annotations
 
 import copy
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from reconciler.core import fieldpaths as paths
+from reconciler.core import requestpaths
 from reconciler.core.diff import diff
 from reconciler.core.domain import (
     Action,
@@ -41,6 +44,9 @@ class PlanOptions:
     path_prefixes: Mapping[str, str] = field(default_factory=dict)
     """Per provider name, the effective prefix of its API paths (environment overrides
     applied), for types whose request paths depend on it."""
+    now: datetime | None = None
+    """The time the plan is made (the caller's clock; the core reads none), for checks the
+    server would make against it (a window already over); None skips them."""
 
 
 class Planner(Protocol):
@@ -190,6 +196,12 @@ def build_plan(
             if change is None:
                 continue
             wanted_here = wanted.get(key)
+            if wanted_here is not None and wanted_here.secrets:
+                change = _with_secret_references(change, wanted_here.secrets)
+            unsafe = request_problems(change)
+            if unsafe:
+                refusals.append(f"{key}: {unsafe}")
+                continue
             if (
                 change.action in (Action.DELETE, Action.REPLACE)
                 and wanted_here is not None
@@ -212,8 +224,55 @@ def build_plan(
 
 
 def _with_order(change: Change, order: int) -> Change:
-
     return replace(change, order=order)
+
+
+def _with_secret_references(change: Change, secrets: Mapping[str, str]) -> Change:
+    """The change with every secret field of its request bodies sent as `{"$secret": NAME}`:
+    apply reads the variable at send time, and no plan, output or file holds the value.
+
+    Whatever a kind builds its bodies from, a secret path of the manifest (the API's own field
+    names) that appears in a body is replaced; a new kind cannot forget it."""
+    requests = []
+    for request in change.requests:
+        body = request.body
+        if isinstance(body, dict):
+            body = copy.deepcopy(body)
+            for text, variable in secrets.items():
+                path = paths.parse(text)
+                parent = paths.get(body, path[:-1]) if path else None
+                last = path[-1] if path else None
+                in_map = isinstance(parent, dict) and isinstance(last, str) and last in parent
+                in_list = isinstance(parent, list) and isinstance(last, int) and last < len(parent)
+                if in_map or in_list:
+                    parent[last] = {"$secret": variable}  # type: ignore[index]
+        requests.append(replace(request, body=body))
+    return replace(change, requests=tuple(requests))
+
+
+def request_problems(change: Change) -> str | None:
+    """Why a change's requests may not be sent: a path an id moved elsewhere (`..`, `//`), or a
+    body with a number JSON cannot carry (NaN, infinity)."""
+    for request in change.requests:
+        problem = requestpaths.problem(request.path, refs=True)
+        if problem:
+            return f"refused to plan {request.method} {request.path!r}: {problem}"
+        if _has_non_finite(request.body):
+            return (
+                f"refused to plan {request.method} {request.path}: its body holds a number "
+                "that is not finite (NaN or infinity), which JSON cannot carry"
+            )
+    return None
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(v) for v in value)
+    return False
 
 
 def dependencies(

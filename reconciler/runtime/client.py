@@ -37,6 +37,7 @@ import json as _json
 import logging
 import random as _random
 import time
+import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -47,8 +48,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from reconciler.core import requestpaths
 from reconciler.core.domain import JSON, Request
 from reconciler.core.errors import ApiError, ConfigError, TransportError
+from reconciler.core.limits import DEFAULTS, Limits
+from reconciler.core.masking import REDACTOR
 from reconciler.providers.base import PageFormatError, ProviderSettings
 
 if TYPE_CHECKING:
@@ -148,13 +152,17 @@ class ApiClient:
         concurrency: int = 8,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
+        limits: Limits = DEFAULTS,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         _check_api_key(api_key, settings.api_key_env)
+        REDACTOR.add(api_key)
         self.settings = settings
+        self.limits = limits
+        self.timeout = timeout
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
@@ -168,7 +176,12 @@ class ApiClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=_ApiKeyAuth(settings.api_key_header, api_key),
-            headers={"Accept": "application/json", "User-Agent": "reconciler"},
+            # Only encodings this client decodes itself, with a bound (see `_read_body`).
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",
+                "User-Agent": "reconciler",
+            },
             transport=transport,
             timeout=timeout,
             # A redirect would resend the request (a POST, maybe) somewhere we did not choose.
@@ -216,7 +229,18 @@ class ApiClient:
         page_request = pagination.first(path, params, self.settings.page_size)
         items: list[JSON] = []
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        pages = 0
         while True:
+            pages += 1
+            if pages > self.limits.max_pages:
+                raise ApiError(
+                    "GET",
+                    shown,
+                    200,
+                    f"the list goes on beyond {self.limits.max_pages:,} pages (the limit; raise "
+                    f"it with {Limits.ENV['max_pages']}); a server handing out new cursors "
+                    "forever would never end",
+                )
             target = page_request.target
             if "://" not in target and target != path:
                 target = urljoin(self.base_url + "/", target)
@@ -273,7 +297,7 @@ class ApiClient:
                 self.stats[method] += 1
                 started = time.perf_counter()
                 try:
-                    response = await self._http.request(
+                    response = await self._exchange(
                         method, url, params=params, content=content, headers=headers
                     )
                 except httpx.TransportError as exc:
@@ -311,23 +335,128 @@ class ApiClient:
             await self._sleep(delay)
 
     def _url(self, method: str, target: str) -> str | httpx.URL:
-        """A relative path as given (httpx joins it to the base URL), or a checked full URL."""
+        """A relative path as given (httpx joins it to the base URL), or a checked full URL.
+
+        Either way the path is checked (`reconciler.core.requestpaths`): an id that holds `..`
+        or a `//` that names another host never leaves this process."""
         if "://" not in target:
+            problem = requestpaths.problem(target.split("?", 1)[0])
+            if problem:
+                raise ApiError(method, _display_path(target), 0, f"refused to send: {problem}")
             return target
-        url = httpx.URL(target)
-        if url.host != self._base.host:
-            # A `next` link is followed with our API key attached: never to another host.
+        try:
+            url = httpx.URL(target)
+        except httpx.InvalidURL:
+            raise ApiError(method, "(link)", 200, "the server's link is not a URL") from None
+        if (
+            self._base.scheme == "https"
+            and url.scheme == "http"
+            and url.host == self._base.host
+            and url.port is None
+        ):
+            # DRF behind a TLS-terminating proxy builds `next` links with http://; following
+            # one as given would send the key in clear text.
+            url = url.copy_with(scheme="https", port=self._base.port)
+        base = self._base
+        if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+            # A `next` link is followed with our API key attached: only to the very origin
+            # (scheme, host and port) the key is meant for.
             raise ApiError(
                 method,
                 _display_path(target),
                 200,
-                f"refusing to follow a link to another host ({url.host}) with the API key",
+                f"refusing to follow a link to another host, scheme or port ({_origin(url)}, "
+                f"not {_origin(self._base)}) with the API key",
             )
-        if self._base.scheme == "https" and url.scheme == "http":
-            # DRF behind a TLS-terminating proxy builds `next` links with http://; following
-            # one as given would send the key in clear text.
-            url = url.copy_with(scheme="https", port=self._base.port)
+        problem = requestpaths.problem(url.path)
+        if problem:
+            raise ApiError(method, _display_path(target), 200, f"refused to follow: {problem}")
         return url
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """One request and its whole answer, within `timeout` seconds from sending to the last
+        byte (a server sending one byte every few seconds cannot hold a run), the answer at
+        most `limits.max_response_bytes` as received and once decoded."""
+        request = self._http.build_request(
+            method, url, params=params, content=content, headers=headers
+        )
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = await self._read_body(method, request, response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise httpx.ReadTimeout(
+                f"no complete answer within {self.timeout:g} s", request=request
+            ) from None
+        kept = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(response.status_code, headers=kept, content=body, request=request)
+
+    async def _read_body(
+        self, method: str, request: httpx.Request, response: httpx.Response
+    ) -> bytes:
+        limit = self.limits.max_response_bytes
+        shown = _display_path(str(request.url))
+
+        def too_large() -> ApiError:
+            return ApiError(
+                method,
+                shown,
+                response.status_code,
+                f"the answer is larger than {limit:,} bytes (the limit; raise it with "
+                f"{Limits.ENV['max_response_bytes']})",
+            )
+
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large()
+        if response.is_stream_consumed:
+            # Content that was in memory already (an `httpx.Response(content=...)` built in
+            # process) has been decoded by httpx.
+            if len(response.content) > limit:
+                raise too_large()
+            return response.content
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        decoder = _decoder(encoding)
+        if decoder is None:
+            raise ApiError(
+                method,
+                shown,
+                response.status_code,
+                f"the answer uses Content-Encoding {encoding!r}, which this client does not accept",
+            )
+        received = 0
+        out = bytearray()
+        try:
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+                if received > limit:
+                    raise too_large()
+                out += decoder.feed(chunk, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise too_large()
+            out += decoder.finish(limit + 1 - len(out))
+        except zlib.error:
+            raise ApiError(
+                method, shown, response.status_code, f"the answer's {encoding} data is corrupt"
+            ) from None
+        if len(out) > limit:
+            raise too_large()
+        return bytes(out)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**n))."""
@@ -353,10 +482,21 @@ class ApiClient:
         if status == 204 or not response.content.strip():
             return None
         try:
-            return response.json()
+            parsed = _json.loads(response.content, parse_constant=_no_constant)
+        except RecursionError:
+            raise ApiError(method, shown, status, "response is nested too deeply") from None
         except ValueError:
             text = self._scrub(_truncate(response.text.strip()))
             raise ApiError(method, shown, status, f"response is not JSON: {text}") from None
+        if _depth(parsed, self.limits.max_depth) > self.limits.max_depth:
+            raise ApiError(
+                method,
+                shown,
+                status,
+                f"response is nested deeper than {self.limits.max_depth} levels (the limit; "
+                f"raise it with {Limits.ENV['max_depth']})",
+            )
+        return parsed
 
     def _scrub(self, text: str) -> str:
         """The text with the API key masked, in case a server or library echoes it."""
@@ -370,6 +510,77 @@ if TYPE_CHECKING:
 
 
 # -- helpers (pure) ----------------------------------------------------------------------------
+
+
+def _origin(url: httpx.URL) -> str:
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON and cannot be sent back.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: JSON, limit: int) -> int:
+    """How deeply `value` nests (a scalar is 0), counting no further than `limit + 1`."""
+    deepest = 0
+    stack: list[tuple[JSON, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return deepest
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+class _Decoder:
+    """Undo one Content-Encoding, never producing more than asked for at a time."""
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._zlib: Any = None
+        if encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        self._first = True
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self._zlib is None:
+            return data
+        if self._encoding == "deflate" and self._first:
+            self._first = False
+            try:
+                return self._inflate(data, room)
+            except zlib.error:
+                # Some servers send raw deflate without the zlib wrapper.
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._inflate(data, room)
+
+    def _inflate(self, data: bytes, room: int) -> bytes:
+        out = bytearray()
+        pending = data
+        while pending and len(out) < room:
+            out += self._zlib.decompress(pending, room - len(out))
+            pending = self._zlib.unconsumed_tail
+        return bytes(out)
+
+    def finish(self, room: int) -> bytes:
+        if self._zlib is None:
+            return b""
+        return bytes(self._zlib.flush()[: max(room, 0)])
+
+
+def _decoder(encoding: str) -> _Decoder | None:
+    if encoding in ("", "identity", "gzip", "x-gzip", "deflate"):
+        return _Decoder(encoding)
+    return None
 
 
 def _transport_error(method: str, path: str, reason: str, *, ambiguous: bool) -> TransportError:
@@ -431,8 +642,10 @@ def error_message(response: httpx.Response) -> str:
     if not text:
         return response.reason_phrase or "(empty response body)"
     try:
-        body = _json.loads(text)
-    except ValueError:
+        body = _json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return _truncate(text)
+    if _depth(body, DEFAULTS.max_depth) > DEFAULTS.max_depth:
         return _truncate(text)
     if isinstance(body, dict) and isinstance(body.get("detail"), str):
         return _truncate(body["detail"])
