@@ -1,7 +1,9 @@
 """Batch calling (Threetone, and ElevenLabs' API of the same shape): the `BatchCall` type.
 
-Owns how a campaign maps onto an API whose batches cannot be modified after submission, with
-safety first (nobody is dialled twice):
+Owns what is this API's own in how a campaign maps onto it (its batches cannot be modified
+after submission), with safety first (nobody is dialled twice); the shared campaign design
+(typed state, unique recipients, matching, the started/not-started decision, masked notes,
+status counting) is `reconciler.providers.campaigns`:
 - identity: the batch's `call_name` (the manifest name) and its agent, read back by listing
   the workspace. A resource may span several API batches ("parts"): the first is named
   `<name>`, supplemental ones holding only recipients added later `<name>~2`, `<name>~3`, ...
@@ -11,22 +13,23 @@ safety first (nobody is dialled twice):
   recipients of a live batch (`GET {prefix}/{id}`, read only for the managed names) are
   recognised; matching also falls back to the hashed number, so a number already submitted
   is never submitted again.
-- plan semantics: absent -> submit; while pending and undialled any change -> replace (cancel,
-  then submit); once calls started, added recipients -> a supplemental part with only them,
-  anything else -> a refusal; `cancelled: true` -> cancel; `retries: N` -> retry each
-  finished part with failed calls until its `retry_count` reaches N. Batches named like a
-  managed one are never pruned (the workspace cannot say which batches this tool made).
+- paths under the effective `path_prefix`, the submit body, the fields compared (agent, time,
+  caller number, WhatsApp params); started means a part left `pending` or a recipient was
+  dialled. Plan semantics (the kit's decision, for a batch that cannot be modified): absent ->
+  submit; while pending and undialled any change -> replace (cancel, then submit); once calls
+  started, added recipients -> a supplemental part with only them, anything else -> a
+  refusal. Its own actions: `cancelled: true` -> cancel; `retries: N` -> retry each finished
+  part with failed calls until its `retry_count` reaches N. Batches named like a managed one
+  are never pruned (the workspace cannot say which batches this tool made).
 - no duplicate submissions: there is no idempotency key; the client never repeats a POST
   whose answer was lost, the change fails, and the next plan lists the workspace again.
-Every path is built from the effective settings' `path_prefix` (environment overrides).
-Must not import httpx or deepdiff.
+Must not import httpx, deepdiff or the Ultravox vendor folder.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -63,6 +66,22 @@ from reconciler.providers.batchcalling.manifest import (
     recipient_id,
 )
 from reconciler.providers.batchcalling.pagination import LastDocPagination
+from reconciler.providers.campaigns.decision import (
+    Refusal,
+    Verdict,
+    clashes,
+    decide,
+    has_started,
+    next_number,
+)
+from reconciler.providers.campaigns.recipients import (
+    MAX_SHOWN,
+    Located,
+    RecipientChanges,
+    compare_recipients,
+    recipient_list,
+    unique,
+)
 from reconciler.providers.campaigns.state import (
     DesiredCampaign,
     LiveCampaign,
@@ -72,6 +91,7 @@ from reconciler.providers.campaigns.state import (
     desired_campaign,
     live_campaign,
 )
+from reconciler.providers.campaigns.status import count_statuses, not_created, report_head, tally
 
 THREETONE = ProviderSettings(
     name="threetone",
@@ -121,7 +141,6 @@ RETRYABLE = frozenset({"failed", "voicemail"})
 FINISHED_CALLS = frozenset({"completed", "failed", "voicemail"})
 ACTIVE = frozenset({"pending", "in_progress"})
 FINISHED = frozenset({"completed", "failed"})
-MAX_SHOWN = 5
 _PART = re.compile(r"^(?P<base>.+)~(?P<number>[1-9][0-9]*)$")
 
 
@@ -163,9 +182,7 @@ def _clean(value: Any) -> Any:
 
 
 def _recipient_list(recipients: Sequence[Recipient]) -> str:
-    shown = ", ".join(mask(r.number) for r in recipients[:MAX_SHOWN])
-    more = len(recipients) - MAX_SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
+    return recipient_list(recipients, mask)
 
 
 def _iso(seconds: int) -> str:
@@ -205,12 +222,14 @@ class BatchCallType(ResourceType):
 
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, BatchCallManifest)
+        located = [
+            Located(source.file, source.line, _recipient(dump(r)))
+            for r in manifest.recipients or []
+        ]
         problems: list[Diagnostic] = []
-        located = [(source.file, source.line, dump(r)) for r in manifest.recipients or []]
         if manifest.recipientsFrom is not None:
-            from_file, file_problems = load_recipients(manifest.recipientsFrom, source.file)
-            located += from_file
-            problems += file_problems
+            from_file, problems = load_recipients(manifest.recipientsFrom, source.file)
+            located += [Located(f, n, _recipient(r)) for f, n, r in from_file]
         if len(located) > MAX_RECIPIENTS:
             problems.append(
                 Diagnostic(
@@ -220,30 +239,11 @@ class BatchCallType(ResourceType):
                     f"found {len(located):,}: split them into several BatchCalls",
                 )
             )
-        seen: dict[str, tuple[str, int]] = {}
-        recipients: list[Recipient] = []
-        for file, line, recipient in located:
-            ident = recipient_id(recipient)
-            keys = {f"id:{ident}", destination_key(recipient)}
-            first = next((seen[k] for k in keys if k in seen), None)
-            if first is not None:
-                # Inline duplicates are reported by the model at their own line.
-                if file != source.file or first[0] != source.file:
-                    problems.append(
-                        Diagnostic(
-                            file,
-                            line,
-                            f"recipient {mask(destination(recipient))} is listed twice in "
-                            f"BatchCall {manifest.name!r} (first at {first[0]}:{first[1]})",
-                        )
-                    )
-                continue
-            for key in keys:
-                seen[key] = (file, line)
-            payload = {"id": ident, **{k: v for k, v in recipient.items() if k != "id"}}
-            recipients.append(
-                Recipient(ident, destination(recipient), payload, destination_key(recipient))
-            )
+        # Inline duplicates are reported by the model at their own line.
+        recipients, duplicates = unique(
+            located, container=f"BatchCall {manifest.name!r}", mask=mask, inline_file=source.file
+        )
+        problems += duplicates
         if problems:
             raise ManifestError(problems)
         spec: dict[str, Any] = {"agent_id": manifest.agentId}
@@ -260,7 +260,7 @@ class BatchCallType(ResourceType):
             source=source,
             prevent_destroy=prevents_destroy(manifest.lifecycle),
             detail=DesiredCampaign(
-                recipients=tuple(recipients),
+                recipients=recipients,
                 agent_id=manifest.agentId,
                 cancelled=manifest.cancelled,
                 retries=manifest.retries,
@@ -289,27 +289,34 @@ class BatchCallType(ResourceType):
             if not isinstance(item, dict) or not item.get("id"):
                 continue
             base, _ = parse_part(str(item.get("name") or ""))
-            if not base or (names and base not in names):
-                continue
-            groups.setdefault(base, []).append(item)
-
+            if base and (not names or base in names):
+                groups.setdefault(base, []).append(item)
         managed = [i for base in groups if base in names for i in groups[base] if not is_history(i)]
         # The API lists batches without recipients; one GET per batch is its only way.
         details = await asyncio.gather(
             *(api.get(f"{prefix}/{_quoted(str(i['id']))}") for i in managed)
         )
         recipients = {
-            str(item["id"]): tuple(
-                _live_recipient(r)
-                for r in (detail.get("recipients") if isinstance(detail, dict) else None) or []
-                if isinstance(r, dict)
-            )
+            str(item["id"]): _live_recipients(detail)
             for item, detail in zip(managed, details, strict=True)
         }
-        live: list[LiveResource] = []
-        for base, group in sorted(groups.items()):
-            group.sort(key=_created)
-            parts = [
+        found = (
+            self._campaign(api.settings.name, base, group, recipients)
+            for base, group in sorted(groups.items())
+        )
+        return [campaign for campaign in found if campaign is not None]
+
+    def _campaign(
+        self,
+        provider: str,
+        base: str,
+        group: list[dict[str, Any]],
+        recipients: Mapping[str, tuple[LiveRecipient, ...]],
+    ) -> LiveResource | None:
+        """One BatchCall from the batches named like it; None when all are history."""
+        group.sort(key=_created)
+        parts = sorted(
+            (
                 Part(
                     id=str(item["id"]),
                     number=parse_part(str(item.get("name")))[1],
@@ -321,24 +328,22 @@ class BatchCallType(ResourceType):
                 )
                 for item in group
                 if not is_history(item)
-            ]
-            if not parts:
-                continue  # only history: the resource is absent
-            parts.sort(key=lambda p: (p.number, _created(p.batch)))
-            live.append(
-                LiveResource(
-                    key=ResourceKey(self.kind, base),
-                    provider=api.settings.name,
-                    id=parts[0].id,
-                    body=parts[0].batch,
-                    digest=fingerprint([_decisive(item) for item in group]),
-                    detail=LiveCampaign(
-                        parts=tuple(parts),
-                        history=tuple(str(i["id"]) for i in group if is_history(i)),
-                    ),
-                )
-            )
-        return live
+            ),
+            key=lambda p: (p.number, _created(p.batch)),
+        )
+        if not parts:
+            return None  # only history: the resource is absent
+        return LiveResource(
+            key=ResourceKey(self.kind, base),
+            provider=provider,
+            id=parts[0].id,
+            body=parts[0].batch,
+            digest=fingerprint([_decisive(item) for item in group]),
+            detail=LiveCampaign(
+                parts=tuple(parts),
+                history=tuple(str(i["id"]) for i in group if is_history(i)),
+            ),
+        )
 
     # ---- plan -------------------------------------------------------------------------------
 
@@ -354,9 +359,7 @@ class BatchCallType(ResourceType):
         prefix = _prefix(desired.provider, options)
         cancelled = desired_campaign(desired).cancelled
         if live is None:
-            if cancelled:
-                return None
-            return self._submit(desired, prefix)
+            return None if cancelled else self._submit(desired, prefix)
         chosen, _ = _select(desired, live)
         if cancelled:
             return self._cancel(desired, live, chosen, prefix)
@@ -392,10 +395,7 @@ class BatchCallType(ResourceType):
             provider=desired.provider,
             action=Action.UPDATE,
             fields=(FieldChange("cancelled", FieldOp.CHANGE, False, True),),
-            requests=tuple(
-                Request("POST", f"{prefix}/{_quoted(p.id)}/cancel", None, f"cancel {p.name}")
-                for p in active
-            ),
+            requests=tuple(_cancel_request(prefix, p) for p in active),
             resource_id=live.id,
             notes=(
                 f"{waiting} recipient(s) not yet dialled are cancelled; calls already under way "
@@ -410,93 +410,49 @@ class BatchCallType(ResourceType):
         parts: Sequence[Part],
         prefix: str,
     ) -> Change | None:
-        key = desired.key
-        numbers = Counter(p.number for p in parts)
-        clashes = sorted(n for n, count in numbers.items() if count > 1)
-        if clashes:
-            raise PlanError(
-                "; ".join(
-                    f"{key}: live batches {', '.join(p.id for p in parts if p.number == n)} "
-                    f"all claim to be {part_name(key.name, n)!r} and cannot be told apart; "
-                    "cancel or delete the extra one(s) in the console, then plan again"
-                    for n in clashes
-                )
-            )
+        _refuse_clashes(desired.key, parts)
         first = parts[0]
         comparable = LiveResource(live.key, live.provider, first.id, _comparable(first), "")
         fields = compare(desired, comparable, self.table)
-        live_recipients = [r for p in parts for r in p.recipients]
-        campaign = desired_campaign(desired)
-        added, removed, changed = _recipient_changes(campaign.recipients, live_recipients)
-        started = any(
-            p.status != "pending" or any(r.status not in UNDIALLED for r in p.recipients)
-            for p in parts
+        decision = decide(
+            compare_recipients(
+                desired_campaign(desired).recipients,
+                [r for p in parts for r in p.recipients],
+                differs=_differs,
+            ),
+            started=has_started(parts, idle=UNDIALLED, part_started=_left_pending),
+            modifiable=False,
+            fields_changed=bool(fields),
+            stopped=any(p.status == "cancelled" for p in parts),
         )
-        if not started:
-            if not (fields or added or removed or changed):
-                return None
-            return self._replace(desired, live, parts, prefix, fields, (added, removed, changed))
-
-        refusals: list[str] = []
-        cancelled = [p.id for p in parts if p.status == "cancelled"]
-        if cancelled:
-            refusals.append(
-                f"it was cancelled after calls started (batch {', '.join(cancelled)}), and a "
-                "cancelled batch cannot be resumed; keep `cancelled: true`, and put the "
-                "recipients still to call in a new BatchCall (a new name)"
-            )
-        if fields:
-            names = ", ".join(sorted({f.path.split(".")[0] for f in fields}))
-            refusals.append(
-                f"{names} cannot change: calls started, and a batch cannot be modified after "
-                "submission; put the value back, or use a new BatchCall (a new name)"
-            )
-        if removed:
-            refusals.append(
-                f"{len(removed)} recipient(s) were removed from the manifest after calls "
-                f"started ({', '.join(r.masked for r in removed[:MAX_SHOWN])}); the API cannot "
-                "take recipients out of a batch. Put them back, or set `cancelled: true`"
-            )
-        if changed:
-            refusals.append(
-                f"{len(changed)} recipient(s) changed after calls started "
-                f"({_recipient_list(changed)}); a submitted recipient cannot be modified. Put "
-                "the old values back, or call them in a new BatchCall (a new name)"
-            )
-        if refusals:
-            raise PlanError(f"{key}: " + "; ".join(refusals) + ".")
-
+        if decision.verdict is Verdict.REPLACE:
+            return self._replace(desired, live, parts, prefix, fields, decision.recipients)
+        if decision.verdict is Verdict.REFUSE:
+            reasons = [_refusal(r, parts, fields, decision.recipients) for r in decision.refusals]
+            raise PlanError(f"{desired.key}: " + "; ".join(reasons) + ".")
         requests: list[Request] = []
         notes: list[str] = []
+        added = decision.recipients.added
         if added:
-            number = max(p.number for p in parts) + 1
+            number = next_number(parts)
             requests.append(_submit_request(desired, prefix, number, added, supplemental=True))
             notes.append(
                 f"{len(added)} recipient(s) added after calls started, submitted as "
-                f"{part_name(key.name, number)!r} holding only them: {_recipient_list(added)}"
+                f"{part_name(desired.key.name, number)!r} holding only them: "
+                f"{_recipient_list(added)}"
             )
-        wanted_retries = campaign.retries
-        if wanted_retries:
-            for part in parts:
-                failed = sum(1 for r in part.recipients if r.status in RETRYABLE)
-                retried = _retry_count(part)
-                if part.status in FINISHED and retried < wanted_retries and failed:
-                    requests.append(
-                        Request(
-                            "POST",
-                            f"{prefix}/{_quoted(part.id)}/retry",
-                            None,
-                            f"retry {part.name}",
-                        )
-                    )
-                    notes.append(
-                        f"{part.name!r} finished with {failed} failed or voicemail call(s); "
-                        f"retry {retried + 1} of {wanted_retries}"
-                    )
+        for part, failed in _retryable(parts, desired_campaign(desired).retries):
+            requests.append(
+                Request("POST", f"{prefix}/{_quoted(part.id)}/retry", None, f"retry {part.name}")
+            )
+            notes.append(
+                f"{part.name!r} finished with {failed} failed or voicemail call(s); "
+                f"retry {_retry_count(part) + 1} of {desired_campaign(desired).retries}"
+            )
         if not requests:
             return None
         return Change(
-            key=key,
+            key=desired.key,
             provider=desired.provider,
             action=Action.UPDATE,
             requests=tuple(requests),
@@ -511,22 +467,19 @@ class BatchCallType(ResourceType):
         parts: Sequence[Part],
         prefix: str,
         fields: tuple[FieldChange, ...],
-        recipient_changes: tuple[list[Recipient], list[LiveRecipient], list[Recipient]],
+        changes: RecipientChanges,
     ) -> Change:
-        added, removed, changed = recipient_changes
         recipients = desired_campaign(desired).recipients
-        requests = [
-            Request("POST", f"{prefix}/{_quoted(p.id)}/cancel", None, f"cancel {p.name}")
-            for p in parts
-        ]
+        requests = [_cancel_request(prefix, p) for p in parts]
         requests.append(_submit_request(desired, prefix, 1, recipients))
         notes = [
             "a batch cannot be modified after submission; nobody has been dialled yet, so it "
             "is cancelled and submitted again",
         ]
-        if added or removed or changed:
+        if not changes.empty:
             notes.append(
-                f"recipients: {len(added)} added, {len(removed)} removed, {len(changed)} changed"
+                f"recipients: {len(changes.added)} added, {len(changes.removed)} removed, "
+                f"{len(changes.changed)} changed"
             )
         notes += [f"{len(recipients)} recipients: {_recipient_list(recipients)}", _when(desired)]
         return Change(
@@ -558,59 +511,41 @@ class BatchCallType(ResourceType):
     async def status(
         self, api: Api, desired: DesiredResource, live: LiveResource | None
     ) -> dict[str, JSON] | None:
-        report: dict[str, JSON] = {
-            "kind": self.kind,
-            "name": desired.key.name,
-            "provider": desired.provider,
-            "recipients": len(desired_campaign(desired).recipients),
-        }
         if live is None:
-            state = "cancelled" if desired_campaign(desired).cancelled else "not created"
-            return {**report, "state": state, "total": 0, "completed": 0}
+            cancelled = desired_campaign(desired).cancelled
+            return not_created(desired, "cancelled" if cancelled else "not created")
         parts, _ = _select(desired, live)
-        statuses = dict.fromkeys(RECIPIENT_STATUSES, 0)
-        calls: list[dict[str, JSON]] = []
-        for part in parts:
-            for recipient in part.recipients:
-                status = recipient.status
-                statuses[status] = statuses.get(status, 0) + 1
-                if status in FINISHED_CALLS:
-                    calls.append(
-                        {"callId": recipient.call_id, "to": recipient.masked, "endReason": status}
-                    )
-        batch_states = {p.status for p in parts}
-        if batch_states <= {"cancelled"}:
-            state = "cancelled"
-        elif batch_states <= FINISHED | {"cancelled"}:
-            state = "ended"
-        elif batch_states == {"pending"}:
-            state = "scheduled"
-        else:
-            state = "running"
+        recipients = [r for p in parts for r in p.recipients]
+        statuses = count_statuses(recipients, RECIPIENT_STATUSES)
+        finished = [r for r in recipients if r.status in FINISHED_CALLS]
         return {
-            **report,
-            "state": state,
-            "batches": [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "status": p.status,
-                    "retry_count": _retry_count(p),
-                    "scheduled_time_unix": p.batch.get("scheduled_time_unix"),
-                    "total_calls_dispatched": p.batch.get("total_calls_dispatched"),
-                    "total_calls_finished": p.batch.get("total_calls_finished"),
-                }
-                for p in parts
-            ],
+            **report_head(desired),
+            "state": _state({p.status for p in parts}),
+            "batches": [_part_summary(p) for p in parts],
             "total": sum(statuses.values()),
             "completed": sum(statuses[s] for s in FINISHED_CALLS),
             "statuses": statuses,
-            "endReasons": {s: statuses[s] for s in sorted(FINISHED_CALLS) if statuses[s]},
-            "calls": calls,
+            "endReasons": tally(r.status for r in finished),
+            "calls": [
+                {"callId": r.call_id, "to": r.masked, "endReason": r.status} for r in finished
+            ],
         }
 
 
 # --- helpers (pure) ----------------------------------------------------------------------------
+
+
+def _recipient(recipient: dict[str, Any]) -> Recipient:
+    """A manifest recipient as it is submitted: with its stable id first."""
+    ident = recipient_id(recipient)
+    payload = {"id": ident, **{k: v for k, v in recipient.items() if k != "id"}}
+    return Recipient(ident, destination(recipient), payload, destination_key(recipient))
+
+
+def _live_recipients(detail: JSON) -> tuple[LiveRecipient, ...]:
+    """The recipients of one `GET {prefix}/{id}` answer (none when it holds no list)."""
+    listed = (detail.get("recipients") if isinstance(detail, dict) else None) or []
+    return tuple(_live_recipient(r) for r in listed if isinstance(r, dict))
 
 
 def _prefix(provider: str, options: PlanOptions) -> str:
@@ -626,6 +561,10 @@ def _quoted(ident: str) -> str:
 
 def _retry_count(part: Part) -> int:
     return _int(part.batch.get("retry_count"))
+
+
+def _cancel_request(prefix: str, part: Part) -> Request:
+    return Request("POST", f"{prefix}/{_quoted(part.id)}/cancel", None, f"cancel {part.name}")
 
 
 def _created(batch: Mapping[str, Any]) -> tuple[int, str]:
@@ -681,27 +620,77 @@ def _select(desired: DesiredResource, live: LiveResource) -> tuple[list[Part], l
     return mine, [p for p in parts if p.agent_id != agent]
 
 
-def _recipient_changes(
-    wanted: Sequence[Recipient], live: Sequence[LiveRecipient]
-) -> tuple[list[Recipient], list[LiveRecipient], list[Recipient]]:
-    """(added, removed, changed): by recipient id, and by hashed number as a safety net."""
-    by_id = {r.key: r for r in live if r.key}
-    by_key = {r.reach: r for r in live}
-    wanted_ids = {w.key for w in wanted}
-    wanted_keys = {w.reach for w in wanted}
-    added: list[Recipient] = []
-    changed: list[Recipient] = []
-    for recipient in wanted:
-        match = by_id.get(recipient.key) or by_key.get(recipient.reach)
-        if match is None:
-            added.append(recipient)
-            continue
-        data = _clean(recipient.payload.get("conversation_initiation_client_data") or {})
-        moved = match.reach != recipient.reach
-        if moved or (match.sent is not None and match.sent != data):
-            changed.append(recipient)
-    removed = [r for r in live if r.key not in wanted_ids and r.reach not in wanted_keys]
-    return added, removed, changed
+def _refuse_clashes(key: ResourceKey, parts: Sequence[Part]) -> None:
+    """Two live parts claiming one name cannot be told apart: the plan stops."""
+    groups = clashes(parts)
+    if groups:
+        raise PlanError(
+            "; ".join(
+                f"{key}: live batches {', '.join(p.id for p in group)} "
+                f"all claim to be {part_name(key.name, group[0].number)!r} and cannot be told "
+                "apart; cancel or delete the extra one(s) in the console, then plan again"
+                for group in groups
+            )
+        )
+
+
+def _left_pending(part: Part) -> bool:
+    """A part has started once it is no longer `pending` (running, finished, cancelled)."""
+    return part.status != "pending"
+
+
+def _differs(wanted: Recipient, live: LiveRecipient) -> bool:
+    """A submitted recipient changed: its id now reaches someone else, or (when the server
+    echoes it) its client data differs."""
+    data = _clean(wanted.payload.get("conversation_initiation_client_data") or {})
+    return live.reach != wanted.reach or (live.sent is not None and live.sent != data)
+
+
+def _refusal(
+    reason: Refusal,
+    parts: Sequence[Part],
+    fields: Sequence[FieldChange],
+    changes: RecipientChanges,
+) -> str:
+    """Why a started BatchCall refuses a change, and what to do instead."""
+    if reason is Refusal.STOPPED:
+        cancelled = ", ".join(p.id for p in parts if p.status == "cancelled")
+        return (
+            f"it was cancelled after calls started (batch {cancelled}), and a cancelled batch "
+            "cannot be resumed; keep `cancelled: true`, and put the recipients still to call "
+            "in a new BatchCall (a new name)"
+        )
+    if reason is Refusal.FIELDS:
+        names = ", ".join(sorted({f.path.split(".")[0] for f in fields}))
+        return (
+            f"{names} cannot change: calls started, and a batch cannot be modified after "
+            "submission; put the value back, or use a new BatchCall (a new name)"
+        )
+    if reason is Refusal.REMOVED:
+        shown = ", ".join(r.masked for r in changes.removed[:MAX_SHOWN])
+        return (
+            f"{len(changes.removed)} recipient(s) were removed from the manifest after calls "
+            f"started ({shown}); the API cannot take recipients out of a batch. Put them "
+            "back, or set `cancelled: true`"
+        )
+    return (
+        f"{len(changes.changed)} recipient(s) changed after calls started "
+        f"({_recipient_list(changes.changed)}); a submitted recipient cannot be modified. Put "
+        "the old values back, or call them in a new BatchCall (a new name)"
+    )
+
+
+def _retryable(parts: Sequence[Part], retries: int | None) -> list[tuple[Part, int]]:
+    """(part, failed calls) of each finished part with failed or voicemail calls that was
+    retried fewer than `retries` times."""
+    if not retries:
+        return []
+    found: list[tuple[Part, int]] = []
+    for part in parts:
+        failed = sum(1 for r in part.recipients if r.status in RETRYABLE)
+        if part.status in FINISHED and _retry_count(part) < retries and failed:
+            found.append((part, failed))
+    return found
 
 
 def _submit_request(
@@ -731,6 +720,28 @@ def _submit_request(
         body,
         description=f"{what} {body['call_name']!r}: {len(recipients)} recipients",
     )
+
+
+def _state(batch_states: set[str | None]) -> str:
+    if batch_states <= {"cancelled"}:
+        return "cancelled"
+    if batch_states <= FINISHED | {"cancelled"}:
+        return "ended"
+    if batch_states == {"pending"}:
+        return "scheduled"
+    return "running"
+
+
+def _part_summary(part: Part) -> dict[str, JSON]:
+    return {
+        "id": part.id,
+        "name": part.name,
+        "status": part.status,
+        "retry_count": _retry_count(part),
+        "scheduled_time_unix": part.batch.get("scheduled_time_unix"),
+        "total_calls_dispatched": part.batch.get("total_calls_dispatched"),
+        "total_calls_finished": part.batch.get("total_calls_finished"),
+    }
 
 
 def _when(desired: DesiredResource) -> str:

@@ -111,10 +111,6 @@ def destination(call: dict[str, Any]) -> str | None:
     return None
 
 
-def is_outgoing(call: dict[str, Any]) -> bool:
-    return destination(call) is not None
-
-
 def call_problems(call: dict[str, Any]) -> list[str]:
     """What is wrong with one call, as the API and its telephony would see it."""
     problems: list[str] = []

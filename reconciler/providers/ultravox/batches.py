@@ -1,16 +1,18 @@
 """Ultravox scheduled call batches: the `ScheduledBatch` resource type.
 
-Owns how a campaign maps onto the API, with safety first (nobody is dialled twice):
+Owns what is Ultravox's own in how a campaign maps onto the API, with safety first (nobody is
+dialled twice); the shared campaign design (typed state, unique recipients, matching, the
+started/not-started decision, masked notes, status counting) is `reconciler.providers.campaigns`.
 - identity from the account alone: every call the tool creates carries the reserved metadata
-  keys `reconciler.batch` (the manifest name) and `reconciler.recipient` (a stable recipient
-  key); reading lists each batch's scheduled calls and groups batches by that name. A resource
-  may span several API batches ("parts"): the first, plus supplemental batches holding only
-  recipients added later.
-- plan semantics: create; PATCH only changed fields among windowStart, windowEnd, webhookUrl,
-  webhookSecret, paused; added recipients -> a supplemental batch with only them; removed
-  recipients -> replace (delete, then create) while no call has started, else a refusal;
-  un-pausing is refused (one-way in the API); ended batches are history (warning, no write).
-Must not import httpx or deepdiff.
+  keys `reconciler.batch` (the manifest name) and `reconciler.recipient` (the stable recipient
+  key); reading lists each agent's batches, reads one scheduled call of each to find the name,
+  and the calls of the batches it manages in full. A resource's parts are its batches in
+  creation order: the first, plus supplemental batches holding only recipients added later.
+- paths under `/api/agents/{id}/scheduled_batches`, bodies (`calls`, secrets as references),
+  the fields compared (`BATCH_FIELDS`, PATCHed in place one part at a time).
+- Ultravox's own rules: calls cannot move between agents; pausing is one-way; ended batches
+  are history (a warning, never a write); `--prune` deletes the active parts.
+Must not import httpx, deepdiff or the batch-calling vendor folder.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ from reconciler.core.normalize import NormalizationTable, canonical_datetime
 from reconciler.core.planning import PlanOptions, additions, compare, patch_body
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
+from reconciler.providers.campaigns.decision import Refusal, Verdict, decide, has_started
+from reconciler.providers.campaigns.recipients import (
+    Located,
+    RecipientChanges,
+    compare_recipients,
+    recipient_list,
+    unique,
+)
 from reconciler.providers.campaigns.state import (
     DesiredCampaign,
     LiveCampaign,
@@ -48,6 +58,7 @@ from reconciler.providers.campaigns.state import (
     desired_campaign,
     live_campaign,
 )
+from reconciler.providers.campaigns.status import count_statuses, not_created, report_head, tally
 from reconciler.providers.ultravox.batch_manifest import (
     BATCH_KEY,
     RECIPIENT_KEY,
@@ -77,10 +88,11 @@ BATCH_TABLE = NormalizationTable(
     sensitive=("webhookSecret",),
 )
 
-MAX_SHOWN = 5
 SCHEDULED_CALL_FIELDS = ("medium", "templateContext", "metadata", "experimentalSettings")
 """The fields of a live scheduled call that a manifest's call sets (the rest is status)."""
 SCHEDULED_CALL_STATUSES = ("FUTURE", "PENDING", "SUCCESS", "EXPIRED", "ERROR")
+NOT_STARTED = frozenset({"FUTURE"})
+"""Scheduled-call statuses of someone nobody has called yet."""
 
 
 def _batches_path(agent_id: str) -> str:
@@ -88,12 +100,9 @@ def _batches_path(agent_id: str) -> str:
 
 
 def _recipient_list(calls: Sequence[Recipient]) -> str:
-    numbers = [c.number for c in calls if c.number]
-    if not numbers:
-        return "calls without a phone number (not outgoing)"
-    shown = ", ".join(mask_number(n) for n in numbers[:MAX_SHOWN])
-    more = len(calls) - min(len(numbers), MAX_SHOWN)
-    return shown + (f" and {more} more" if more > 0 else "")
+    return recipient_list(
+        calls, mask_number, without_numbers="calls without a phone number (not outgoing)"
+    )
 
 
 def _ended(part: Part) -> bool:
@@ -113,52 +122,22 @@ class ScheduledBatchType(ResourceType):
 
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, ScheduledBatchManifest)
-        problems: list[Diagnostic] = []
-        located: list[tuple[str, int, dict[str, Any]]] = [
-            (source.file, source.line, c.model_dump(mode="json", by_alias=True, exclude_none=True))
+        located = [
+            Located(
+                source.file,
+                source.line,
+                _scheduled_call(
+                    manifest.name, c.model_dump(mode="json", by_alias=True, exclude_none=True)
+                ),
+            )
             for c in manifest.calls or []
         ]
+        problems: list[Diagnostic] = []
         if manifest.callsFrom is not None:
-            from_file, file_problems = load_recipients(manifest.callsFrom, source.file)
-            located += from_file
-            problems += file_problems
-        seen: dict[str, tuple[str, int]] = {}
-        calls: list[Recipient] = []
-        for file, line, call in located:
-            key = recipient_key(call)
-            if key in seen:
-                first = seen[key]
-                problems.append(
-                    Diagnostic(
-                        file,
-                        line,
-                        f"recipient {mask_number(destination(call))} is listed twice in batch "
-                        f"{manifest.name!r} (first at {first[0]}:{first[1]})",
-                    )
-                )
-                continue
-            seen[key] = (file, line)
-            metadata = {**call.get("metadata", {}), BATCH_KEY: manifest.name, RECIPIENT_KEY: key}
-            calls.append(Recipient(key, destination(call), {**call, "metadata": metadata}))
-        non_outgoing = sum(1 for c in calls if c.number is None)
-        if non_outgoing and not manifest.webhookUrl:
-            problems.append(
-                Diagnostic(
-                    source.file,
-                    source.line,
-                    f"webhookUrl is required: {non_outgoing} call(s) of batch "
-                    f"{manifest.name!r} have a medium that is not outgoing",
-                )
-            )
-        if manifest.webhookUrl and not non_outgoing:
-            problems.append(
-                Diagnostic(
-                    source.file,
-                    source.line,
-                    "webhookUrl is not allowed when every call has an outgoing medium "
-                    "(the API refuses it)",
-                )
-            )
+            from_file, problems = load_recipients(manifest.callsFrom, source.file)
+            located += [Located(f, n, _scheduled_call(manifest.name, c)) for f, n, c in from_file]
+        calls, duplicates = unique(located, container=f"batch {manifest.name!r}", mask=mask_number)
+        problems += duplicates + _webhook_problems(manifest, calls, source)
         if problems:
             raise ManifestError(problems)
         spec: dict[str, Any] = {}
@@ -175,9 +154,7 @@ class ScheduledBatchType(ResourceType):
             source=source,
             depends_on=(ResourceKey("Agent", manifest.agent),) if manifest.agent else (),
             prevent_destroy=prevents_destroy(manifest.lifecycle),
-            detail=DesiredCampaign(
-                recipients=tuple(calls), agent=manifest.agent, agent_id=manifest.agentId
-            ),
+            detail=DesiredCampaign(calls, agent=manifest.agent, agent_id=manifest.agentId),
         )
 
     def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
@@ -213,53 +190,45 @@ class ScheduledBatchType(ResourceType):
         )
         listed = await asyncio.gather(*(api.list_all(_batches_path(a)) for a in agent_ids))
         batches = [(a, b) for a, items in zip(agent_ids, listed, strict=True) for b in items]
-
-        async def calls_of(agent_id: str, batch: dict[str, Any]) -> list[JSON] | None:
-            path = f"{_batches_path(agent_id)}/{batch['batchId']}/scheduled_calls"
-            # One small page names the batch; only batches this tool made are read in full.
-            first = await api.get(path, {"pageSize": "1"})
-            results = first.get("results") if isinstance(first, dict) else None
-            if not results or BATCH_KEY not in (results[0].get("metadata") or {}):
-                return None
-            if not first.get("next"):
-                return list(results)
-            return await api.list_all(path)
-
-        call_lists = await asyncio.gather(*(calls_of(a, b) for a, b in batches))
+        call_lists = await asyncio.gather(*(_managed_calls(api, a, b) for a, b in batches))
         grouped: dict[tuple[str, str], list[tuple[dict[str, Any], list[dict[str, Any]]]]] = {}
         for (agent_id, batch), calls in zip(batches, call_lists, strict=True):
-            if calls is None:
-                continue
-            name = str((calls[0].get("metadata") or {}).get(BATCH_KEY))
-            grouped.setdefault((agent_id, name), []).append((batch, calls))
-        live: list[LiveResource] = []
-        for (agent_id, name), found in sorted(grouped.items()):
-            found.sort(key=lambda p: (str(p[0].get("created")), str(p[0]["batchId"])))
-            parts = tuple(
-                Part(
-                    id=str(batch["batchId"]),
-                    number=number,
-                    name=name,
-                    recipients=tuple(_live_call(c) for c in calls),
-                    batch=batch,
-                    agent_id=agent_id,
-                )
-                for number, (batch, calls) in enumerate(found, start=1)
+            if calls is not None:
+                name = str((calls[0].get("metadata") or {}).get(BATCH_KEY))
+                grouped.setdefault((agent_id, name), []).append((batch, calls))
+        return [
+            self._campaign(agent_id, name, found)
+            for (agent_id, name), found in sorted(grouped.items())
+        ]
+
+    def _campaign(
+        self, agent_id: str, name: str, found: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+    ) -> LiveResource:
+        """One campaign from its batches (each with its scheduled calls): the parts in
+        creation order, numbered from 1."""
+        found.sort(key=lambda item: (str(item[0].get("created")), str(item[0]["batchId"])))
+        parts = tuple(
+            Part(
+                id=str(batch["batchId"]),
+                number=number,
+                name=name,
+                recipients=tuple(_live_call(c) for c in calls),
+                batch=batch,
+                agent_id=agent_id,
             )
-            live.append(
-                LiveResource(
-                    key=ResourceKey(self.kind, name),
-                    provider=self.provider,
-                    id=parts[0].id,
-                    body=parts[0].batch,
-                    # What a saved plan is checked against: each batch and its calls' statuses.
-                    digest=fingerprint(
-                        [{"batch": b, "calls": [_fingerprinted(c) for c in cs]} for b, cs in found]
-                    ),
-                    detail=LiveCampaign(parts=parts, agent_id=agent_id),
-                )
-            )
-        return live
+            for number, (batch, calls) in enumerate(found, start=1)
+        )
+        return LiveResource(
+            key=ResourceKey(self.kind, name),
+            provider=self.provider,
+            id=parts[0].id,
+            body=parts[0].batch,
+            # What a saved plan is checked against: each batch and its calls' statuses.
+            digest=fingerprint(
+                [{"batch": b, "calls": [_fingerprinted(c) for c in calls]} for b, calls in found]
+            ),
+            detail=LiveCampaign(parts=parts, agent_id=agent_id),
+        )
 
     # ---- plan -------------------------------------------------------------------------------
 
@@ -284,6 +253,11 @@ class ScheduledBatchType(ResourceType):
                 body[field_name] = {"$secret": variable}
         return body
 
+    def _post(
+        self, desired: DesiredResource, path: str, calls: Sequence[Recipient], what: str
+    ) -> Request:
+        return Request("POST", path, self._body(desired, calls), what, "batchId")
+
     def plan(
         self,
         desired: DesiredResource | None,
@@ -298,51 +272,89 @@ class ScheduledBatchType(ResourceType):
                 action=Action.CREATE,
                 fields=additions(desired, self.table),
                 requests=(
-                    Request(
-                        "POST",
-                        self._agent_path(desired, options),
-                        self._body(desired, calls),
-                        description=f"{len(calls)} calls",
-                        capture="batchId",
+                    self._post(
+                        desired, self._agent_path(desired, options), calls, f"{len(calls)} calls"
                     ),
                 ),
                 notes=(f"{len(calls)} recipients: {_recipient_list(calls)}",),
             )
         if desired is None and live is not None:
-            if not options.prune:
-                return None
-            campaign = live_campaign(live)
-            active = [p for p in campaign.parts if not _ended(p)]
-            if not active:
-                return None
-            return Change(
-                key=live.key,
-                provider=self.provider,
-                action=Action.DELETE,
-                requests=tuple(
-                    Request("DELETE", f"{_batches_path(str(campaign.agent_id))}/{p.id}")
-                    for p in active
-                ),
-                resource_id=live.id,
-                notes=(f"{sum(len(p.recipients) for p in active)} scheduled calls are removed",),
-            )
+            return self._prune(live) if options.prune else None
         assert desired is not None and live is not None
         return self._plan_existing(desired, live, options)
+
+    def _prune(self, live: LiveResource) -> Change | None:
+        campaign = live_campaign(live)
+        active = [p for p in campaign.parts if not _ended(p)]
+        if not active:
+            return None
+        path = _batches_path(str(campaign.agent_id))
+        return Change(
+            key=live.key,
+            provider=self.provider,
+            action=Action.DELETE,
+            requests=tuple(Request("DELETE", f"{path}/{p.id}") for p in active),
+            resource_id=live.id,
+            notes=(f"{sum(len(p.recipients) for p in active)} scheduled calls are removed",),
+        )
 
     def _plan_existing(
         self, desired: DesiredResource, live: LiveResource, options: PlanOptions
     ) -> Change | None:
         campaign = live_campaign(live)
-        parts = campaign.parts
-        agent_id = str(campaign.agent_id)
-        active = [p for p in parts if not _ended(p)]
+        active = [p for p in campaign.parts if not _ended(p)]
         if not active:
             return None  # history: `warnings` tells the reviewer what is ignored
-        wanted_agent = self._agent_path(desired, options)
-        if wanted_agent != _batches_path(agent_id):
+        agent_id = str(campaign.agent_id)
+        path = _batches_path(agent_id)
+        self._check_agent_and_pause(desired, active, agent_id, options)
+        fields, patches = self._patches(desired, live, active, path)
+        decision = decide(
+            compare_recipients(desired_campaign(desired).recipients, campaign.recipients),
+            started=has_started(campaign.parts, idle=NOT_STARTED, part_started=_ended),
+            modifiable=True,
+            fields_changed=bool(patches),
+        )
+        changes = decision.recipients
+        if decision.verdict is Verdict.REFUSE:
+            assert decision.refusals == (Refusal.REMOVED,)
             raise PlanError(
-                f"{desired.key}: its batches live on agent {agent_id}, but the manifest names "
-                "another agent; calls cannot move between agents. Use a new batch name."
+                f"{desired.key}: {len(changes.removed)} recipient(s) were removed from the "
+                "manifest after calls started; the API cannot take calls out of a batch. Put "
+                "them back, or set `paused: true` to stop every remaining call and schedule the "
+                "ones still wanted in a new ScheduledBatch."
+            )
+        if decision.verdict is Verdict.REPLACE:
+            return self._replace(desired, live, active, path, changes)
+        if decision.verdict is Verdict.NOTHING:
+            return None
+        notes: list[str] = []
+        if changes.added:
+            what = f"supplemental batch: {len(changes.added)} new recipients"
+            patches.append(self._post(desired, path, changes.added, what))
+            notes.append(
+                f"{len(changes.added)} recipient(s) added, scheduled in a supplemental batch "
+                f"holding only them: {_recipient_list(changes.added)}"
+            )
+        return Change(
+            key=desired.key,
+            provider=self.provider,
+            action=Action.UPDATE,
+            fields=fields,
+            requests=tuple(patches),
+            resource_id=live.id,
+            notes=tuple(notes),
+        )
+
+    def _check_agent_and_pause(
+        self, desired: DesiredResource, active: Sequence[Part], agent_id: str, options: PlanOptions
+    ) -> None:
+        """Ultravox's own refusals: calls cannot move between agents; pausing is one-way."""
+        if self._agent_path(desired, options) != _batches_path(agent_id):
+            raise PlanError(
+                f"{desired.key}: its batches live on agent {agent_id}, but the "
+                "manifest names another agent; calls cannot move between agents. Use a new "
+                "batch name."
             )
         if any(p.batch.get("paused") for p in active) and not desired.spec.get("paused"):
             raise PlanError(
@@ -350,45 +362,14 @@ class ScheduledBatchType(ResourceType):
                 "batch cannot be resumed. Keep `paused: true`, and schedule the recipients "
                 "still to call in a new ScheduledBatch (a new name)."
             )
-        live_calls = campaign.recipients
-        live_keys = {c.key for c in live_calls}
-        wanted = desired_campaign(desired).recipients
-        wanted_keys = {c.key for c in wanted}
-        added = [c for c in wanted if c.key not in live_keys]
-        removed = [c for c in live_calls if c.key not in wanted_keys]
-        started = any(c.status != "FUTURE" for c in live_calls) or len(active) < len(parts)
-        path = _batches_path(agent_id)
 
-        if removed:
-            if started:
-                raise PlanError(
-                    f"{desired.key}: {len(removed)} recipient(s) were removed from the manifest "
-                    "after calls started; the API cannot take calls out of a batch. Put them "
-                    "back, or set `paused: true` to stop every remaining call and schedule the "
-                    "ones still wanted in a new ScheduledBatch."
-                )
-            replacing = [Request("DELETE", f"{path}/{p.id}") for p in active]
-            replacing.append(
-                Request(
-                    "POST", path, self._body(desired, wanted), f"{len(wanted)} calls", "batchId"
-                )
-            )
-            return Change(
-                key=desired.key,
-                provider=self.provider,
-                action=Action.REPLACE,
-                fields=compare(desired, self._part(live, active[0]), self.table),
-                requests=tuple(replacing),
-                resource_id=live.id,
-                notes=(
-                    f"{len(removed)} recipient(s) removed, {len(added)} added; no call has "
-                    "started, so the batch is deleted and created again",
-                    f"{len(wanted)} recipients: {_recipient_list(wanted)}",
-                ),
-            )
-
-        requests: list[Request] = []
+    def _patches(
+        self, desired: DesiredResource, live: LiveResource, active: Sequence[Part], path: str
+    ) -> tuple[tuple[FieldChange, ...], list[Request]]:
+        """The field changes shown (the first part's that differ) and one PATCH per active
+        part that differs, with only its changed keys."""
         fields: tuple[FieldChange, ...] = ()
+        requests: list[Request] = []
         for part in active:
             part_live = self._part(live, part)
             changed = compare(desired, part_live, self.table)
@@ -396,102 +377,35 @@ class ScheduledBatchType(ResourceType):
                 fields = fields or changed
                 body = self._protect(desired, patch_body(desired, part_live, changed, self.table))
                 requests.append(Request("PATCH", f"{path}/{part.id}", body))
-        notes: list[str] = []
-        if added:
-            requests.append(
-                Request(
-                    "POST",
-                    path,
-                    self._body(desired, added),
-                    f"supplemental batch: {len(added)} new recipients",
-                    "batchId",
-                )
-            )
-            notes.append(
-                f"{len(added)} recipient(s) added, scheduled in a supplemental batch holding "
-                f"only them: {_recipient_list(added)}"
-            )
-        if not requests:
-            return None
+        return fields, requests
+
+    def _replace(
+        self,
+        desired: DesiredResource,
+        live: LiveResource,
+        active: Sequence[Part],
+        path: str,
+        changes: RecipientChanges,
+    ) -> Change:
+        wanted = desired_campaign(desired).recipients
+        requests = [Request("DELETE", f"{path}/{p.id}") for p in active]
+        requests.append(self._post(desired, path, wanted, f"{len(wanted)} calls"))
         return Change(
             key=desired.key,
             provider=self.provider,
-            action=Action.UPDATE,
-            fields=fields,
+            action=Action.REPLACE,
+            fields=compare(desired, self._part(live, active[0]), self.table),
             requests=tuple(requests),
             resource_id=live.id,
-            notes=tuple(notes),
+            notes=(
+                f"{len(changes.removed)} recipient(s) removed, {len(changes.added)} added; no "
+                "call has started, so the batch is deleted and created again",
+                f"{len(wanted)} recipients: {_recipient_list(wanted)}",
+            ),
         )
 
     def _part(self, live: LiveResource, part: Part) -> LiveResource:
         return LiveResource(live.key, live.provider, part.id, part.batch, live.digest)
-
-    async def status(
-        self, api: Api, desired: DesiredResource, live: LiveResource | None
-    ) -> dict[str, JSON] | None:
-        report: dict[str, JSON] = {
-            "kind": self.kind,
-            "name": desired.key.name,
-            "provider": self.provider,
-            "recipients": len(desired_campaign(desired).recipients),
-        }
-        if live is None:
-            return {**report, "state": "not created", "total": 0, "completed": 0}
-        campaign = live_campaign(live)
-        parts = campaign.parts
-        agent_id = str(campaign.agent_id)
-        created_lists = await asyncio.gather(
-            *(api.list_all(f"{_batches_path(agent_id)}/{p.id}/created_calls") for p in parts)
-        )
-        statuses = dict.fromkeys(SCHEDULED_CALL_STATUSES, 0)
-        for part in parts:
-            for scheduled in part.recipients:
-                statuses[scheduled.status] = statuses.get(scheduled.status, 0) + 1
-        reasons: dict[str, int] = {}
-        calls: list[dict[str, JSON]] = []
-        for created in created_lists:
-            for call in created:
-                reason = call.get("endReason") or "in progress"
-                reasons[reason] = reasons.get(reason, 0) + 1
-                calls.append(
-                    {
-                        "callId": call.get("callId"),
-                        "to": mask_number(destination(call)),
-                        "created": call.get("created"),
-                        "ended": call.get("ended"),
-                        "endReason": call.get("endReason"),
-                    }
-                )
-        batches = [p.batch for p in parts]
-        if all(b.get("endedAt") for b in batches):
-            state = "ended"
-        elif any(b.get("paused") for b in batches):
-            state = "paused"
-        elif statuses["FUTURE"] == sum(statuses.values()):
-            state = "scheduled"
-        else:
-            state = "running"
-        return {
-            **report,
-            "state": state,
-            "agentId": agent_id,
-            "batches": [
-                {
-                    "batchId": b["batchId"],
-                    "created": b.get("created"),
-                    "paused": bool(b.get("paused")),
-                    "endedAt": b.get("endedAt"),
-                    "totalCount": b.get("totalCount"),
-                    "completedCount": b.get("completedCount"),
-                }
-                for b in batches
-            ],
-            "total": sum(int(b.get("totalCount") or 0) for b in batches),
-            "completed": sum(int(b.get("completedCount") or 0) for b in batches),
-            "statuses": statuses,
-            "endReasons": dict(sorted(reasons.items())),
-            "calls": sorted(calls, key=lambda c: str(c["created"])),
-        }
 
     def warnings(
         self, desired: DesiredResource | None, live: LiveResource | None, options: PlanOptions
@@ -502,16 +416,45 @@ class ScheduledBatchType(ResourceType):
         parts = campaign.parts
         if any(not _ended(p) for p in parts):
             return []
-        live_keys = {c.key for c in campaign.recipients}
-        wanted_keys = {c.key for c in desired_campaign(desired).recipients}
+        changes = compare_recipients(desired_campaign(desired).recipients, campaign.recipients)
         fields = compare(desired, self._part(live, parts[-1]), self.table)
-        if not fields and live_keys == wanted_keys:
+        if not fields and changes.empty:
             return []
         return [
             f"{desired.key} has ended (at {parts[-1].batch.get('endedAt')}); it is history "
             "and is not written. Its manifest differs from it; schedule new calls in a new "
             "ScheduledBatch."
         ]
+
+    # ---- status -----------------------------------------------------------------------------
+
+    async def status(
+        self, api: Api, desired: DesiredResource, live: LiveResource | None
+    ) -> dict[str, JSON] | None:
+        if live is None:
+            return not_created(desired)
+        campaign = live_campaign(live)
+        path = _batches_path(str(campaign.agent_id))
+        created = [
+            call
+            for calls in await asyncio.gather(
+                *(api.list_all(f"{path}/{p.id}/created_calls") for p in campaign.parts)
+            )
+            for call in calls
+        ]
+        statuses = count_statuses(campaign.recipients, SCHEDULED_CALL_STATUSES)
+        batches = [p.batch for p in campaign.parts]
+        return {
+            **report_head(desired),
+            "state": _state(batches, statuses),
+            "agentId": campaign.agent_id,
+            "batches": [_batch_summary(b) for b in batches],
+            "total": sum(int(b.get("totalCount") or 0) for b in batches),
+            "completed": sum(int(b.get("completedCount") or 0) for b in batches),
+            "statuses": statuses,
+            "endReasons": tally(str(c.get("endReason") or "in progress") for c in created),
+            "calls": sorted((_created_call(c) for c in created), key=lambda c: str(c["created"])),
+        }
 
     # ---- export -----------------------------------------------------------------------------
 
@@ -546,20 +489,57 @@ class ScheduledBatchType(ResourceType):
             document["paused"] = True
         if batch.get("webhookUrl"):
             document["webhookUrl"] = batch["webhookUrl"]
-        calls: list[JSON] = []
-        for part in parts:
-            for scheduled in part.recipients:
-                call = dict(scheduled.sent or {})
-                metadata = {
-                    k: v
-                    for k, v in (call.pop("metadata", None) or {}).items()
-                    if k not in (BATCH_KEY, RECIPIENT_KEY)
-                }
-                if metadata:
-                    call["metadata"] = metadata
-                calls.append(call)
-        document["calls"] = calls
+        document["calls"] = [_manifest_call(c.sent or {}) for c in campaign.recipients]
         return document
+
+
+# --- helpers (pure, but for the one reading helper) ---------------------------------------------
+
+
+def _scheduled_call(batch: str, call: dict[str, Any]) -> Recipient:
+    """A manifest call as it is sent: with the reserved metadata keys that identify it."""
+    key = recipient_key(call)
+    metadata = {**call.get("metadata", {}), BATCH_KEY: batch, RECIPIENT_KEY: key}
+    return Recipient(key, destination(call), {**call, "metadata": metadata})
+
+
+def _webhook_problems(
+    manifest: ScheduledBatchManifest, calls: Sequence[Recipient], source: SourceRef
+) -> list[Diagnostic]:
+    """`webhookUrl` is required when a call is not outgoing, and refused otherwise."""
+    non_outgoing = sum(1 for c in calls if c.number is None)
+    if non_outgoing and not manifest.webhookUrl:
+        return [
+            Diagnostic(
+                source.file,
+                source.line,
+                f"webhookUrl is required: {non_outgoing} call(s) of batch "
+                f"{manifest.name!r} have a medium that is not outgoing",
+            )
+        ]
+    if manifest.webhookUrl and not non_outgoing:
+        return [
+            Diagnostic(
+                source.file,
+                source.line,
+                "webhookUrl is not allowed when every call has an outgoing medium "
+                "(the API refuses it)",
+            )
+        ]
+    return []
+
+
+async def _managed_calls(api: Api, agent_id: str, batch: dict[str, Any]) -> list[JSON] | None:
+    """The scheduled calls of a batch this tool made; None for any other batch."""
+    path = f"{_batches_path(agent_id)}/{batch['batchId']}/scheduled_calls"
+    # One small page names the batch; only batches this tool made are read in full.
+    first = await api.get(path, {"pageSize": "1"})
+    results = first.get("results") if isinstance(first, dict) else None
+    if not results or BATCH_KEY not in (results[0].get("metadata") or {}):
+        return None
+    if not first.get("next"):
+        return list(results)
+    return await api.list_all(path)
 
 
 def _live_call(call: Mapping[str, Any]) -> LiveRecipient:
@@ -584,4 +564,49 @@ def _fingerprinted(call: Mapping[str, Any]) -> dict[str, JSON]:
         "status": call.get("status"),
         "callId": call.get("callId"),
         "to": destination(dict(call)),
+    }
+
+
+def _manifest_call(scheduled: Mapping[str, JSON]) -> dict[str, JSON]:
+    """A live scheduled call as a manifest writes it: without the reserved metadata keys."""
+    call = dict(scheduled)
+    metadata = {
+        k: v
+        for k, v in (call.pop("metadata", None) or {}).items()
+        if k not in (BATCH_KEY, RECIPIENT_KEY)
+    }
+    if metadata:
+        call["metadata"] = metadata
+    return call
+
+
+def _state(batches: Sequence[Mapping[str, Any]], statuses: Mapping[str, int]) -> str:
+    if all(b.get("endedAt") for b in batches):
+        return "ended"
+    if any(b.get("paused") for b in batches):
+        return "paused"
+    if statuses["FUTURE"] == sum(statuses.values()):
+        return "scheduled"
+    return "running"
+
+
+def _batch_summary(batch: Mapping[str, Any]) -> dict[str, JSON]:
+    return {
+        "batchId": batch["batchId"],
+        "created": batch.get("created"),
+        "paused": bool(batch.get("paused")),
+        "endedAt": batch.get("endedAt"),
+        "totalCount": batch.get("totalCount"),
+        "completedCount": batch.get("completedCount"),
+    }
+
+
+def _created_call(call: Mapping[str, Any]) -> dict[str, JSON]:
+    """A call made, for the status report: its number masked."""
+    return {
+        "callId": call.get("callId"),
+        "to": mask_number(destination(dict(call))),
+        "created": call.get("created"),
+        "ended": call.get("ended"),
+        "endReason": call.get("endReason"),
     }
