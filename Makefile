@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint unit models clean
+.PHONY: setup demo test lint unit models bench clean
 
 # `.[dev]` includes the `emulator` extra (starlette, uvicorn), which the demo and the tests use.
 $(STAMP): pyproject.toml
@@ -29,6 +29,9 @@ unit: setup
 	$(BIN)/pytest -q -n 2
 
 test: lint unit
+
+bench: setup
+	$(BIN)/python scripts/bench.py
 
 models: setup
 	$(BIN)/python scripts/generate_models.py

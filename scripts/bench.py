@@ -1,0 +1,479 @@
+"""`make bench`: the performance figures of issue 14, measured on the real command.
+
+Generates the workloads in a scratch directory, starts the bundled emulator as a real process
+with a per-request latency, runs the real `reconciler` executable against it and prints each
+figure beside its bound as a ratio (measured / bound: below 1.00 is within the bound), with the
+peak RSS of the process measured. Wall time is the process's; CPU is user + system of the
+process and its children (from `wait4`), so interpreter start-up counts, as users feel it.
+
+Nothing here is imported by the product or the tests; it drives both as a user would.
+Usage: `python scripts/bench.py [--quick] [--only NAME ...]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import csv
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RECONCILER = str(BIN / "reconciler")
+API_KEY = "bench-key"
+LATENCY = 0.05
+PAGE_SIZE = 100
+WORDS = [
+    "customer",
+    "account",
+    "order",
+    "refund",
+    "delivery",
+    "schedule",
+    "callback",
+    "renewal",
+    "discount",
+    "plan",
+    "invoice",
+    "address",
+    "verify",
+    "confirm",
+    "politely",
+    "briefly",
+    "transfer",
+    "human",
+    "escalate",
+    "summary",
+    "tone",
+    "friendly",
+]
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run(args: Sequence[str], env: dict[str, str], cwd: Path, stdin: str = "") -> Run:
+    """Run one command; wall, CPU (user + sys, children included) and peak RSS from wait4."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            list(args),
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(stdin.encode())
+        proc.stdin.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            wall=wall,
+            cpu=usage.ru_utime + usage.ru_stime,
+            rss_mb=usage.ru_maxrss / 1024,
+            code=proc.returncode,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+        )
+
+
+def best_of(times: int, args: Sequence[str], env: dict[str, str], cwd: Path) -> Run:
+    """The fastest of `times` runs (the least disturbed by the rest of the machine)."""
+    runs = [run(args, env, cwd) for _ in range(times)]
+    for item in runs:
+        check(item, " ".join(args[1:3]))
+    return min(runs, key=lambda r: r.wall)
+
+
+def check(result: Run, what: str, codes: tuple[int, ...] = (0,)) -> None:
+    if result.code not in codes:
+        sys.exit(
+            f"bench: {what} exited {result.code}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    measured: float
+    bound: float
+    unit: str
+    rss_mb: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.measured / self.bound if self.bound else math.inf
+
+    def row(self) -> str:
+        rss = f"{self.rss_mb:7.0f}" if self.rss_mb is not None else "      -"
+        verdict = "ok" if self.ratio <= 1.0 else "OVER"
+        return (
+            f"| {self.name:<52} | {self.measured:9.3f} {self.unit:<3} | {self.bound:9.3f} "
+            f"| {self.ratio:5.2f} | {verdict:<4} | {rss} | {self.note}"
+        )
+
+
+HEADER = (
+    f"| {'figure':<52} | {'measured':>13} | {'bound':>9} | ratio | ok?  | RSS MB  | note\n"
+    f"|{'-' * 54}|{'-' * 15}|{'-' * 11}|-------|------|---------|------"
+)
+
+
+# --- workloads ---------------------------------------------------------------------------------
+
+
+def prompt(rng: random.Random, size: int) -> str:
+    lines = []
+    total = 0
+    while total < size:
+        line = " ".join(rng.choice(WORDS) for _ in range(12)) + "."
+        lines.append(f"- {line}" if lines else f"You help {{{{companyName}}}} customers. {line}")
+        total += len(line) + 3
+    return "\n".join(lines)
+
+
+def agent_document(index: int, rng: random.Random, temperature: float = 0.4) -> str:
+    body = prompt(rng, rng.randint(2000, 8000)).replace("\n", "\n    ")
+    return (
+        f"kind: Agent\nname: bench_agent_{index:05d}\ncallTemplate:\n"
+        f"  systemPrompt: |\n    {body}\n"
+        f"  voice: Jessica\n  temperature: {temperature}\n  joinTimeout: 30s\n"
+        "  maxDuration: 1200s\n  inactivityMessages:\n    - duration: 8s\n"
+        "      message: Are you still there?\n  selectedTools:\n    - toolName: hangUp\n"
+    )
+
+
+def write_agents(directory: Path, count: int, files: int, temperature: float = 0.4) -> int:
+    """`count` agents in `files` files; the YAML's size in bytes."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    rng = random.Random(14)
+    per_file = math.ceil(count / files)
+    size = 0
+    for f in range(files):
+        docs = [
+            agent_document(i, rng, temperature)
+            for i in range(f * per_file, min(count, (f + 1) * per_file))
+        ]
+        text = "---\n".join(docs)
+        (directory / f"agents_{f:03d}.yaml").write_text(text)
+        size += len(text.encode())
+    return size
+
+
+def write_campaigns(directory: Path, recipients: int, batch_parts: int) -> None:
+    """One ScheduledBatch of `recipients` calls from CSV on an agent of its own, and
+    BatchCalls (Threetone) holding the same number of recipients in parts of 10,000."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "agent.yaml").write_text(
+        "kind: Agent\nname: bench_campaign_agent\ncallTemplate:\n"
+        "  systemPrompt: You call {{customerName}} about the renewal.\n  voice: Jessica\n"
+    )
+    with (directory / "calls.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["to", "context.customerName", "metadata.customerId"])
+        for i in range(recipients):
+            writer.writerow([f"+1415{2000000 + i:07d}", f"Customer {i}", str(i)])
+    (directory / "batch.yaml").write_text(
+        "kind: ScheduledBatch\nname: bench_renewals\nagent: bench_campaign_agent\n"
+        'windowStart: "2031-01-14T16:00:00Z"\nwindowEnd: "2031-01-20T01:00:00Z"\n'
+        'callsFrom:\n  file: calls.csv\n  medium: twilio\n  from: "+14155550199"\n'
+    )
+    per_part = math.ceil(recipients / batch_parts)
+    documents = []
+    for part in range(batch_parts):
+        name = f"recipients_{part:02d}.csv"
+        with (directory / name).open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "phone_number", "dynamic_variables.customer_name"])
+            for i in range(part * per_part, min(recipients, (part + 1) * per_part)):
+                writer.writerow([f"crm-{i}", f"+1628{3000000 + i:07d}", f"Customer {i}"])
+        documents.append(
+            f"kind: BatchCall\nprovider: threetone\nname: bench_winback_{part:02d}\n"
+            f'agentId: agent_bench\nscheduledTime: "2031-01-20T15:00:00Z"\n'
+            f"recipientsFrom: {name}\n"
+        )
+    (directory / "batch_calls.yaml").write_text("---\n".join(documents))
+
+
+# --- the emulator ------------------------------------------------------------------------------
+
+
+@dataclass
+class Emulator:
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def emulator(work: Path, latency: float, state: Path) -> Iterator[Emulator]:
+    port_file = work / f"port-{time.monotonic_ns()}"
+    log = (work / "emulator.log").open("ab")
+    process = subprocess.Popen(
+        [
+            RECONCILER, "emulator", "--port", "0", "--port-file", str(port_file),
+            "--api-key", API_KEY, "--latency", str(latency),
+            "--max-page-size", str(PAGE_SIZE), "--state", str(state),
+        ],
+        stdout=log,
+        stderr=log,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            if process.poll() is not None:
+                sys.exit(f"bench: the emulator exited; see {work / 'emulator.log'}")
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port_file.read_text().strip()}"
+        yield Emulator(base, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def environ(base_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ULTRAVOX_", "THREETONE_"))}
+    env.update(
+        ULTRAVOX_BASE_URL=base_url,
+        ULTRAVOX_API_KEY=API_KEY,
+        THREETONE_BASE_URL=base_url,
+        THREETONE_API_KEY=API_KEY,
+        NO_COLOR="1",
+    )
+    return env
+
+
+def requests_sent(base_url: str) -> list[dict[str, object]]:
+    answer = httpx.get(f"{base_url}/_emulator/requests", timeout=30).json()
+    return list(answer if isinstance(answer, list) else answer.get("requests", []))
+
+
+def clear_journal(base_url: str) -> None:
+    httpx.delete(f"{base_url}/_emulator/requests", timeout=30)
+
+
+def per_resource_peer(base_url: str, ids: Sequence[str], parallelism: int = 10) -> float:
+    """The Terraform refresh model: one GET per known resource, `parallelism` at a time."""
+    headers = {"X-API-Key": API_KEY}
+    start = time.perf_counter()
+    with (
+        httpx.Client(base_url=base_url, headers=headers, timeout=60) as client,
+        concurrent.futures.ThreadPoolExecutor(parallelism) as pool,
+    ):
+        for response in pool.map(lambda i: client.get(f"/api/agents/{i}"), ids):
+            response.raise_for_status()
+            response.json()
+    return time.perf_counter() - start
+
+
+def agent_ids(base_url: str) -> list[str]:
+    headers = {"X-API-Key": API_KEY}
+    ids: list[str] = []
+    url: str | None = f"{base_url}/api/agents?pageSize={PAGE_SIZE}"
+    while url:
+        page = httpx.get(url, headers=headers, timeout=60).json()
+        ids += [a["agentId"] for a in page["results"]]
+        url = page.get("next")
+    return ids
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+
+def bench_startup(work: Path, env: dict[str, str]) -> list[Figure]:
+    small = work / "small"
+    write_agents(small, 1, 1)
+    help_run = best_of(5, [RECONCILER, "--help"], env, work)
+    validate_run = best_of(5, [RECONCILER, "validate", str(small)], env, work)
+    return [
+        Figure("reconciler --help", help_run.wall, 0.150, "s", help_run.rss_mb),
+        Figure("validate of one small file", validate_run.wall, 0.200, "s", validate_run.rss_mb),
+    ]
+
+
+def bench_agents(work: Path, count: int, quick: bool) -> list[Figure]:
+    figures: list[Figure] = []
+    agents = work / f"agents_{count}"
+    size = write_agents(agents, count, files=20)
+    state = work / f"state_{count}.json"
+    state.unlink(missing_ok=True)
+    with emulator(work, 0.0, state) as emu:
+        env = environ(emu.base_url)
+        check(run([RECONCILER, "apply", "--auto-approve", str(agents)], env, work), "seed apply")
+    validate = best_of(1 if quick else 3, [RECONCILER, "validate", str(agents)], env, work)
+    figures.append(
+        Figure(
+            f"validate of {count:,} agents ({size / 1e6:.1f} MB YAML)",
+            validate.wall,
+            0.5 * count / 1000,
+            "s",
+            validate.rss_mb,
+        )
+    )
+    with emulator(work, LATENCY, state) as emu:
+        env = environ(emu.base_url)
+        clear_journal(emu.base_url)
+        plan = run([RECONCILER, "plan", "--detailed-exitcode", str(agents)], env, work)
+        check(plan, "plan")
+        gets = [r for r in requests_sent(emu.base_url) if r.get("method") == "GET"]
+        expected = math.ceil(count / PAGE_SIZE)
+        if count == 1000:
+            ids = agent_ids(emu.base_url)
+            peer = per_resource_peer(emu.base_url, ids)
+            figures += [
+                Figure(
+                    f"plan of {count:,} agents at 50 ms latency: wall",
+                    plan.wall,
+                    1.2,
+                    "s",
+                    plan.rss_mb,
+                    f"{len(gets)} GETs (expected {expected})",
+                ),
+                Figure(f"plan of {count:,} agents: CPU", plan.cpu, 0.7, "s"),
+                Figure(
+                    "plan wall / per-resource peer wall (bound 1/5)",
+                    plan.wall / peer,
+                    0.2,
+                    "x",
+                    None,
+                    f"peer: {len(ids)} GETs, parallelism 10, {peer:.2f} s",
+                ),
+                Figure("plan list requests / ceil(N / page)", len(gets) / expected, 1.0, "x"),
+            ]
+        else:
+            figures += [
+                Figure(
+                    f"plan of {count:,} agents: CPU per agent",
+                    plan.cpu / count * 1000,
+                    0.7,
+                    "ms",
+                    plan.rss_mb,
+                    f"wall {plan.wall:.2f} s, {len(gets)} GETs",
+                ),
+                Figure(f"plan of {count:,} agents: peak RSS", plan.rss_mb, 500, "MB"),
+            ]
+        if count == 1000:
+            changed = work / "agents_changed"
+            write_agents(changed, count, files=20, temperature=0.5)
+            concurrency = 8
+            apply = run(
+                [
+                    RECONCILER, "apply", "--auto-approve", "--concurrency", str(concurrency),
+                    str(changed),
+                ],
+                env,
+                work,
+            )  # fmt: skip
+            check(apply, "apply")
+            ideal = count * LATENCY / concurrency
+            figures.append(
+                Figure(
+                    f"apply of {count:,} updates / (N x latency / concurrency)",
+                    apply.wall / ideal,
+                    1.2,
+                    "x",
+                    apply.rss_mb,
+                    f"wall {apply.wall:.2f} s, ideal {ideal:.2f} s",
+                )
+            )
+    return figures
+
+
+def bench_campaigns(work: Path, recipients: int) -> list[Figure]:
+    campaigns = work / "campaigns"
+    write_campaigns(campaigns, recipients, batch_parts=math.ceil(recipients / 10_000))
+    state = work / "state_campaigns.json"
+    state.unlink(missing_ok=True)
+    figures: list[Figure] = []
+    with emulator(work, 0.0, state) as emu:
+        env = environ(emu.base_url)
+        check(
+            run([RECONCILER, "apply", "--auto-approve", str(campaigns / "agent.yaml")], env, work),
+            "seed the campaign agent",
+        )
+        validate = run([RECONCILER, "validate", str(campaigns)], env, work)
+        check(validate, "validate campaigns")
+        plan = run(
+            [RECONCILER, "plan", "--out", str(work / "plan.json"), str(campaigns)], env, work
+        )
+        check(plan, "plan campaigns")
+    what = f"{recipients:,} recipients (ScheduledBatch + BatchCalls)"
+    figures += [
+        Figure(f"validate of {what}", validate.wall, 3.0, "s", validate.rss_mb),
+        Figure(f"plan of {what}", plan.wall, 5.0, "s", plan.rss_mb),
+        Figure("campaign plan peak RSS", plan.rss_mb, 500, "MB"),
+    ]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, one run each")
+    parser.add_argument(
+        "--only", nargs="*", choices=["startup", "agents", "scale", "campaigns"], default=None
+    )
+    args = parser.parse_args()
+    chosen = set(args.only or ["startup", "agents", "scale", "campaigns"])
+    work = Path(tempfile.mkdtemp(prefix="reconciler-bench-"))
+    print(
+        f"reconciler bench: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{time.strftime('%Y-%m-%d')}, latency {LATENCY * 1000:.0f} ms, page size {PAGE_SIZE}"
+    )
+    figures: list[Figure] = []
+    try:
+        if "startup" in chosen:
+            figures += bench_startup(work, environ("http://127.0.0.1:9"))
+        if "agents" in chosen:
+            figures += bench_agents(work, 1000, args.quick)
+        if "scale" in chosen:
+            figures += bench_agents(work, 2000 if args.quick else 10_000, args.quick)
+        if "campaigns" in chosen:
+            figures += bench_campaigns(work, 20_000 if args.quick else 100_000)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(HEADER)
+    for figure in figures:
+        print(figure.row())
+    over = [f.name for f in figures if f.ratio > 1.0]
+    print(json.dumps({"figures": len(figures), "over_bound": over}))
+
+
+if __name__ == "__main__":
+    main()
