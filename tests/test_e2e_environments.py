@@ -79,7 +79,13 @@ def layout(root: Path, staging: Any, prod: Any) -> Path:
 
 @pytest.fixture
 def cli(make_cli: MakeCli, staging: AnyEmulator, prod: AnyEmulator) -> Cli:
-    env = {"ULTRAVOX_API_KEY_STAGING": "staging-key", "ULTRAVOX_API_KEY_PROD": "prod-key"}
+    env = {
+        "ULTRAVOX_API_KEY_STAGING": "staging-key",
+        "ULTRAVOX_API_KEY_PROD": "prod-key",
+        # The environment files point at the two emulators: the operator allows them (a base
+        # URL from a file is otherwise refused, issue 11).
+        "RECONCILER_ALLOWED_HOSTS": f"{staging.base_url} {prod.base_url}",
+    }
     return make_cli(env, staging, prod)
 
 

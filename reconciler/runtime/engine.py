@@ -11,10 +11,23 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from reconciler.core import fieldpaths
 from reconciler.core.domain import DesiredResource, LiveResource, Plan, ResourceKey
-from reconciler.core.errors import PlanError, StalePlanError
+from reconciler.core.errors import (
+    ApiError,
+    ConfigError,
+    PlanError,
+    ReconcilerError,
+    StalePlanError,
+)
+from reconciler.core.limits import DEFAULTS, Limits
+from reconciler.core.masking import REDACTOR
+from reconciler.core.origins import check_file_base_url
 from reconciler.core.planning import (
     PlanOptions,
     StateDifference,
@@ -44,6 +57,8 @@ class Session:
     hooks: ClientHooks = NO_HOOKS
     """What the clients use instead of the network and `asyncio.sleep` (tests); none in
     production."""
+    limits: Limits = DEFAULTS
+    """Bounds of every client (response size, pages per list)."""
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _clients: dict[str, Api] = field(default_factory=dict)
     _endpoints: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -71,6 +86,15 @@ class Session:
         if provider.name not in self._clients:
             settings = self.settings(provider)
             override = self.overrides.get(provider.name)
+            if override is not None and override.base_url:
+                # From a file (an environment file, a saved plan): the key goes there only
+                # where the operator allows it.
+                check_file_base_url(
+                    override.base_url,
+                    trusted=trusted_base_urls(provider, self.environ),
+                    environ=self.environ,
+                    where=f"providers.{provider.name}.baseUrl",
+                )
             base_url, key = settings_from_env(
                 settings, self.environ, base_url=override.base_url if override else None
             )
@@ -84,10 +108,39 @@ class Session:
                 api_key=key,
                 concurrency=self.concurrency,
                 timeout=self.timeout,
+                limits=self.limits,
                 **self.hooks.client_options(),
             )
             self._clients[provider.name] = await self._stack.enter_async_context(client)
         return self._clients[provider.name]
+
+
+def trusted_base_urls(provider: Provider, environ: Mapping[str, str]) -> list[str]:
+    """Base URLs a file may name for `provider` without the operator's allow-list: the
+    vendor's default and the one the operator set in the process environment."""
+    own = environ.get(provider.settings.base_url_env, "").strip()
+    return [provider.settings.default_base_url, *([own] if own else [])]
+
+
+def api_key_variables(environment: Environment | None) -> frozenset[str]:
+    """The variables holding the providers' API keys (defaults and this environment's): no
+    manifest field may read them."""
+    names = {p.settings.api_key_env for p in registry.PROVIDERS}
+    if environment is not None:
+        names |= {o.apiKeyEnv for o in environment.providers.values() if o.apiKeyEnv}
+    return frozenset(names)
+
+
+def check_environment_endpoints(environment: Environment, environ: Mapping[str, str]) -> None:
+    """Every `baseUrl` of an environment file, checked before anything is read or sent."""
+    for name, override in environment.providers.items():
+        if override.base_url:
+            check_file_base_url(
+                override.base_url,
+                trusted=trusted_base_urls(registry.provider(name), environ),
+                environ=environ,
+                where=f"{environment.where(name)}: providers.{name}.baseUrl",
+            )
 
 
 async def read_live(
@@ -113,11 +166,42 @@ async def read_live(
         for rt in types:
             if rt.order <= last:
                 mine = [d for d in desired if d.key.kind == rt.kind and d.provider == provider.name]
-                found += await rt.read(api, mine, found)
+                read = await _read_kind(rt, api, mine, found, provider.name)
+                _remember_live_secrets(rt, read)
+                found += read
         return found
 
     batches = await asyncio.gather(*(one(p) for p in providers))
     return [item for batch in batches for item in batch]
+
+
+async def _read_kind(
+    rt: Any, api: Api, desired: list[DesiredResource], known: list[LiveResource], provider: str
+) -> list[LiveResource]:
+    """A kind's live objects; an answer of a shape the kind cannot read (a `null` item, an
+    object without its id) is an error naming the kind, never a traceback."""
+    try:
+        found: list[LiveResource] = await rt.read(api, desired, known)
+    except ReconcilerError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        raise ApiError(
+            "GET",
+            f"({provider} {rt.kind} list)",
+            200,
+            f"the API answered with data of an unexpected shape ({type(exc).__name__}: {exc})",
+        ) from None
+    return found
+
+
+def _remember_live_secrets(rt: Any, found: Sequence[LiveResource]) -> None:
+    """Secrets the account returned (a webhook secret the server chose) are masked in every
+    output, like the ones the manifests name."""
+    for pattern in rt.table.sensitive:
+        parsed = fieldpaths.parse(pattern)
+        for item in found:
+            for path in fieldpaths.expand(item.body, parsed):
+                REDACTOR.add_json(fieldpaths.get(item.body, path))
 
 
 def providers_for(kinds: set[str], names: set[str] | None = None) -> list[Provider]:
@@ -140,6 +224,7 @@ async def make_plan(
     options = replace(
         options,
         path_prefixes={name: s.path_prefix for name, s in session.all_settings().items()},
+        now=options.now or datetime.now(UTC),
     )
     return build_plan(registry.resource_types(), desired, live, options)
 
@@ -223,6 +308,10 @@ class Workspace:
     environment: Environment | None = None
     hooks: ClientHooks = NO_HOOKS
     """Passed to every session the workspace opens (see `Session.hooks`)."""
+    limits: Limits = DEFAULTS
+    """The operator's bounds (files, YAML, answers, time; see `reconciler.core.limits`)."""
+    allow_outside_files: bool = False
+    """`--allow-outside-files`: manifests may name files outside their directory."""
 
     @classmethod
     def open(
@@ -231,9 +320,16 @@ class Workspace:
         environ: Mapping[str, str],
         env_name: str | None,
         hooks: ClientHooks = NO_HOOKS,
+        *,
+        limits: Limits = DEFAULTS,
+        allow_outside_files: bool = False,
     ) -> Workspace:
-        environment = load_environment(paths, env_name) if env_name else None
-        return cls(tuple(paths), environ, environment, hooks)
+        environment = None
+        if env_name:
+            names = [p.name for p in registry.PROVIDERS]
+            environment = load_environment(paths, env_name, names, limits)
+            check_environment_endpoints(environment, environ)
+        return cls(tuple(paths), environ, environment, hooks, limits, allow_outside_files)
 
     @property
     def env_name(self) -> str | None:
@@ -246,11 +342,28 @@ class Workspace:
             self.environ,
             self.environment,
             require_secrets=require_secrets,
+            forbidden=api_key_variables(self.environment),
+            limits=self.limits,
+            allow_outside_files=self.allow_outside_files,
         )
 
     def session(self, **options: Any) -> Session:
         overrides = self.environment.providers if self.environment else {}
-        return Session(self.environ, overrides=overrides, hooks=self.hooks, **options)
+        options.setdefault("timeout", self.limits.request_timeout)
+        return Session(
+            self.environ, overrides=overrides, hooks=self.hooks, limits=self.limits, **options
+        )
+
+    def other(self, env_name: str | None) -> Workspace:
+        """The same manifests and settings, with another environment."""
+        return Workspace.open(
+            self.paths,
+            self.environ,
+            env_name,
+            self.hooks,
+            limits=self.limits,
+            allow_outside_files=self.allow_outside_files,
+        )
 
     def required_name(self) -> str | None:
         return self.environment.requires if self.environment else None
@@ -259,7 +372,7 @@ class Workspace:
         """The environment this one requires to be in sync first (`requires:`), if any."""
         if self.environment is None or not self.environment.requires:
             return None
-        return Workspace.open(self.paths, self.environ, self.environment.requires, self.hooks)
+        return self.other(self.environment.requires)
 
 
 async def plan_workspace(
@@ -297,11 +410,22 @@ async def promotion_gate(workspace: Workspace) -> None:
 
 
 def saved_plan_session(plan: Plan, environ: Mapping[str, str], **options: Any) -> Session:
-    """A session that talks to the accounts a saved plan was made against."""
-    overrides = {
-        name: ProviderOverride(baseUrl=values.get("baseUrl"), apiKeyEnv=values.get("apiKeyEnv"))
-        for name, values in plan.endpoints.items()
-    }
+    """A session that talks to the accounts a saved plan was made against (base URLs the
+    operator allows only: a saved plan is a file, see `Session.api`)."""
+    known = {p.name for p in registry.PROVIDERS}
+    overrides = {}
+    for name, values in plan.endpoints.items():
+        if name not in known:
+            raise ConfigError(f"the saved plan names an unknown provider {name!r} (endpoints)")
+        try:
+            overrides[name] = ProviderOverride(
+                baseUrl=values.get("baseUrl"), apiKeyEnv=values.get("apiKeyEnv")
+            )
+        except ValidationError as exc:
+            raise ConfigError(
+                f"the saved plan's endpoints.{name} is malformed ({exc.error_count()} "
+                "problems); plan again"
+            ) from None
     return Session(environ, overrides=overrides, **options)
 
 
@@ -324,8 +448,13 @@ async def diff_environments(
     right: str,
     live: bool,
     hooks: ClientHooks = NO_HOOKS,
+    *,
+    limits: Limits = DEFAULTS,
+    allow_outside_files: bool = False,
 ) -> list[StateDifference]:
-    first = Workspace.open(paths, environ, left, hooks)
-    second = Workspace.open(paths, environ, right, hooks)
+    first = Workspace.open(
+        paths, environ, left, hooks, limits=limits, allow_outside_files=allow_outside_files
+    )
+    second = first.other(right)
     states = await asyncio.gather(state_of(first, live), state_of(second, live))
     return compare_states(registry.kinds(), states[0], states[1], (left, right))
