@@ -20,8 +20,8 @@ demo: setup
 	@bash scripts/demo.sh
 
 lint: setup
-	$(BIN)/ruff check reconciler reconciler_emulator tests scripts
-	$(BIN)/ruff format --check reconciler reconciler_emulator tests scripts
+	$(BIN)/ruff check reconciler reconciler_emulator reconciler_apis tests scripts
+	$(BIN)/ruff format --check reconciler reconciler_emulator reconciler_apis tests scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
