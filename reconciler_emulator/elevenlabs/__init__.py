@@ -1,8 +1,8 @@
 """ElevenLabs' batch-calling API in the emulator, under `/v1/convai/batch-calling`.
 
-Its own package although it is, today, the shared batch-calling model with ElevenLabs' prefix
-and key header (`xi-api-key`): ElevenLabs answers with fields Threetone does not have, and
-those belong in this package's `routes.FLAVOUR` (its `render`), not in the shared model. Must
+The shared batch-calling model with ElevenLabs' table (`reconciler_apis.elevenlabs`, from the
+official Python SDK's types): its prefix and key header (`xi-api-key`), the fields Threetone
+does not have, the `agent_id` filter of the workspace listing and the CSV export. Must
 not import uvicorn, httpx or anything of the product.
 """
 

@@ -1,4 +1,6 @@
-"""ElevenLabs' batch-calling routes: the shared model with ElevenLabs' prefix and key header.
+"""ElevenLabs' batch-calling routes: the shared model with ElevenLabs' table
+(`reconciler_apis.elevenlabs`): its prefix, key header, the fields its submit takes, the models
+it answers with, its `agent_id` filter and its export.
 
 Owns: `FLAVOUR` and `api(store)`, which registers the API with the emulator. Must not import
 uvicorn, httpx or anything of the product.
@@ -6,12 +8,13 @@ uvicorn, httpx or anything of the product.
 
 from __future__ import annotations
 
-from reconciler_emulator.batchcalling.routes import BatchCallingApi, vendor_api
+from reconciler_apis import elevenlabs
+from reconciler_emulator.batchcalling.routes import vendor_api
 from reconciler_emulator.gateway import VendorApi
 from reconciler_emulator.state import Store
 
-PREFIX = "/v1/convai/batch-calling"
-FLAVOUR = BatchCallingApi(vendor="elevenlabs", prefix=PREFIX, key_header="xi-api-key")
+FLAVOUR = elevenlabs.API
+PREFIX = FLAVOUR.prefix
 
 
 def api(store: Store) -> VendorApi:

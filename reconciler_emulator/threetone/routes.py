@@ -1,4 +1,6 @@
-"""Threetone's batch-calling routes: the shared model with Threetone's prefix and key header.
+"""Threetone's batch-calling routes: the shared model with Threetone's table
+(`reconciler_apis.threetone`): its prefix, key header, the fields its submit takes and the
+models it answers with.
 
 Owns: `FLAVOUR` and `api(store)`, which registers the API with the emulator. Must not import
 uvicorn, httpx or anything of the product.
@@ -6,12 +8,13 @@ uvicorn, httpx or anything of the product.
 
 from __future__ import annotations
 
-from reconciler_emulator.batchcalling.routes import BatchCallingApi, vendor_api
+from reconciler_apis import threetone
+from reconciler_emulator.batchcalling.routes import vendor_api
 from reconciler_emulator.gateway import VendorApi
 from reconciler_emulator.state import Store
 
-PREFIX = "/v1/voiceai/batch-calling"
-FLAVOUR = BatchCallingApi(vendor="threetone", prefix=PREFIX, key_header="x-api-key")
+FLAVOUR = threetone.API
+PREFIX = FLAVOUR.prefix
 
 
 def api(store: Store) -> VendorApi:

@@ -12,6 +12,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from reconciler_apis import ultravox as ultravox_api
 from reconciler_emulator.jsontypes import JSON
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -64,14 +65,12 @@ DURATION_PATHS: tuple[str, ...] = (
 """google.protobuf.Duration fields of a callTemplate (`[]`: every element of a list)."""
 
 DEFAULTS: Mapping[str, JSON] = {
-    "joinTimeout": "30s",
-    "maxDuration": "3600s",
-    "initialOutputMedium": "MESSAGE_MEDIUM_VOICE",
-    "firstSpeakerSettings": {"agent": {}},
+    default.path: default.value for default in ultravox_api.CALL_TEMPLATE_DEFAULTS if default.shown
 }
-"""Documented defaults the emulator writes into responses when the template leaves them unset."""
+"""Documented defaults the emulator writes into responses when the template leaves them unset
+(`reconciler_apis.ultravox`, where each is documented)."""
 
-SERVER_MODEL = "fixie-ai/ultravox"
+SERVER_MODEL = ultravox_api.SERVER_MODEL
 """What responses show for `model` when none was set (not the documented ultravox-v0.7)."""
 
 TEMPLATED_PATHS: tuple[str, ...] = (
