@@ -112,9 +112,9 @@ class Traffic:
 
     For each request: sleep `latency`; take the first armed fault rule that matches; a
     "status" rule answers in place of the vendor API (nothing is done); otherwise the vendor
-    API answers. The request is journaled with the status it got, and only then answered;
-    an "accept_then_hang" rule delays that answer by its `seconds` (the work is already done,
-    so a client timeout fires after the server accepted the request).
+    API answers. The request is journaled with the status and the body it got, and only then
+    answered; an "accept_then_hang" rule delays that answer by its `seconds` (the work is
+    already done, so a client timeout fires after the server accepted the request).
     """
 
     def __init__(self, app: ASGIApp, store: Store) -> None:
@@ -139,6 +139,9 @@ class Traffic:
         else:
             messages = await _answer(self.app, scope, _replay(raw, receive))
         start = next(m for m in messages if m["type"] == "http.response.start")
+        answered = b"".join(
+            bytes(m.get("body", b"")) for m in messages if m["type"] == "http.response.body"
+        )
         with store.lock:
             store.journal.record(
                 method=method,
@@ -147,6 +150,10 @@ class Traffic:
                 raw=raw,
                 status=int(start["status"]),
                 headers=request.headers.items(),
+                response=answered,
+                verbatim=any(
+                    name.lower() == b"x-emulator-verbatim" for name, _ in start.get("headers", [])
+                ),
             )
         if rule is not None and rule.mode == "accept_then_hang":
             await asyncio.sleep(rule.seconds)

@@ -1,7 +1,9 @@
 """The one request journal of the emulator: every vendor API request, as the server saw it.
 
-Owns: `Journal` and what an entry keeps (method, path, query, decoded body, status, and the
-headers that cannot carry a secret: never the API key of any vendor). `gateway.Traffic` writes
+Owns: `Journal` and what an entry keeps (method, path, query, decoded body, status, the
+decoded response body, and the headers that cannot carry a secret: never the API key of any
+vendor). The response is what the emulator answered, so tests can hold every answer to the
+vendor's own response models. `gateway.Traffic` writes
 it for Ultravox, Threetone and ElevenLabs requests alike; `GET|DELETE /_emulator/requests`
 read and clear it. Pure: must not import starlette, uvicorn, httpx, any vendor package or
 anything of the product.
@@ -22,7 +24,8 @@ _PUBLIC_HEADERS = frozenset({"idempotency-key"})
 
 
 def journal_body(raw: bytes) -> JSON:
-    """A request body as the journal keeps it: JSON when it parses, else the text."""
+    """A request or response body as the journal keeps it: JSON when it parses, else the
+    text (an export's CSV); None when empty."""
     if not raw:
         return None
     try:
@@ -56,6 +59,8 @@ class Journal:
         raw: bytes,
         status: int,
         headers: Iterable[tuple[str, str]],
+        response: bytes = b"",
+        verbatim: bool = False,
     ) -> None:
         self.entries.append(
             {
@@ -65,6 +70,9 @@ class Journal:
                 "body": journal_body(raw),
                 "status": status,
                 "headers": public_headers(headers),
+                "response": journal_body(response),
+                # The answer carried state a test seeded as is, not the API's response model.
+                "verbatim": verbatim,
             }
         )
 

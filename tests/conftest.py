@@ -16,13 +16,16 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler_emulator import EmulatorConfig
+from reconciler_emulator.journal import Journal
 from tests.support.cli import Cli, RealCli, Result, reconciler_command
 from tests.support.emulators import AnyEmulator, InProcessEmulator, emulator_for
 from tests.support.openapi_contract import OpenApiContract
+from tests.support.vendor_answers import VendorAnswers
 
 __all__ = [
     "EXAMPLES",
@@ -116,14 +119,48 @@ def contract() -> OpenApiContract | None:
     return OpenApiContract.load_default()
 
 
-@pytest.fixture
-def checked_requests(emulator: AnyEmulator, contract: OpenApiContract | None) -> Iterator[None]:
-    """After the test, every body the tool sent must validate against the vendor schema."""
+@pytest.fixture(scope="session")
+def vendor_answers() -> VendorAnswers:
+    """The vendors' own definitions of their answers: Ultravox's OpenAPI response schemas, the
+    ElevenLabs SDK's types, Threetone's seed 002 (tests/support/vendor_answers.py)."""
+    return VendorAnswers.load_default()
+
+
+@pytest.fixture(autouse=True)
+def checked_answers(
+    vendor_answers: VendorAnswers, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Every answer any emulator of this process gives during the test (served or in process,
+    whichever fixture made it) must be what the vendor's own definition says: each journal
+    entry is judged as it is recorded, and the test fails on the first one that is not."""
+    problems: list[str] = []
+    record = Journal.record
+
+    def judged(journal: Journal, **entry: Any) -> None:
+        record(journal, **entry)
+        problems.extend(vendor_answers.problems(journal.entries[-1]))
+
+    monkeypatch.setattr(Journal, "record", judged)
     yield
-    if contract is None:
-        return
+    shown = "\n".join(problems[:20]) + (
+        f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+    )
+    assert not problems, "answers of the emulator that break the vendor's definition:\n" + shown
+
+
+@pytest.fixture
+def checked_requests(
+    emulator: AnyEmulator, contract: OpenApiContract | None, vendor_answers: VendorAnswers
+) -> Iterator[None]:
+    """After the test, every body the tool sent must validate against the vendor's schema:
+    Ultravox's OpenAPI request schemas, the ElevenLabs SDK's submit parameters, seed 002's
+    submit Body for Threetone."""
+    yield
     problems = []
     for entry in emulator.admin.requests():
+        problems += vendor_answers.request_problems(entry)
+        if contract is None:
+            continue
         if entry["method"] in ("POST", "PATCH", "PUT") and entry["path"].startswith("/api/"):
             problems += contract.problems(entry["method"], entry["path"], entry["body"])
-    assert not problems, "requests that break the Ultravox OpenAPI schema:\n" + "\n".join(problems)
+    assert not problems, "requests that break the vendor's schema:\n" + "\n".join(problems)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from reconciler_apis import ultravox as ultravox_api
 from reconciler_emulator.clock import parse_iso, to_iso
 from reconciler_emulator.config import EmulatorConfig
 from reconciler_emulator.jsontypes import JSON
@@ -56,6 +57,8 @@ class UltravoxAccount:
     # --- the store's AccountPart protocol -------------------------------------------------------
 
     def clear(self) -> None:
+        self.served_verbatim = False
+        """Set when an answer carried a seeded agent verbatim; the routes reset and read it."""
         self.agents: dict[str, Record] = {}
         self.batches: dict[str, Record] = {}
         self.calls: dict[str, Record] = {}
@@ -90,7 +93,9 @@ class UltravoxAccount:
 
     def render_agent(self, record: Record) -> dict[str, JSON]:
         if record.get("raw"):
-            # Seeded "odd live state" reads back exactly as it was seeded.
+            # Seeded "odd live state" reads back exactly as it was seeded: not an answer of the
+            # API's own model, and the answer says so (`served_verbatim`, a response header).
+            self.served_verbatim = True
             body: dict[str, JSON] = copy.deepcopy(record["body"])
             return body
         template = agent_rules.render_template(
@@ -373,6 +378,17 @@ class UltravoxAccount:
         }
         return call_id
 
+    @staticmethod
+    def _sip_details(call: Record, billed: str | None, has_ended: bool) -> dict[str, JSON] | None:
+        """Seed 001's `sipDetails` for a call over SIP; null (the schema: "if applicable") else."""
+        medium = call["medium"]
+        if not (isinstance(medium, dict) and medium.get("sip") is not None):
+            return None
+        return {
+            "billedDuration": billed,
+            "terminationReason": "SIP_TERMINATION_NORMAL" if has_ended else None,
+        }
+
     def render_call(self, call: Record) -> dict[str, JSON]:
         """A Call as seed 001 shows it; joined/ended appear once the virtual clock reaches them."""
         template: dict[str, JSON] = call["template"]
@@ -395,6 +411,11 @@ class UltravoxAccount:
             "ended": call["endAt"] if has_ended else None,
             "endReason": call["endReason"] if has_ended else None,
             "billedDuration": billed,
+            **{
+                d.path: d.value
+                for d in ultravox_api.CREATED_CALL_NULLS
+                if d.path.startswith("billed")
+            },
             "billingStatus": billing,
             "firstSpeaker": "FIRST_SPEAKER_USER" if call["outgoing"] else "FIRST_SPEAKER_AGENT",
             "firstSpeakerSettings": template.get("firstSpeakerSettings", {"agent": {}}),
@@ -410,6 +431,7 @@ class UltravoxAccount:
             "metadata": call["metadata"],
             "initialState": {},
             "requestContext": None,
+            "sipDetails": self._sip_details(call, billed, has_ended),
             "inactivityMessages": template.get("inactivityMessages", []),
             "joinTimeout": template.get("joinTimeout", "30s"),
             "languageHint": template.get("languageHint"),

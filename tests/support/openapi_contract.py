@@ -1,7 +1,9 @@
-"""Checks request bodies against Ultravox's own OpenAPI schema, stricter than the server.
+"""Checks request bodies, and the emulator's answers, against Ultravox's own OpenAPI schema,
+stricter than the server.
 
 Owns: `OpenApiContract` (path-template matching, OpenAPI 3.0 -> JSON Schema conversion,
-validation with `jsonschema`) and `default_location()`. Test support only: the product never
+validation with `jsonschema`; `problems` for a request body, `response_problems` for an answer)
+and `default_location()`. Test support only: the product never
 imports it, and it imports nothing from `reconciler` (it judges what the tool sent, so it must
 not share the tool's idea of the API).
 
@@ -18,6 +20,12 @@ Extra rules on top of the schema, each catching a mistake the real API would not
 * Free-form objects (no `properties`: `contextSchema`, `metadata`, `templateContext`,
   `additionalParams`) stay open. `format: enum`/`float`/... are ignored; `date-time`, `uuid`
   and `uri` are checked.
+
+Answers (`response_problems`) are held to the operation's response schema for the status they
+carry: every `required` property present (a required `writeOnly` one, such as a batch's
+`calls`, is required in requests only), no `writeOnly` property, `null` only where the schema
+says `nullable`, and objects closed as above (a field the schema does not define is a mistake
+of the emulator, not a feature of the API).
 """
 
 from __future__ import annotations
@@ -80,12 +88,26 @@ def skip_reason() -> str:
     return f"Ultravox OpenAPI schema not found at {default_location()}: contract check skipped"
 
 
+_WRITE_ONLY = "x-write-only-in-response"
+_NOT_HERE = (_READ_ONLY, _WRITE_ONLY)
+"""The marker of a property this body may not carry: (in a request, in a response)."""
+
+
 def _read_only(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
     if value:
         yield ValidationError("read-only property not allowed in a request")
 
 
-_Validator = validators.extend(Draft202012Validator, {_READ_ONLY: _read_only})
+def _write_only(
+    validator: Any, value: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if value:
+        yield ValidationError("write-only property not allowed in a response")
+
+
+_Validator = validators.extend(
+    Draft202012Validator, {_READ_ONLY: _read_only, _WRITE_ONLY: _write_only}
+)
 
 _FORMATS = FormatChecker(formats=())
 
@@ -118,7 +140,7 @@ def _is_uri(value: object) -> bool:
 
 class _Converter:
     """OpenAPI 3.0 schema objects -> JSON Schema 2020-12, one `$defs` entry per component and
-    mode (`request`, or `patch` where every object property also accepts null)."""
+    mode (`request`; `patch`, where every object property also accepts null; `response`)."""
 
     def __init__(self, components: Mapping[str, Any]) -> None:
         self.components = components
@@ -164,19 +186,23 @@ class _Converter:
         if "items" in node:
             out["items"] = self.nullable(node["items"], mode, allow_null=False)
         properties = node.get("properties")
-        read_only = set(EXTRA_READ_ONLY.get(owner, ()))
+        # Properties a body of this mode may not carry: read-only ones in requests, write-only
+        # ones in responses.
+        read_only = set(EXTRA_READ_ONLY.get(owner, ())) if mode != "response" else set()
         if isinstance(properties, Mapping):
             converted = {}
+            flag = "writeOnly" if mode == "response" else "readOnly"
             for name, prop in properties.items():
-                if prop.get("readOnly") or self.target(prop).get("readOnly"):
+                if prop.get(flag) or self.target(prop).get(flag):
                     read_only.add(name)
                 if name in read_only:
-                    converted[name] = {_READ_ONLY: True}
+                    converted[name] = {_NOT_HERE[mode == "response"]: True}
                 else:
                     converted[name] = self.nullable(prop, mode, allow_null=mode == "patch")
             out["properties"] = converted
         if "required" in node:
-            # OpenAPI: a required readOnly property is required in responses only.
+            # OpenAPI: a required readOnly property is required in responses only, a required
+            # writeOnly one in requests only.
             required = [name for name in node["required"] if name not in read_only]
             if required:
                 out["required"] = required
@@ -262,6 +288,47 @@ class OpenApiContract:
         for error in validator.iter_errors(body):
             found += [f"{where}: {text}" for text in _describe(error)]
         return sorted(set(found))
+
+    def response_problems(self, method: str, path: str, status: int, body: Any) -> list[str]:
+        """Every way an answer `body` with `status` to `method path` breaks the response
+        schema the operation declares for that status; empty when it conforms."""
+        verb = method.upper()
+        where = f"{verb} {path.split('?', 1)[0]} -> {status}"
+        template = self._match(path)
+        if template is None:
+            return [f"{where}: no such path in the Ultravox OpenAPI schema"]
+        operation = template.operations.get(verb.lower())
+        if operation is None:
+            return [f"{where}: {template.template} has no {verb} operation"]
+        responses = operation.get("responses") or {}
+        declared = responses.get(str(status))
+        if declared is None:
+            listed = ", ".join(sorted(responses))
+            return [f"{where}: the schema declares no {status} answer (only {listed})"]
+        validator = self._response_validator(template, verb, str(status), declared)
+        if validator is None:
+            return [] if body is None else [f"{where}: the schema declares no body for it"]
+        if body is None:
+            return [f"{where}: an answer body is declared but none was sent"]
+        found = []
+        for error in validator.iter_errors(body):
+            found += [f"{where}: {text}" for text in _describe(error)]
+        return sorted(set(found))
+
+    def _response_validator(
+        self, template: _Template, verb: str, status: str, declared: Mapping[str, Any]
+    ) -> Any:
+        key = (template.template, f"{verb} -> {status}")
+        if key not in self._validators:
+            content = declared.get("content") or {}
+            media = content.get("application/json") or next(iter(content.values()), None)
+            if media is None or "schema" not in media:
+                self._validators[key] = (None, False)
+            else:
+                root = self._converter.convert(media["schema"], "response")
+                schema = {**root, "$defs": self._converter.defs}
+                self._validators[key] = (_Validator(schema, format_checker=_FORMATS), True)
+        return self._validators[key][0]
 
     def request_schema(self, method: str, path: str) -> dict[str, Any] | None:
         """The JSON Schema a body of `method path` is validated with (for debugging)."""
