@@ -263,6 +263,8 @@ def test_env_reads_the_account_of_the_environment_file(
         "ULTRAVOX_BASE_URL": "http://127.0.0.1:9",
         "ULTRAVOX_API_KEY": "wrong",
         "STAGING_KEY": emulator.api_key,
+        # A base URL from a file goes only where the operator allows it (issue 11).
+        "RECONCILER_ALLOWED_HOSTS": emulator.base_url,
     }
     result = ok(cli("export", "--env", "staging", "--out", str(out), env=elsewhere))
     assert f"from {emulator.base_url}" in result.stdout

@@ -18,6 +18,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictStr
 
+from reconciler.core.masking import mask_number
+
 E164_PATTERN = r"^\+[1-9]\d{1,14}$"
 """A phone number in E.164: `+`, then 2 to 15 digits, the first not 0."""
 
@@ -25,7 +27,8 @@ NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 """A resource's identity in the manifests (DESIGN.md, "Manifests")."""
 
 DURATION_PATTERN = r"^-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,9})?s$"
-"""The proto3 JSON form of `google.protobuf.Duration`, as protobuf-based APIs declare it."""
+"""The proto3 JSON form of `google.protobuf.Duration`, as protobuf-based APIs declare it
+(negative durations match it, as in the vendor's schema; a manifest's rules refuse them)."""
 
 PATTERN_HINTS: Mapping[str, str] = {
     DURATION_PATTERN: 'a duration like "30s" or "0.5s"',
@@ -42,7 +45,8 @@ def is_e164(text: str) -> bool:
 
 def _e164(value: str) -> str:
     if not is_e164(value):
-        raise ValueError(f"{value!r} is not an E.164 number like +14155550100")
+        # Masked even when malformed: an error message is a log line.
+        raise ValueError(f"{mask_number(value)!r} is not an E.164 number like +14155550100")
     return value
 
 

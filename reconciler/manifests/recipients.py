@@ -23,6 +23,11 @@ class FileProblem(Exception):
         self.diagnostic = Diagnostic(file, line, message)
 
 
+def _not_a_number(name: str) -> object:
+    # Python's json reads NaN and Infinity, which JSON has not and no API takes.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def jsonl_objects(path: Path, shown: str, what: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) for each non-blank line; `what` names one object in errors ("one call")."""
     with path.open(encoding="utf-8") as handle:
@@ -30,9 +35,10 @@ def jsonl_objects(path: Path, shown: str, what: str) -> Iterator[tuple[int, dict
             if not text.strip():
                 continue
             try:
-                item = json.loads(text)
-            except ValueError as exc:
-                raise FileProblem(shown, line, f"not valid JSON: {exc}") from exc
+                item = json.loads(text, parse_constant=_not_a_number)
+            except (ValueError, RecursionError) as exc:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise FileProblem(shown, line, f"not valid JSON: {reason}") from None
             if not isinstance(item, dict):
                 raise FileProblem(shown, line, f"each line must be a JSON object ({what})")
             yield line, item

@@ -217,6 +217,8 @@ class BatchCallType(ResourceType):
     manifest_model: ClassVar[type[BaseModel]] = BatchCallManifest
     export_directory: ClassVar[str] = "batchcalls"
     table: ClassVar[NormalizationTable] = BATCH_TABLE
+    file_fields: ClassVar[tuple[str, ...]] = ("recipientsFrom",)
+    """Manifest fields naming files, which must stay inside the manifest directory."""
 
     # ---- manifests -> desired -------------------------------------------------------------
 
@@ -244,6 +246,15 @@ class BatchCallType(ResourceType):
             located, container=f"BatchCall {manifest.name!r}", mask=mask, inline_file=source.file
         )
         problems += duplicates
+        if not recipients and not problems:
+            problems.append(
+                Diagnostic(
+                    source.file,
+                    source.line,
+                    f"BatchCall {manifest.name!r} has no recipients (its recipients file holds "
+                    "none); the API refuses an empty batch",
+                )
+            )
         if problems:
             raise ManifestError(problems)
         spec: dict[str, Any] = {"agent_id": manifest.agentId}

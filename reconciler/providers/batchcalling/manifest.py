@@ -34,9 +34,12 @@ from pydantic import (
 
 from reconciler.core.errors import Diagnostic
 from reconciler.core.masking import mask_number
+from reconciler.core.requestpaths import ID_PATTERN
 from reconciler.manifests.fields import NAME_PATTERN, E164Number, Lifecycle
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 
+MAX_UNIX_SECONDS = 253_402_300_799
+"""9999-12-31T23:59:59Z: the last instant a date can name."""
 MAX_RECIPIENTS = 10_000
 """The API's limit per submitted batch (seed 002: "Maximum array length: 10000")."""
 PROVIDERS = ("threetone", "elevenlabs")
@@ -135,11 +138,15 @@ def _unix_seconds(value: Any) -> Any:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("unix seconds must not be negative")
+        if value > MAX_UNIX_SECONDS:
+            raise ValueError("unix seconds past the year 9999 are not a time")
         return value
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            return int(text)
+            if len(text) > 12:
+                raise ValueError("unix seconds past the year 9999 are not a time")
+            return _unix_seconds(int(text))
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
@@ -181,7 +188,7 @@ class BatchCallManifest(_Closed):
     """The batch's `call_name` and its identity (with the agent); `NAME_PATTERN` has no `~`,
     which is reserved for supplemental parts (`name~2`)."""
     description: StrictStr | None = None
-    agentId: Annotated[StrictStr, Field(min_length=1)]
+    agentId: Annotated[StrictStr, Field(min_length=1, pattern=ID_PATTERN)]
     recipients: list[Recipient] | None = None
     recipientsFrom: StrictStr | None = None
     """A .csv or .jsonl file of recipients, relative to the manifest file."""

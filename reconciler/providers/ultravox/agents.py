@@ -31,19 +31,9 @@ from reconciler.core.normalize import NormalizationTable, normalize
 from reconciler.core.planning import PlanOptions, additions, compare, patch_body, removals
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
-from reconciler.providers.ultravox.manifests import AgentManifest
+from reconciler.providers.ultravox.manifests import DURATIONS, AgentManifest
 
-_DURATIONS = (
-    "callTemplate.joinTimeout",
-    "callTemplate.maxDuration",
-    "callTemplate.vadSettings.turnEndpointDelay",
-    "callTemplate.vadSettings.minimumTurnDuration",
-    "callTemplate.vadSettings.minimumInterruptionDuration",
-    "callTemplate.firstSpeakerSettings.agent.delay",
-    "callTemplate.firstSpeakerSettings.user.fallback.delay",
-    "callTemplate.inactivityMessages[].duration",
-    "callTemplate.selectedTools[].temporaryTool.timeout",
-)
+_DURATIONS = DURATIONS
 
 _MEDIA = ("webRtc", "twilio", "serverWebSocket", "telnyx", "plivo", "exotel", "sip")
 _VOICES = ("elevenLabs", "cartesia", "lmnt", "google", "inworld", "respeecher", "generic")

@@ -19,6 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reconciler.core.errors import Diagnostic
+from reconciler.core.masking import mask_number
+from reconciler.core.requestpaths import ID_PATTERN
 from reconciler.manifests.fields import E164_PATTERN, NAME_PATTERN, Lifecycle, is_e164
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 from reconciler.providers.ultravox.schema import CallMedium
@@ -61,9 +63,13 @@ class CallsFrom(_Closed):
     @field_validator("file")
     @classmethod
     def _suffix(cls, value: str) -> str:
-        if not value.endswith((".csv", ".jsonl")):
-            raise ValueError("callsFrom must name a .csv or .jsonl file")
-        return value
+        return _recipients_file(value)
+
+
+def _recipients_file(value: str) -> str:
+    if not value.endswith((".csv", ".jsonl")):
+        raise ValueError("callsFrom must name a .csv or .jsonl file")
+    return value
 
 
 class ScheduledBatchManifest(_Closed):
@@ -71,7 +77,8 @@ class ScheduledBatchManifest(_Closed):
     name: str = Field(pattern=NAME_PATTERN)
     description: str | None = None
     agent: str | None = Field(default=None, pattern=NAME_PATTERN)
-    agentId: str | None = None
+    agentId: str | None = Field(default=None, pattern=ID_PATTERN)
+    """Goes into request paths: an id of letters, digits and `._~:-` (no `/`, no `..`)."""
     windowStart: datetime | None = None
     windowEnd: datetime | None = None
     paused: bool | None = None
@@ -80,6 +87,12 @@ class ScheduledBatchManifest(_Closed):
     calls: list[ScheduledCallManifest] | None = None
     callsFrom: str | CallsFrom | None = None
     lifecycle: Lifecycle | None = None
+
+    @field_validator("callsFrom")
+    @classmethod
+    def _short_form(cls, value: str | CallsFrom | None) -> str | CallsFrom | None:
+        # `callsFrom: recipients.csv` follows the same rule as the object form's `file`.
+        return _recipients_file(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _rules(self) -> ScheduledBatchManifest:
@@ -120,13 +133,14 @@ def call_problems(call: dict[str, Any]) -> list[str]:
         if len(set_media) != 1:
             problems.append(f"medium: set exactly one medium, found {len(set_media)}")
     number = destination(call)
+    # Numbers are masked even when malformed: an error message is a log line.
     if number is not None and not is_e164(number):
-        problems.append(f"medium: {number!r} is not an E.164 number like +14155550100")
+        problems.append(f"medium: {mask_number(number)!r} is not an E.164 number like +14155550100")
     if number is not None:
         kind, media = _medium_kind(call)
         caller = ((media.get(kind or "") or {}).get("outgoing") or {}).get("from")
         if caller is not None and kind != "sip" and not is_e164(str(caller)):
-            problems.append(f"medium: caller {caller!r} is not an E.164 number")
+            problems.append(f"medium: caller {mask_number(str(caller))!r} is not an E.164 number")
     for key in call.get("metadata") or {}:
         if key.startswith(RESERVED_PREFIXES):
             problems.append(
@@ -172,6 +186,8 @@ def _csv_calls(path: Path, spec: CallsFrom, shown: str) -> Iterator[tuple[int, d
             )
         for row in reader:
             line = reader.line_num
+            if None in row:
+                raise FileProblem(shown, line, "more cells than the header has columns")
             outgoing: dict[str, Any] = {"to": (row.get("to") or "").strip()}
             caller = (row.get("from") or "").strip() or spec.from_
             if caller:
@@ -190,7 +206,10 @@ def load_recipients(
     callsfrom: str | CallsFrom, manifest_file: str
 ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
     """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found."""
-    spec = CallsFrom(file=callsfrom) if isinstance(callsfrom, str) else callsfrom
+    try:
+        spec = CallsFrom(file=callsfrom) if isinstance(callsfrom, str) else callsfrom
+    except ValidationError:
+        return [], [Diagnostic(manifest_file, 1, "callsFrom must name a .csv or .jsonl file")]
     path = Path(manifest_file).parent / spec.file
     shown = str(path)
     if not path.is_file():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -99,6 +100,28 @@ def _batches_path(agent_id: str) -> str:
     return f"/api/agents/{agent_id}/scheduled_batches"
 
 
+def _check_window(desired: DesiredResource, change: Change, options: PlanOptions) -> None:
+    """The server refuses a batch (or a new windowEnd) whose window is over: refuse it at plan
+    time, so an apply never creates the agent and then fails on its batch."""
+    end = desired.spec.get("windowEnd")
+    if options.now is None or not isinstance(end, str):
+        return
+    writes_window = any(
+        r.method == "POST" or (isinstance(r.body, dict) and "windowEnd" in r.body)
+        for r in change.requests
+    )
+    try:
+        over = datetime.fromisoformat(end.replace("Z", "+00:00")) <= options.now
+    except (ValueError, TypeError):
+        return
+    if writes_window and over:
+        raise PlanError(
+            f"{desired.key}: windowEnd {end} is already past (now "
+            f"{options.now.strftime('%Y-%m-%dT%H:%M:%SZ')}); the API refuses a batch whose "
+            "window is over. Move the window, or take the batch out of the manifests."
+        )
+
+
 def _recipient_list(calls: Sequence[Recipient]) -> str:
     return recipient_list(
         calls, mask_number, without_numbers="calls without a phone number (not outgoing)"
@@ -117,6 +140,8 @@ class ScheduledBatchType(ResourceType):
     export_directory: ClassVar[str] = "campaigns"
     table: ClassVar[NormalizationTable] = BATCH_TABLE
     secret_fields: ClassVar[tuple[str, ...]] = ("webhookSecret",)
+    file_fields: ClassVar[tuple[str, ...]] = ("callsFrom", "callsFrom.file")
+    """Manifest fields naming files, which must stay inside the manifest directory."""
 
     # ---- manifests -> desired -------------------------------------------------------------
 
@@ -138,6 +163,17 @@ class ScheduledBatchType(ResourceType):
             located += [Located(f, n, _scheduled_call(manifest.name, c)) for f, n, c in from_file]
         calls, duplicates = unique(located, container=f"batch {manifest.name!r}", mask=mask_number)
         problems += duplicates + _webhook_problems(manifest, calls, source)
+        if not calls and not problems:
+            # The API refuses an empty batch (calls: minItems 1); say so before anything is
+            # sent, not after the agent was created.
+            problems.append(
+                Diagnostic(
+                    source.file,
+                    source.line,
+                    f"batch {manifest.name!r} has no recipients (its recipients file holds "
+                    "none); the API refuses an empty batch",
+                )
+            )
         if problems:
             raise ManifestError(problems)
         spec: dict[str, Any] = {}
@@ -259,6 +295,17 @@ class ScheduledBatchType(ResourceType):
         return Request("POST", path, self._body(desired, calls), what, "batchId")
 
     def plan(
+        self,
+        desired: DesiredResource | None,
+        live: LiveResource | None,
+        options: PlanOptions,
+    ) -> Change | None:
+        change = self._plan(desired, live, options)
+        if change is not None and desired is not None:
+            _check_window(desired, change, options)
+        return change
+
+    def _plan(
         self,
         desired: DesiredResource | None,
         live: LiveResource | None,

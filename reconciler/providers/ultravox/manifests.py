@@ -30,6 +30,19 @@ from reconciler.providers.ultravox.schema import CallTemplate
 
 CALL_TEMPLATE = "callTemplate"
 
+DURATIONS = (
+    "callTemplate.joinTimeout",
+    "callTemplate.maxDuration",
+    "callTemplate.vadSettings.turnEndpointDelay",
+    "callTemplate.vadSettings.minimumTurnDuration",
+    "callTemplate.vadSettings.minimumInterruptionDuration",
+    "callTemplate.firstSpeakerSettings.agent.delay",
+    "callTemplate.firstSpeakerSettings.user.fallback.delay",
+    "callTemplate.inactivityMessages[].duration",
+    "callTemplate.selectedTools[].temporaryTool.timeout",
+)
+"""The duration fields of a CallTemplate (compared canonically; never negative)."""
+
 
 def _reject_read_only(value: object) -> NoReturn:
     raise PydanticCustomError(
@@ -93,4 +106,12 @@ class AgentManifest(BaseModel):
         if self.callTemplate is None:
             return []
         data = self.callTemplate.model_dump(by_alias=True, exclude_unset=True)
-        return rules.check(data, prefix=(CALL_TEMPLATE,))
+        found = rules.check(data, prefix=(CALL_TEMPLATE,))
+        # The schema's duration pattern admits "-5s"; no timeout or delay is negative.
+        document = {CALL_TEMPLATE: data}
+        for pattern in DURATIONS:
+            for path in paths.expand(document, paths.parse(pattern)):
+                value = paths.get(document, path)
+                if isinstance(value, str) and value.startswith("-"):
+                    found.append(rules.Violation(path, "a duration cannot be negative"))
+        return found
