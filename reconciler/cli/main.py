@@ -358,39 +358,39 @@ def apply(
         return
     workspace = _workspace(paths, env_name)
     desired = workspace.desired()
-    _run(_plan_then_apply(workspace, desired, prune, _targets(targets), auto_approve, concurrency))
+    plan_ = _run(_plan_for_apply(workspace, desired, prune, _targets(targets)))
+    click.echo(render_text(plan_, color=_color()))
+    if plan_.is_empty:
+        return
+    # The question is asked outside any event loop: asyncio.run turns Ctrl-C into a
+    # cancellation that waits for the blocked read to return, so at a prompt inside the loop
+    # the first Ctrl-C did nothing until Enter was pressed.
+    _approve(auto_approve)
+    # A person may read the plan for minutes: re-read before sending, so a batch that started
+    # meanwhile is not replaced (and its recipients dialled again).
+    _report(_run(_apply_planned(workspace, plan_, not auto_approve, concurrency)))
 
 
-async def _plan_then_apply(
+async def _plan_for_apply(
     workspace: engine.Workspace,
     desired: list[Any],
     prune: bool,
     targets: list[ResourceKey],
-    auto_approve: bool,
-    concurrency: int,
-) -> None:
+) -> Plan:
     if workspace.required() is not None:
         _progress(f"Checking that {workspace.required_name()!r} matches the manifests...")
         await engine.promotion_gate(workspace)
+    _progress("Reading the live account...")
+    return await engine.plan_workspace(workspace, desired, engine.plan_options(prune), targets)
+
+
+async def _apply_planned(
+    workspace: engine.Workspace, plan_: Plan, check_stale: bool, concurrency: int
+) -> ApplyReport:
     async with workspace.session() as session:
-        _progress("Reading the live account...")
-        plan_ = await engine.plan_workspace(
-            workspace, desired, engine.plan_options(prune), targets, session
+        return await engine.run_apply(
+            session, plan_, check_stale=check_stale, concurrency=concurrency, on_result=_on_result
         )
-        click.echo(render_text(plan_, color=_color()))
-        if plan_.is_empty:
-            return
-        _approve(auto_approve)
-        # A person may read the plan for minutes: re-read before sending, so a batch that
-        # started meanwhile is not replaced (and its recipients dialled again).
-        report = await engine.run_apply(
-            session,
-            plan_,
-            check_stale=not auto_approve,
-            concurrency=concurrency,
-            on_result=_on_result,
-        )
-    _report(report)
 
 
 async def _apply_saved(plan_: Plan, concurrency: int) -> None:
