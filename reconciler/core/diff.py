@@ -43,6 +43,8 @@ def diff(
     `callTemplate.selectedTools[0].toolName`), so the paths are the same whether or not its
     parent existed, and a sensitive leaf stays flagged.
     """
+    if same(live, desired):
+        return ()
     # JSON has one number type: protobuf prints a whole float as `1`, a manifest says `1.0`.
     report = DeepDiff(
         live,
@@ -87,3 +89,25 @@ def _leaves(path: paths.Path, value: Any) -> list[tuple[paths.Path, Any]]:
 
 def _sort_key(text: str) -> tuple[tuple[int, str | int], ...]:
     return tuple((0, s) if isinstance(s, int) else (1, s) for s in paths.parse(text))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as `diff` compares: numbers by value, but `true` is not `1`.
+
+    Most resources of a plan have not changed; this decides that without building deepdiff's
+    tree report (a profile of a 1,000-agent plan spent a third of its CPU there). It only ever
+    answers "equal" when `diff` would find nothing; anything else goes to deepdiff.
+    """
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(same(value, b[key]) for key, value in a.items())
+        )
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and bool(a == b)

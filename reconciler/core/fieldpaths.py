@@ -7,6 +7,7 @@ Pure; imports nothing but the standard library.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -18,8 +19,12 @@ ANY = "[]"
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d*)\]")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Path:
-    """`a.b[].c` -> ("a", "b", "[]", "c"); `a[2]` -> ("a", 2)."""
+    """`a.b[].c` -> ("a", "b", "[]", "c"); `a[2]` -> ("a", 2).
+
+    Cached: tables name the same few paths for every resource of a plan (a tuple is immutable,
+    so sharing it is safe)."""
     out: list[Segment] = []
     for match in _TOKEN.finditer(text):
         name, index = match.groups()
