@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -85,6 +85,70 @@ def _matches_any(patterns: tuple[Path, ...], path: Path) -> bool:
     return any(paths.matches(p, path) for p in patterns)
 
 
+class _PatternIndex:
+    """Path patterns looked up by length and last segment, so checking one path of a body
+    costs a dict lookup instead of a scan of the whole table (normalize visits every path of
+    every resource of a plan)."""
+
+    def __init__(self, items: Iterable[tuple[Path, Any]]) -> None:
+        self._by_tail: dict[tuple[int, Any], list[tuple[Path, Any]]] = {}
+        for pattern, value in items:
+            if pattern:
+                self._by_tail.setdefault((len(pattern), pattern[-1]), []).append((pattern, value))
+
+    def _candidates(self, path: Path) -> Iterator[tuple[Path, Any]]:
+        if not path:
+            return
+        yield from self._by_tail.get((len(path), path[-1]), ())
+        if isinstance(path[-1], int):
+            yield from self._by_tail.get((len(path), paths.ANY), ())
+
+    def matches(self, path: Path) -> bool:
+        return any(paths.matches(p, path) for p, _ in self._candidates(path))
+
+    def values(self, path: Path) -> Iterator[Any]:
+        return (v for p, v in self._candidates(path) if paths.matches(p, path))
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    removed: _PatternIndex
+    durations: _PatternIndex
+    datetimes: _PatternIndex
+    presence: _PatternIndex
+    defaults: _PatternIndex
+
+
+_COMPILED: dict[int, tuple[NormalizationTable, _Compiled]] = {}
+"""Per table (by identity; the entry keeps the table alive, so its id is never reused)."""
+
+
+def _compiled(table: NormalizationTable) -> _Compiled:
+    entry = _COMPILED.get(id(table))
+    if entry is not None and entry[0] is table:
+        return entry[1]
+
+    def index(patterns: Iterable[str]) -> _PatternIndex:
+        return _PatternIndex((paths.parse(p), None) for p in patterns)
+
+    compiled = _Compiled(
+        removed=index((*table.read_only, *table.write_only)),
+        durations=index(table.durations),
+        datetimes=index(table.datetimes),
+        presence=index(table.presence),
+        # Defaults get the same canonical forms, so a default written "30.000s" equals "30s".
+        defaults=_PatternIndex(
+            (
+                paths.parse(k),
+                canonical_duration(v) if isinstance(v, str) and k in table.durations else v,
+            )
+            for k, v in table.defaults.items()
+        ),
+    )
+    _COMPILED[id(table)] = (table, compiled)
+    return compiled
+
+
 _ENUM_ZERO = re.compile(r"^[A-Z][A-Z0-9_]*_UNSPECIFIED$")
 
 
@@ -100,24 +164,17 @@ def _is_zero(value: Any) -> bool:
 
 
 def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, Any]:
-    """The canonical form of one resource body (desired or live)."""
-    value = copy.deepcopy(dict(obj))
-    for pattern in _compile((*table.read_only, *table.write_only)):
-        paths.remove(value, pattern)
-    durations = _compile(table.durations)
-    datetimes = _compile(table.datetimes)
-    presence = _compile(table.presence)
-    # Defaults get the same canonical forms, so a default written "30.000s" equals "30s".
-    defaults = {
-        paths.parse(k): canonical_duration(v) if isinstance(v, str) and k in table.durations else v
-        for k, v in table.defaults.items()
-    }
+    """The canonical form of one resource body (desired or live); `obj` is not changed."""
+    rules = _compiled(table)
 
     def walk(node: Any, path: Path, in_list: bool = False) -> Any:
         if isinstance(node, dict):
             out = {}
             for key, child in node.items():
-                result = walk(child, (*path, key))
+                below = (*path, key)
+                if rules.removed.matches(below):
+                    continue  # read-only and write-only fields are never compared
+                result = walk(child, below)
                 if result is not _DROP:
                     out[key] = result
             node = out
@@ -126,25 +183,24 @@ def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, An
             # and dropping it would shift the indices of the elements after it.
             node = [walk(item, (*path, i), in_list=True) for i, item in enumerate(node)]
         elif isinstance(node, str):
-            if _matches_any(durations, path):
+            if rules.durations.matches(path):
                 node = canonical_duration(node)
-            elif _matches_any(datetimes, path):
+            elif rules.datetimes.matches(path):
                 node = canonical_datetime(node)
         if not path or in_list:
             return node
         if node is None:
             return _DROP
-        for pattern, default in defaults.items():
-            if paths.matches(pattern, path) and node == default:
-                return _DROP
+        if any(node == default for default in rules.defaults.values(path)):
+            return _DROP
         if table.zero_is_default:
-            if node == {} and not _matches_any(presence, path):
+            if node == {} and not rules.presence.matches(path):
                 return _DROP
             if _is_zero(node):
                 return _DROP
         return node
 
-    result = walk(value, ())
+    result = walk(dict(obj), ())
     assert isinstance(result, dict)
     return result
 
