@@ -45,6 +45,21 @@ WHATSAPP_REQUIRED = (
     "whatsapp_call_permission_request_template_language_code",
 )
 
+MACHINE_DETECTION_MODES = ("enable", "detect_message_end")
+"""TwilioMachineDetectionMode (twilio_machine_detection_mode.py)."""
+MACHINE_DETECTION_ACTIONS = ("hang_up",)
+"""TwilioMachineDetectionAction (twilio_machine_detection_action.py)."""
+ANSWERED_BY = (
+    "human",
+    "fax",
+    "unknown",
+    "machine_start",
+    "machine_end_beep",
+    "machine_end_silence",
+    "machine_end_other",
+)
+"""TwilioAnsweredBy (twilio_answered_by.py): the verdicts a rule acts on."""
+
 MACHINE_DETECTION_RULE = Model(
     "TwilioMachineDetectionRule",
     TYPES + "twilio_machine_detection_rule.py",

@@ -69,7 +69,10 @@ def test_a_valid_manifest_becomes_desired_state(tmp_path: Path) -> None:
             """
             scheduledTime: 2030-01-14T16:00:00Z
             agentPhoneNumberId: phnum_1
-            whatsappParams: {whatsapp_phone_number_id: wa_1}
+            whatsappParams:
+              whatsapp_phone_number_id: wa_1
+              whatsapp_call_permission_request_template_name: consent
+              whatsapp_call_permission_request_template_language_code: en
             retries: 2
             """,
             recipients=textwrap.dedent(f"""
@@ -89,7 +92,11 @@ def test_a_valid_manifest_becomes_desired_state(tmp_path: Path) -> None:
         "agent_id": "agent_1",
         "scheduled_time_unix": UNIX,
         "agent_phone_number_id": "phnum_1",
-        "whatsapp_params": {"whatsapp_phone_number_id": "wa_1"},
+        "whatsapp_params": {
+            "whatsapp_phone_number_id": "wa_1",
+            "whatsapp_call_permission_request_template_name": "consent",
+            "whatsapp_call_permission_request_template_language_code": "en",
+        },
     }
     campaign = desired_campaign(desired)
     first, second = (r.payload for r in campaign.recipients)
@@ -592,7 +599,7 @@ REFUSALS = [
         "running_time",
         desired_of(scheduled=UNIX + 60),
         [batch(status="in_progress", recipients=started())],
-        "scheduled_time_unix cannot change",
+        "scheduledTime cannot change",
     ),
     (
         "running_data",
@@ -604,7 +611,7 @@ REFUSALS = [
         "running_agent",
         desired_of(agent="agent_2"),
         [batch(status="in_progress", recipients=started())],
-        "agent_id cannot change",
+        "agentId cannot change",
     ),
     (
         "cancelled_after_start",

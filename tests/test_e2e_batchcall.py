@@ -212,7 +212,7 @@ def test_recipients_added_after_start_go_to_a_supplemental_batch(
     for message in (
         "1 recipient(s) were removed from the manifest after calls started (+1415***2003)",
         "recipient(s) changed after calls started",
-        "scheduled_time_unix cannot change",
+        "scheduledTime cannot change",
     ):
         assert message in refused.stderr
     assert "Traceback" not in refused.output

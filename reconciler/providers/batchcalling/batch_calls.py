@@ -13,14 +13,17 @@ status counting) is `reconciler.providers.campaigns`:
   recipients of a live batch (`GET {prefix}/{id}`, read only for the managed names) are
   recognised; matching also falls back to the hashed number, so a number already submitted
   is never submitted again.
-- paths under the effective `path_prefix`, the submit body, the fields compared (agent, time,
-  caller number, WhatsApp params); started means a part left `pending` or a recipient was
-  dialled. Plan semantics (the kit's decision, for a batch that cannot be modified): absent ->
-  submit; while pending and undialled any change -> replace (cancel, then submit); once calls
-  started, added recipients -> a supplemental part with only them, anything else -> a
-  refusal. Its own actions: `cancelled: true` -> cancel; `retries: N` -> retry each finished
-  part with failed calls until its `retry_count` reaches N. Batches named like a managed one
-  are never pruned (the workspace cannot say which batches this tool made).
+- paths under the effective `path_prefix`, the submit body, the fields compared (every batch
+  field the preset's API takes, `vendors.BATCH_FIELDS`), both sides normalized by the
+  preset's tables (`vendors`: a default the server fills in equals its absence, in a
+  recipient's data too), field changes named as the manifest names them; started means a
+  part left `pending` or a recipient was dialled. Plan semantics (the kit's decision, for a
+  batch that cannot be modified): absent -> submit; while pending and undialled any change
+  -> replace (cancel, then submit); once calls started, added recipients -> a supplemental
+  part with only them, anything else -> a refusal. Its own actions: `cancelled: true` ->
+  cancel; `retries: N` -> retry each finished part with failed calls until its `retry_count`
+  reaches N. Batches named like a managed one are never pruned (the workspace cannot say
+  which batches this tool made).
 - no duplicate submissions: there is no idempotency key; the client never repeats a POST
   whose answer was lost, the change fails, and the next plan lists the workspace again.
 Must not import httpx, deepdiff or the Ultravox vendor folder.
@@ -31,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -66,6 +70,13 @@ from reconciler.providers.batchcalling.manifest import (
     recipient_id,
 )
 from reconciler.providers.batchcalling.pagination import LastDocPagination
+from reconciler.providers.batchcalling.vendors import (
+    BATCH_FIELDS,
+    BY_SUBMIT,
+    batch_table,
+    comparable,
+    recipient_data,
+)
 from reconciler.providers.campaigns.decision import (
     Refusal,
     Verdict,
@@ -118,12 +129,10 @@ ELEVENLABS = ProviderSettings(
 
 PRESETS: Mapping[str, ProviderSettings] = {s.name: s for s in (THREETONE, ELEVENLABS)}
 
-# What a live batch is compared on, in the submit body's names. The response calls the
-# caller number `phone_number_id`; `_comparable` renames it. Fields the manifest leaves out
-# are the server's choice (`scheduled_time_unix` then is the submission time).
-BATCH_TABLE = NormalizationTable(
-    server_computed=("scheduled_time_unix", "agent_phone_number_id", "whatsapp_params"),
-)
+# What a live batch is compared on, in the submit body's names (`_comparable` renames the
+# answer's): per preset, from the vendor's tables (`vendors.batch_table`). This one, every
+# preset's fields together, is what the type shows to code that does not know the preset.
+BATCH_TABLE = batch_table("elevenlabs")
 
 RECIPIENT_STATUSES = (
     "pending",
@@ -171,16 +180,6 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _clean(value: Any) -> Any:
-    """`None` and empty objects are absence, on both sides."""
-    if isinstance(value, dict):
-        out = {k: _clean(v) for k, v in value.items() if v is not None}
-        return {k: v for k, v in out.items() if v != {}}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
 def _recipient_list(recipients: Sequence[Recipient]) -> str:
     return recipient_list(recipients, mask)
 
@@ -193,8 +192,9 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _live_recipient(raw: Mapping[str, Any]) -> LiveRecipient:
-    """What the plan keeps of a live recipient: its ids, status and data, a masked number."""
+def _live_recipient(provider: str, raw: Mapping[str, Any]) -> LiveRecipient:
+    """What the plan keeps of a live recipient: its ids, status, a masked number, and its data
+    normalized by the preset's table (the defaults the server filled in are absence)."""
     return LiveRecipient(
         key=_text(raw.get("id")),
         reach=destination_key(dict(raw)),
@@ -202,7 +202,7 @@ def _live_recipient(raw: Mapping[str, Any]) -> LiveRecipient:
         masked=mask(destination(dict(raw))),
         call_id=_text(raw.get("conversation_id")) or _text(raw.get("id")),
         # Absent when the server does not echo it: then it is not compared.
-        sent=_clean(raw["conversation_initiation_client_data"] or {})
+        sent=recipient_data(provider, raw["conversation_initiation_client_data"])
         if "conversation_initiation_client_data" in raw
         else None,
     )
@@ -257,13 +257,12 @@ class BatchCallType(ResourceType):
             )
         if problems:
             raise ManifestError(problems)
-        spec: dict[str, Any] = {"agent_id": manifest.agentId}
-        if manifest.scheduledTime is not None:
-            spec["scheduled_time_unix"] = manifest.scheduledTime
-        if manifest.agentPhoneNumberId is not None:
-            spec["agent_phone_number_id"] = manifest.agentPhoneNumberId
-        if manifest.whatsappParams is not None:
-            spec["whatsapp_params"] = manifest.whatsappParams.model_dump(exclude_none=True)
+        # The batch's own fields, in the submit body's names (nested ones as the API spells
+        # them, unset ones left out).
+        given = manifest.model_dump(mode="json", exclude_none=True)
+        spec: dict[str, Any] = {
+            field.submit: given[field.manifest] for field in BATCH_FIELDS if field.manifest in given
+        }
         return DesiredResource(
             key=ResourceKey(self.kind, manifest.name),
             provider=manifest.provider,
@@ -308,7 +307,7 @@ class BatchCallType(ResourceType):
             *(api.get(f"{prefix}/{_quoted(str(i['id']))}") for i in managed)
         )
         recipients = {
-            str(item["id"]): _live_recipients(detail)
+            str(item["id"]): _live_recipients(api.settings.name, detail)
             for item, detail in zip(managed, details, strict=True)
         }
         found = (
@@ -382,7 +381,9 @@ class BatchCallType(ResourceType):
             key=desired.key,
             provider=desired.provider,
             action=Action.CREATE,
-            fields=additions(desired, self.table),
+            fields=_manifest_names(
+                (*additions(desired, batch_table(desired.provider)), *_retries_wanted(desired))
+            ),
             requests=(_submit_request(desired, prefix, 1, recipients),),
             notes=(
                 f"{len(recipients)} recipients: {_recipient_list(recipients)}",
@@ -423,13 +424,19 @@ class BatchCallType(ResourceType):
     ) -> Change | None:
         _refuse_clashes(desired.key, parts)
         first = parts[0]
-        comparable = LiveResource(live.key, live.provider, first.id, _comparable(first), "")
-        fields = compare(desired, comparable, self.table)
+        provider = desired.provider
+        wanted = replace(desired, spec=comparable(provider, desired.spec))
+        have = LiveResource(live.key, live.provider, first.id, _comparable(provider, first), "")
+        fields = _manifest_names(compare(wanted, have, batch_table(provider)))
+
+        def differs(wanted: Recipient, live: LiveRecipient) -> bool:
+            return _differs(provider, wanted, live)
+
         decision = decide(
             compare_recipients(
                 desired_campaign(desired).recipients,
                 [r for p in parts for r in p.recipients],
-                differs=_differs,
+                differs=differs,
             ),
             started=has_started(parts, idle=UNDIALLED, part_started=_left_pending),
             modifiable=False,
@@ -553,10 +560,10 @@ def _recipient(recipient: dict[str, Any]) -> Recipient:
     return Recipient(ident, destination(recipient), payload, destination_key(recipient))
 
 
-def _live_recipients(detail: JSON) -> tuple[LiveRecipient, ...]:
+def _live_recipients(provider: str, detail: JSON) -> tuple[LiveRecipient, ...]:
     """The recipients of one `GET {prefix}/{id}` answer (none when it holds no list)."""
     listed = (detail.get("recipients") if isinstance(detail, dict) else None) or []
-    return tuple(_live_recipient(r) for r in listed if isinstance(r, dict))
+    return tuple(_live_recipient(provider, r) for r in listed if isinstance(r, dict))
 
 
 def _prefix(provider: str, options: PlanOptions) -> str:
@@ -602,18 +609,37 @@ def _decisive(batch: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _comparable(part: Part) -> dict[str, Any]:
-    """A live batch in the submit body's names, for `compare`."""
+def _comparable(provider: str, part: Part) -> dict[str, Any]:
+    """A live batch in the submit body's names, normalized by the preset's table, for
+    `compare`: every batch field the preset's answer has."""
     batch = part.batch
-    comparable: dict[str, Any] = _clean(
-        {
-            "agent_id": batch.get("agent_id"),
-            "scheduled_time_unix": batch.get("scheduled_time_unix"),
-            "agent_phone_number_id": batch.get("phone_number_id"),
-            "whatsapp_params": batch.get("whatsapp_params"),
-        }
+    return comparable(
+        provider, {f.submit: batch.get(f.answer) for f in BATCH_FIELDS if f.answer in batch}
     )
-    return comparable
+
+
+def _manifest_names(fields: Sequence[FieldChange]) -> tuple[FieldChange, ...]:
+    """Field changes named as the manifest names them (`scheduledTime`, not
+    `scheduled_time_unix`; nested keys stay as the API spells them, as in the manifest), and
+    a scheduled time shown as the ISO instant."""
+    renamed = []
+    for change in fields:
+        head, dot, rest = change.path.partition(".")
+        field = BY_SUBMIT.get(head)
+        if field is None:
+            renamed.append(change)
+            continue
+        before, after = change.before, change.after
+        if field.manifest == "scheduledTime":
+            before, after = (_iso(v) if isinstance(v, int) else v for v in (before, after))
+        path = field.manifest + dot + rest
+        renamed.append(replace(change, path=path, before=before, after=after))
+    return tuple(renamed)
+
+
+def _retries_wanted(desired: DesiredResource) -> tuple[FieldChange, ...]:
+    retries = desired_campaign(desired).retries
+    return () if retries is None else (FieldChange("retries", FieldOp.ADD, None, retries),)
 
 
 def _select(desired: DesiredResource, live: LiveResource) -> tuple[list[Part], list[Part]]:
@@ -650,10 +676,10 @@ def _left_pending(part: Part) -> bool:
     return part.status != "pending"
 
 
-def _differs(wanted: Recipient, live: LiveRecipient) -> bool:
+def _differs(provider: str, wanted: Recipient, live: LiveRecipient) -> bool:
     """A submitted recipient changed: its id now reaches someone else, or (when the server
-    echoes it) its client data differs."""
-    data = _clean(wanted.payload.get("conversation_initiation_client_data") or {})
+    echoes it) its client data differs, both sides normalized by the preset's table."""
+    data = recipient_data(provider, wanted.payload.get("conversation_initiation_client_data"))
     return live.reach != wanted.reach or (live.sent is not None and live.sent != data)
 
 
@@ -719,9 +745,9 @@ def _submit_request(
     # A supplemental part starts at once: the campaign it extends has started already.
     if not supplemental and "scheduled_time_unix" in desired.spec:
         body["scheduled_time_unix"] = desired.spec["scheduled_time_unix"]
-    for name in ("agent_phone_number_id", "whatsapp_params"):
-        if name in desired.spec:
-            body[name] = desired.spec[name]
+    for field in BATCH_FIELDS:
+        if field.submit not in ("agent_id", "scheduled_time_unix") and field.submit in desired.spec:
+            body[field.submit] = desired.spec[field.submit]
     # Recipients last: a shortened rendering of the body still shows the batch's own fields.
     body["recipients"] = [dict(r.payload) for r in recipients]
     what = "supplemental batch" if supplemental else "batch"

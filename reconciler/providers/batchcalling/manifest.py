@@ -1,10 +1,11 @@
 """The `BatchCall` manifest: an outbound campaign on Threetone's (or ElevenLabs') batch calling.
 
-Owns the manifest model (the vendor's own snake_case names for recipients, camelCase for the
-document's own fields as in every other kind), the per-recipient rules (E.164 phone numbers,
-exactly one of `phone_number` or `whatsapp_user_id`), `scheduledTime` as an ISO instant or
-unix seconds, the stable recipient ids, and loading recipients from CSV or JSONL files with
-errors pinned to file and line.
+Owns the manifest model (the vendor's own snake_case names for recipients and nested objects,
+camelCase for the document's own fields as in every other kind; the fields a preset's API
+lacks are errors naming the preset, from the vendors' tables in `vendors`), the per-recipient
+rules (E.164 phone numbers, exactly one of `phone_number` or `whatsapp_user_id`),
+`scheduledTime` as an ISO instant or unix seconds, the stable recipient ids, and loading
+recipients from CSV or JSONL files with errors pinned to file and line.
 Must not import httpx or deepdiff; reads only the recipients files a manifest names.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -37,6 +39,8 @@ from reconciler.core.masking import mask_number
 from reconciler.core.requestpaths import ID_PATTERN
 from reconciler.manifests.fields import NAME_PATTERN, E164Number, Lifecycle
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
+from reconciler.providers.batchcalling.vendors import VENDOR_APIS, unsupported
+from reconciler_apis import elevenlabs as elevenlabs_api
 
 MAX_UNIX_SECONDS = 253_402_300_799
 """9999-12-31T23:59:59Z: the last instant a date can name."""
@@ -126,9 +130,57 @@ class Recipient(_Closed):
 
 
 class WhatsappParams(_Closed):
-    whatsapp_call_permission_request_template_name: StrictStr | None = None
-    whatsapp_call_permission_request_template_language_code: StrictStr | None = None
+    """`BatchCallWhatsAppParams`: the template name and its language code are required (the
+    ElevenLabs SDK type; seed 002 names the same type)."""
+
+    whatsapp_call_permission_request_template_name: Annotated[StrictStr, Field(min_length=1)]
+    whatsapp_call_permission_request_template_language_code: Annotated[
+        StrictStr, Field(min_length=1)
+    ]
     whatsapp_phone_number_id: StrictStr | None = None
+
+
+def _one_of(allowed: tuple[str, ...]) -> Any:
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+class MachineDetectionRule(_Closed):
+    """`TwilioMachineDetectionRule`: what to do on which answering-machine verdicts."""
+
+    action: Annotated[
+        StrictStr | None, AfterValidator(_one_of(elevenlabs_api.MACHINE_DETECTION_ACTIONS))
+    ] = None
+    """Absent: the API's default, `hang_up`."""
+    answered_by: Annotated[list[StrictStr], Field(min_length=1)]
+
+    @field_validator("answered_by")
+    @classmethod
+    def _verdicts(cls, value: list[str]) -> list[str]:
+        for verdict in value:
+            _one_of(elevenlabs_api.ANSWERED_BY)(verdict)
+        return value
+
+
+class MachineDetection(_Closed):
+    """`TwilioMachineDetectionConfig`: Twilio's answering-machine detection."""
+
+    mode: Annotated[
+        StrictStr | None, AfterValidator(_one_of(elevenlabs_api.MACHINE_DETECTION_MODES))
+    ] = None
+    actions: list[MachineDetectionRule] | None = None
+
+
+class TelephonyCallConfig(_Closed):
+    """`TelephonyCallConfigInput`, as the API spells it (ElevenLabs only)."""
+
+    ringing_timeout_secs: Annotated[StrictInt, Field(ge=1)] | None = None
+    twilio_call_recording_enabled: StrictBool | None = None
+    twilio_machine_detection: MachineDetection | None = None
 
 
 def _unix_seconds(value: Any) -> Any:
@@ -196,6 +248,16 @@ class BatchCallManifest(_Closed):
     """When the batch starts: ISO time or unix seconds; absent means as soon as submitted."""
     agentPhoneNumberId: Annotated[StrictStr, Field(min_length=1)] | None = None
     whatsappParams: WhatsappParams | None = None
+    timezone: Annotated[StrictStr, Field(min_length=1)] | None = None
+    """ElevenLabs only: the zone the batch's schedule is read in (`Europe/Berlin`)."""
+    telephonyCallConfig: TelephonyCallConfig | None = None
+    """ElevenLabs only: ringing timeout, Twilio call recording, answering-machine detection."""
+    targetConcurrencyLimit: Annotated[StrictInt, Field(ge=1)] | None = None
+    """ElevenLabs only: at most this many calls of the batch at once."""
+    branchId: Annotated[StrictStr, Field(min_length=1)] | None = None
+    """ElevenLabs only: the agent branch the calls use."""
+    environment: Annotated[StrictStr, Field(min_length=1)] | None = None
+    """ElevenLabs only: the environment its variables are resolved in."""
     cancelled: StrictBool = False
     """true: cancel the batch (and its supplemental parts); one-way once calls started."""
     retries: Annotated[StrictInt, Field(ge=0, le=10)] | None = None
@@ -216,7 +278,16 @@ class BatchCallManifest(_Closed):
         return self
 
     def rule_violations(self) -> Iterable[tuple[tuple[str | int, ...], str]]:
-        """Inline recipients listed twice, reported at the line of the second one."""
+        """Fields the preset's API lacks, at their line; inline recipients listed twice, at the
+        line of the second one."""
+        api = VENDOR_APIS[self.provider]
+        for field in unsupported(self.provider, self.model_fields_set):
+            yield (
+                (field.manifest,),
+                f"the {self.provider} API has no {field.submit} ({api.source}: its submit "
+                f"takes {', '.join(api.submit.names)}); remove {field.manifest}, or use "
+                "a provider whose API has it (elevenlabs)",
+            )
         seen: dict[str, int] = {}
         for index, recipient in enumerate(self.recipients or []):
             data = dump(recipient)

@@ -1,0 +1,217 @@
+"""BatchCall per preset, without a network (table-driven): the fields each preset's API takes
+(a field the Threetone API lacks is an error naming the preset, at its line), WhatsApp params
+with their required fields, and the normalization built from the vendors' tables: a default
+the server fills in (top level or nested, null or not) equals its absence.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.core.errors import ManifestError
+from reconciler.core.normalize import normalize
+from reconciler.manifests.loader import parse_manifests
+from reconciler.providers import registry
+from reconciler.providers.batchcalling.vendors import (
+    BATCH_FIELDS,
+    comparable,
+    recipient_data,
+    supported,
+)
+from reconciler.providers.ultravox.agents import AGENT_TABLE
+from reconciler.providers.ultravox.batches import BATCH_TABLE as SCHEDULED_BATCH_TABLE
+from reconciler_apis import elevenlabs as elevenlabs_api
+from reconciler_apis import threetone as threetone_api
+from reconciler_apis import ultravox as ultravox_api
+from reconciler_apis.model import serialize
+
+WHATSAPP = """\
+whatsappParams:
+  whatsapp_call_permission_request_template_name: consent
+  whatsapp_call_permission_request_template_language_code: en
+"""
+
+
+def doc(body: str, provider: str) -> str:
+    head = f"kind: BatchCall\nprovider: {provider}\nname: spring\nagentId: agent_1\n"
+    return head + textwrap.dedent(body) + 'recipients:\n  - phone_number: "+14155550100"\n'
+
+
+def load(tmp_path: Path, text: str) -> Any:
+    path = tmp_path / "batch.yaml"
+    path.write_text(text)
+    (found,) = parse_manifests([str(path)], registry.kinds(), {})
+    return found
+
+
+def errors(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ManifestError) as caught:
+        load(tmp_path, text)
+    return str(caught.value)
+
+
+ELEVENLABS_ONLY = [
+    ("timezone: Europe/Berlin\n", "timezone", 5),
+    ("telephonyCallConfig: {ringing_timeout_secs: 20}\n", "telephonyCallConfig", 5),
+    ("targetConcurrencyLimit: 4\n", "targetConcurrencyLimit", 5),
+    ("branchId: branch_1\n", "branchId", 5),
+    ("environment: staging\n", "environment", 5),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "line"), ELEVENLABS_ONLY, ids=[f for _, f, _ in ELEVENLABS_ONLY]
+)
+def test_a_field_the_threetone_api_lacks_is_an_error_naming_the_preset(
+    tmp_path: Path, body: str, field: str, line: int
+) -> None:
+    message = errors(tmp_path, doc(body, "threetone"))
+    submit = next(f.submit for f in BATCH_FIELDS if f.manifest == field)
+    assert f"batch.yaml:{line}: {field}: the threetone API has no {submit}" in message
+    assert "seed 002" in message and "use a provider whose API has it (elevenlabs)" in message
+    # ElevenLabs' API takes it, and the plan's submit carries it.
+    desired = load(tmp_path, doc(body, "elevenlabs"))
+    assert submit in desired.spec
+
+
+def test_each_preset_supports_what_its_api_takes() -> None:
+    assert supported("threetone") == [
+        "agentId",
+        "scheduledTime",
+        "agentPhoneNumberId",
+        "whatsappParams",
+    ]
+    assert supported("elevenlabs") == [f.manifest for f in BATCH_FIELDS]
+
+
+BAD_FIELDS = [
+    (
+        "whatsappParams: {whatsapp_phone_number_id: wa_1}\n",
+        "whatsappParams.whatsapp_call_permission_request_template_name: required field is missing",
+    ),
+    (
+        "whatsappParams:\n  whatsapp_call_permission_request_template_name: consent\n",
+        "whatsappParams.whatsapp_call_permission_request_template_language_code: "
+        "required field is missing",
+    ),
+    (
+        "telephonyCallConfig: {twilio_machine_detection: {mode: sometimes}}\n",
+        "'sometimes' is not one of enable, detect_message_end",
+    ),
+    (
+        "telephonyCallConfig:\n  twilio_machine_detection: {actions: [{action: hang_up}]}\n",
+        "answered_by: required field is missing",
+    ),
+    (
+        "telephonyCallConfig:\n  twilio_machine_detection: {actions: [{answered_by: [robot]}]}\n",
+        "'robot' is not one of human, fax",
+    ),
+    ("telephonyCallConfig: {ringing_timeout_secs: 0}\n", "ringing_timeout_secs"),
+    ("targetConcurrencyLimit: 0\n", "targetConcurrencyLimit"),
+    ("telephonyCallConfig: {ring: 5}\n", "telephonyCallConfig.ring: unknown field"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), BAD_FIELDS)
+def test_bad_preset_fields_name_the_field(tmp_path: Path, body: str, message: str) -> None:
+    assert message in errors(tmp_path, doc(body, "elevenlabs"))
+
+
+def test_whatsapp_params_with_their_required_fields_on_both_presets(tmp_path: Path) -> None:
+    for provider in ("threetone", "elevenlabs"):
+        desired = load(tmp_path, doc(WHATSAPP, provider))
+        assert desired.spec["whatsapp_params"] == {
+            "whatsapp_call_permission_request_template_name": "consent",
+            "whatsapp_call_permission_request_template_language_code": "en",
+        }
+
+
+# --- normalization from the tables --------------------------------------------------------
+
+SENT_DATA: list[dict[str, Any]] = [
+    {},
+    {"source_info": {}},
+    {"source_info": {"version": "1.2"}},
+    {"source_info": {"source": "unknown"}},
+    {"dynamic_variables": {"name": "Ada", "visits": 3}, "user_id": "u-1"},
+    {"conversation_config_override": {"agent": {"first_message": "Hi", "prompt": {"llm": "x"}}}},
+    {"conversation_config_override": {"tts": {"speed": 1.1}}, "custom_llm_extra_body": {}},
+]
+
+
+def _filled(provider: str, sent: dict[str, Any]) -> dict[str, Any]:
+    """The data as the vendor answers it: the tables the emulator serializes with."""
+    api = elevenlabs_api if provider == "elevenlabs" else threetone_api
+    return serialize(api.CLIENT_DATA, sent)
+
+
+@pytest.mark.parametrize("provider", ["threetone", "elevenlabs"])
+@pytest.mark.parametrize("sent", SENT_DATA, ids=[str(i) for i in range(len(SENT_DATA))])
+def test_a_recipients_data_as_the_server_fills_it_equals_what_was_sent(
+    provider: str, sent: dict[str, Any]
+) -> None:
+    assert recipient_data(provider, _filled(provider, sent)) == recipient_data(provider, sent)
+
+
+NOT_DEFAULTS = [
+    ({"source_info": {"source": "widget"}}, {}),
+    ({"dynamic_variables": {"name": "Ada"}}, {"dynamic_variables": {"name": "Bea"}}),
+    ({"conversation_config_override": {"tts": {"speed": 1.0}}}, {}),
+    ({"user_id": "u-1"}, {"user_id": "u-2"}),
+]
+
+
+@pytest.mark.parametrize(("live", "wanted"), NOT_DEFAULTS)
+def test_a_value_that_is_not_the_default_still_differs(
+    live: dict[str, Any], wanted: dict[str, Any]
+) -> None:
+    for provider in ("threetone", "elevenlabs"):
+        assert recipient_data(provider, _filled(provider, live)) != recipient_data(provider, wanted)
+
+
+def test_an_explicit_null_is_absence_too() -> None:
+    assert recipient_data("elevenlabs", {"source_info": {"source": None}, "user_id": None}) == {}
+
+
+BATCHES = [
+    {"agent_id": "a"},
+    {"agent_id": "a", "telephony_call_config": {"ringing_timeout_secs": 20}},
+    {
+        "agent_id": "a",
+        "telephony_call_config": {
+            "twilio_machine_detection": {"actions": [{"answered_by": ["fax"]}]}
+        },
+    },
+    {"agent_id": "a", "whatsapp_params": {"whatsapp_call_permission_request_template_name": "c"}},
+]
+
+
+@pytest.mark.parametrize("sent", BATCHES)
+def test_a_batch_as_the_server_fills_it_equals_what_was_sent(sent: dict[str, Any]) -> None:
+    answer = serialize(elevenlabs_api.BATCH, sent)
+    live = {f.submit: answer.get(f.answer) for f in BATCH_FIELDS if f.answer in answer}
+    assert comparable("elevenlabs", live) == comparable("elevenlabs", sent)
+
+
+def test_the_ultravox_kinds_normalize_with_the_emulators_defaults() -> None:
+    """Agent and ScheduledBatch: every default the emulator writes into its answers (the same
+    table) equals its absence, written out or not."""
+    shown = {d.path: d.value for d in ultravox_api.CALL_TEMPLATE_DEFAULTS if d.shown}
+    assert shown, "the emulator fills some in"
+    wanted = normalize({"callTemplate": {"systemPrompt": "Hi"}}, AGENT_TABLE)
+    filled = normalize({"callTemplate": {"systemPrompt": "Hi", **shown}}, AGENT_TABLE)
+    assert filled == wanted
+    every = {"callTemplate": {"systemPrompt": "Hi"}}
+    for default in ultravox_api.CALL_TEMPLATE_DEFAULTS:
+        head, _, leaf = default.path.rpartition(".")
+        node = every["callTemplate"]
+        for part in filter(None, head.split(".")):
+            node = node.setdefault(part, {})
+        node[leaf] = default.value
+    assert normalize(every, AGENT_TABLE) == wanted
+    batch = {"windowStart": None, "paused": False}
+    assert normalize(batch, SCHEDULED_BATCH_TABLE) == {}
