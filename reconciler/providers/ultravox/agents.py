@@ -32,6 +32,7 @@ from reconciler.core.planning import PlanOptions, additions, compare, patch_body
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox.manifests import DURATIONS, AgentManifest
+from reconciler_apis import ultravox as ultravox_api
 
 _DURATIONS = DURATIONS
 
@@ -50,16 +51,9 @@ AGENT_TABLE = NormalizationTable(
     ),
     # Never returned by the API, so it cannot be compared; it is sent on create only.
     write_only=("callTemplate.sharedSecrets",),
-    defaults={
-        "callTemplate.joinTimeout": "30s",
-        "callTemplate.maxDuration": "3600s",
-        "callTemplate.initialOutputMedium": "MESSAGE_MEDIUM_VOICE",
-        "callTemplate.firstSpeakerSettings": {"agent": {}},
-        "callTemplate.vadSettings.turnEndpointDelay": "0.384s",
-        "callTemplate.vadSettings.minimumTurnDuration": "0s",
-        "callTemplate.vadSettings.minimumInterruptionDuration": "0.09s",
-        "callTemplate.vadSettings.frameActivationThreshold": 0.1,
-    },
+    # Documented defaults equal their absence: the same table the emulator answers from
+    # (reconciler_apis.ultravox, which says where each is documented).
+    defaults={f"callTemplate.{d.path}": d.value for d in ultravox_api.CALL_TEMPLATE_DEFAULTS},
     server_computed=("callTemplate.model", "callTemplate.contextSchema"),
     durations=_DURATIONS,
     presence=(

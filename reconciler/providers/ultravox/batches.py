@@ -68,6 +68,7 @@ from reconciler.providers.ultravox.batch_manifest import (
     load_recipients,
     recipient_key,
 )
+from reconciler_apis import ultravox as ultravox_api
 
 BATCH_FIELDS = ("windowStart", "windowEnd", "webhookUrl", "webhookSecret", "paused")
 
@@ -81,7 +82,7 @@ BATCH_TABLE = NormalizationTable(
         "throttle",
         "calls",
     ),
-    defaults={"paused": False},
+    defaults={d.path: d.value for d in ultravox_api.SCHEDULED_BATCH_DEFAULTS},
     # "If unset, an appropriate secret will be chosen for you": the server's choice is accepted
     # unless the manifest sets one.
     server_computed=("webhookSecret",),
