@@ -12,6 +12,7 @@ import pytest
 
 from reconciler.core.domain import JSON, Action, Change, Plan, Request, ResourceKey
 from reconciler.core.errors import ApiError, ConfigError
+from reconciler.providers import registry
 from reconciler.providers.ultravox.agents import AgentType
 from reconciler.runtime.apply import (
     ApplyReport,
@@ -38,6 +39,7 @@ class FakeAgentsApi:
         agents: Mapping[str, dict[str, Any]] | None = None,
         first_id: int = 1,
     ) -> None:
+        self.settings = registry.provider("ultravox").settings  # the `Api` protocol's
         self.agents: dict[str, dict[str, Any]] = copy.deepcopy(dict(agents or {}))
         self.sent: list[Request] = []
         self.fail = dict(fail or {})

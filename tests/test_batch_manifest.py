@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.providers.ultravox.batch_manifest import CallsFrom, load_recipients
 
 
-def load(tmp_path: Path, name: str, text: str, **spec: str) -> tuple[list, list]:
+def load(tmp_path: Path, name: str, text: str, **spec: str) -> tuple[list[Any], list[Any]]:
     (tmp_path / name).write_text(text)
     manifest = tmp_path / "campaign.yaml"
     source = CallsFrom.model_validate({"file": name, **spec}) if spec else name

@@ -205,10 +205,10 @@ def test_the_ultravox_kinds_normalize_with_the_emulators_defaults() -> None:
     wanted = normalize({"callTemplate": {"systemPrompt": "Hi"}}, AGENT_TABLE)
     filled = normalize({"callTemplate": {"systemPrompt": "Hi", **shown}}, AGENT_TABLE)
     assert filled == wanted
-    every = {"callTemplate": {"systemPrompt": "Hi"}}
+    every: dict[str, Any] = {"callTemplate": {"systemPrompt": "Hi"}}
     for default in ultravox_api.CALL_TEMPLATE_DEFAULTS:
         head, _, leaf = default.path.rpartition(".")
-        node = every["callTemplate"]
+        node: dict[str, Any] = every["callTemplate"]
         for part in filter(None, head.split(".")):
             node = node.setdefault(part, {})
         node[leaf] = default.value

@@ -290,7 +290,7 @@ def test_csv_columns_fill_the_vendor_fields(tmp_path: Path) -> None:
             },
         },
     }
-    assert second == {"id": destination_key(second), "whatsapp_user_id": "4915100000000"}
+    assert second == {"id": destination_key(dict(second)), "whatsapp_user_id": "4915100000000"}
 
 
 def test_part_names_round_trip() -> None:

@@ -386,7 +386,7 @@ def test_get_that_never_connects_gives_up_after_max_attempts_not_ambiguous() -> 
     harness = Harness(Server(fail(httpx.ConnectError)), max_attempts=3)
     with pytest.raises(TransportError) as caught:
         harness.run(get())
-    assert caught.value.ambiguous is False  # type: ignore[attr-defined]
+    assert caught.value.ambiguous is False
     assert "ConnectError" in caught.value.reason
     assert harness.client.stats == {"GET": 3}
     assert len(harness.delays) == 2
@@ -396,7 +396,7 @@ def test_delete_that_keeps_timing_out_is_ambiguous() -> None:
     harness = Harness(Server(fail(httpx.ReadTimeout)), max_attempts=2)
     with pytest.raises(TransportError) as caught:
         harness.run(lambda api: api.send(Request("DELETE", "/api/agents/1")))
-    assert caught.value.ambiguous is True  # type: ignore[attr-defined]
+    assert caught.value.ambiguous is True
 
 
 def test_concurrency_is_bounded() -> None:

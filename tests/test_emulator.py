@@ -414,7 +414,7 @@ def test_console_edit_and_seed_are_not_journaled(emu: RunningEmulator, api: http
 
 # --- scheduled batches --------------------------------------------------------------------------
 
-WEB = {"medium": {"webRtc": {}}}
+WEB: dict[str, Any] = {"medium": {"webRtc": {}}}
 
 
 @pytest.mark.parametrize(

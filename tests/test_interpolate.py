@@ -33,9 +33,7 @@ def test_substitution(value: str, expected: str) -> None:
 
 def test_missing_variable_is_a_problem_at_its_path() -> None:
     result = interpolate({"calls": [{"metadata": {"x": "${NOPE}"}}]}, ENV)
-    assert result.problems == [
-        (("calls", 0, "metadata", "x"), pytest.approx(result.problems[0][1]))
-    ]
+    assert [path for path, _ in result.problems] == [("calls", 0, "metadata", "x")]
     assert "NOPE is not set" in result.problems[0][1]
 
 

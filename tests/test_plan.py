@@ -607,12 +607,12 @@ def test_compare_states_normalizes_both_sides() -> None:
 
     types = {"Agent": AgentType()}
     same, changed = ResourceKey("Agent", "same"), ResourceKey("Agent", "changed")
-    left = {
+    left: dict[ResourceKey, dict[str, Any]] = {
         same: {"name": "same", "callTemplate": {"joinTimeout": "30s", "voice": "Mark"}},
         changed: {"name": "changed", "callTemplate": {"voice": "Mark"}},
         ResourceKey("Agent", "left_only"): {"name": "left_only"},
     }
-    right = {
+    right: dict[ResourceKey, dict[str, Any]] = {
         same: {"name": "same", "callTemplate": {"voice": "Mark", "temperature": 0}},
         changed: {"name": "changed", "callTemplate": {"voice": "Jessica"}},
         ResourceKey("Agent", "right_only"): {"name": "right_only"},

@@ -20,11 +20,10 @@ from reconciler.core.domain import (
     ResourceKey,
     SourceRef,
 )
+from reconciler.core.masking import mask_phone, masked
 from reconciler.core.planning import PlanOptions
 from reconciler.core.render import (
     RENDERERS,
-    mask_phone,
-    masked,
     render_json,
     render_markdown,
     render_text,

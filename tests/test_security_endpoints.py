@@ -22,6 +22,7 @@ from reconciler.core.domain import Plan
 from reconciler.core.errors import ApiError, ConfigError, ManifestError
 from reconciler.core.origins import check_file_base_url
 from reconciler.core.planning import PlanOptions
+from reconciler.providers import registry
 from reconciler.runtime import engine
 from reconciler.runtime.client import ClientHooks
 
@@ -165,12 +166,16 @@ def test_a_saved_plans_endpoints_are_checked_like_a_files(tmp_path: Path) -> Non
 
     async def go() -> None:
         async with session:
-            await session.api(engine.registry.provider("ultravox"))
+            await session.api(registry.provider("ultravox"))
 
     with pytest.raises(ConfigError, match="is not the provider's"):
         asyncio.run(go())
     assert recorder.requests == []
-    for endpoints in ({"ultravx": {}}, {"ultravox": {"baseUrl": "ftp://x"}}):
+    bad: tuple[dict[str, dict[str, str]], ...] = (
+        {"ultravx": {}},
+        {"ultravox": {"baseUrl": "ftp://x"}},
+    )
+    for endpoints in bad:
         with pytest.raises(ConfigError, match="saved plan"):
             engine.saved_plan_session(Plan(endpoints=endpoints), {})
 

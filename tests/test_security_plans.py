@@ -116,11 +116,11 @@ class _Unsafe:
 def test_unsafe_requests_are_refused_at_plan_time(request_: Request, message: str) -> None:
     wanted = DesiredResource(ResourceKey("Unsafe", "x"), "ultravox", {}, SourceRef("m.yaml", 1))
     with pytest.raises(PlanError, match=message):
-        build_plan([_Unsafe(request_)], [wanted], [], PlanOptions())  # type: ignore[list-item]
+        build_plan([_Unsafe(request_)], [wanted], [], PlanOptions())
 
 
 def test_a_reference_to_an_id_created_in_the_same_run_is_a_safe_segment() -> None:
     request = Request("POST", "/api/agents/{ref:Agent/support}/scheduled_batches", {})
     wanted = DesiredResource(ResourceKey("Unsafe", "x"), "ultravox", {}, SourceRef("m.yaml", 1))
-    plan = build_plan([_Unsafe(request)], [wanted], [], PlanOptions())  # type: ignore[list-item]
+    plan = build_plan([_Unsafe(request)], [wanted], [], PlanOptions())
     assert plan.changes[0].requests[0].path.endswith("/scheduled_batches")

@@ -49,7 +49,7 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def triggers(workflow: dict[str, Any]) -> Any:
+def triggers(workflow: dict[Any, Any]) -> Any:
     # YAML 1.1 reads a bare `on` key as the boolean True.
     return workflow.get("on", workflow.get(True))
 
@@ -420,8 +420,8 @@ def evaluate_if(condition: str, inputs: dict[str, str]) -> bool:
     python = python.replace("&&", " and ").replace("||", " or ")
     python = re.sub(r"!(?!=)", " not ", python)
     tree = ast.parse(python.strip(), mode="eval")
-    allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare)
-    allowed += (ast.Eq, ast.NotEq, ast.Constant)
+    allowed: tuple[type[ast.AST], ...] = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp)
+    allowed += (ast.Not, ast.Compare, ast.Eq, ast.NotEq, ast.Constant)
     for node in ast.walk(tree):
         assert isinstance(node, allowed), f"unsupported in an action `if:`: {condition}"
     return bool(eval(compile(tree, "<if>", "eval"), {"__builtins__": {}}))
@@ -838,12 +838,13 @@ def test_apply_on_merge_finds_the_plan_run_of_the_merged_head(tmp_path: Path) ->
     assert runs["workflow_id"] == "reconciler-plan.yml" and runs["head_sha"] == "head0sha"
     assert runs["status"] == "success" and runs["event"] == "pull_request"
 
-    for changed in (
+    changes: tuple[dict[str, Any], ...] = (
         {"pulls": []},
         {"runs": []},
         {"artifacts": [{**artifacts[0], "expired": True}]},
         {"eventName": "workflow_dispatch"},
-    ):
+    )
+    for changed in changes:
         calls, outputs = run_github_script(step, env, {**state, **changed}, tmp_path)
         assert outputs == {}, changed
         assert any(name == "core.warning" for name, _ in calls), changed

@@ -105,7 +105,8 @@ def _write_only(
         yield ValidationError("write-only property not allowed in a response")
 
 
-_Validator = validators.extend(
+# types-jsonschema leaves `extend` unannotated.
+_Validator = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator, {_READ_ONLY: _read_only, _WRITE_ONLY: _write_only}
 )
 
@@ -393,12 +394,21 @@ def _describe(error: ValidationError) -> list[str]:
     """`path: message` lines; one per offending key for closed and required properties."""
     at = _location(error.absolute_path)
     instance = error.instance
-    if error.validator == "additionalProperties" and error.validator_value is False:
+    if (
+        error.validator == "additionalProperties"
+        and error.validator_value is False
+        and isinstance(instance, Mapping)
+    ):
         known = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
         extras = sorted(key for key in instance if key not in known)
         return [f"{_join(at, key)}: additional property not allowed" for key in extras]
-    if error.validator == "required" and isinstance(instance, Mapping):
-        missing = [key for key in error.validator_value if key not in instance]
+    required = error.validator_value
+    if (
+        error.validator == "required"
+        and isinstance(instance, Mapping)
+        and isinstance(required, list)
+    ):
+        missing = [key for key in required if key not in instance]
         return [f"{_join(at, key)}: required property missing" for key in missing]
     if error.validator == "type" and instance is None:
         return [

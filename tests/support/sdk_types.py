@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import typing
 from functools import cache
+from types import GenericAlias
 from typing import Any, Literal, Union
 
 import pydantic
@@ -48,10 +49,12 @@ def _strict(annotation: Any, complete: bool) -> Any:
         converted = tuple(_strict(m, complete) for m in members)
         return converted[0] if len(converted) == 1 else Union[converted]  # noqa: UP007
     if origin in (list, typing.List, typing.Sequence, tuple):  # noqa: UP006
-        return list[_strict(args[0], complete)] if args else list[Any]
+        return GenericAlias(list, (_strict(args[0], complete),)) if args else list[Any]
     if origin in (dict, typing.Dict, typing.Mapping):  # noqa: UP006
         return (
-            dict[_strict(args[0], complete), _strict(args[1], complete)] if args else dict[str, Any]
+            GenericAlias(dict, (_strict(args[0], complete), _strict(args[1], complete)))
+            if args
+            else dict[str, Any]
         )
     return annotation
 
