@@ -45,10 +45,13 @@ def diff(
     """
     if same(live, desired):
         return ()
+    # Only the keys that differ go to deepdiff (a prompt of 8 KB that did not change costs
+    # nothing), at the same paths, so its report is the same as for the whole objects.
+    before, after = _differing(live, desired)
     # JSON has one number type: protobuf prints a whole float as `1`, a manifest says `1.0`.
     report = DeepDiff(
-        live,
-        desired,
+        before,
+        after,
         view="tree",
         verbose_level=2,
         ignore_numeric_type_changes=True,
@@ -77,6 +80,24 @@ def diff(
                     )
                 )
     return tuple(sorted(changes, key=lambda c: _sort_key(c.path)))
+
+
+def _differing(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`a` and `b` without the keys whose values are `same` on both sides, recursively through
+    objects (lists stay whole: deepdiff compares them by index)."""
+    left: dict[str, Any] = {}
+    right: dict[str, Any] = {}
+    for key in a.keys() | b.keys():
+        if key not in b:
+            left[key] = a[key]
+        elif key not in a:
+            right[key] = b[key]
+        elif isinstance(a[key], dict) and isinstance(b[key], dict):
+            if not same(a[key], b[key]):
+                left[key], right[key] = _differing(a[key], b[key])
+        elif not same(a[key], b[key]):
+            left[key], right[key] = a[key], b[key]
+    return left, right
 
 
 def _leaves(path: paths.Path, value: Any) -> list[tuple[paths.Path, Any]]:
