@@ -215,3 +215,66 @@ def test_the_ultravox_kinds_normalize_with_the_emulators_defaults() -> None:
     assert normalize(every, AGENT_TABLE) == wanted
     batch = {"windowStart": None, "paused": False}
     assert normalize(batch, SCHEDULED_BATCH_TABLE) == {}
+
+
+# --- reading: the agent filter ------------------------------------------------------------
+
+
+class IgnoresTheFilter:
+    """An ElevenLabs-preset API whose listing ignores `agent_id` (another server behind an
+    overridden base URL): every listing answers the whole workspace."""
+
+    def __init__(self, batches: list[dict[str, Any]]) -> None:
+        from reconciler.providers.batchcalling import ELEVENLABS
+
+        self.settings = ELEVENLABS.settings
+        self.batches = batches
+        self.listed: list[dict[str, str] | None] = []
+
+    async def list_all(self, path: str, params: Any = None) -> list[Any]:
+        self.listed.append(dict(params) if params else None)
+        return [dict(b) for b in self.batches]
+
+    async def get(self, path: str, params: Any = None) -> Any:
+        return {"recipients": []}
+
+    async def send(self, request: Any) -> Any:
+        raise AssertionError("reading never sends")
+
+
+def _batch(ident: str, name: str, agent: str) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "name": name,
+        "agent_id": agent,
+        "status": "pending",
+        "created_at_unix": 1,
+        "total_calls_dispatched": 0,
+        "total_calls_finished": 0,
+    }
+
+
+def test_a_listing_that_ignores_the_agent_filter_shows_each_batch_once(tmp_path: Path) -> None:
+    import asyncio
+
+    from reconciler.providers.batchcalling import BATCH_CALL
+    from reconciler.providers.campaigns.state import live_campaign
+
+    first = load(tmp_path, doc("", "elevenlabs"))
+    second = load(
+        tmp_path,
+        doc("", "elevenlabs").replace("name: spring", "name: autumn").replace("agent_1", "agent_2"),
+    )
+    api = IgnoresTheFilter(
+        [
+            _batch("b1", "spring", "agent_1"),
+            _batch("b2", "autumn", "agent_2"),
+            _batch("b3", "x", "agent_9"),
+        ]
+    )
+    live = asyncio.run(BATCH_CALL.read(api, [first, second]))
+    assert api.listed == [{"agent_id": "agent_1"}, {"agent_id": "agent_2"}]
+    assert {item.key.name: [p.id for p in live_campaign(item).parts] for item in live} == {
+        "autumn": ["b2"],
+        "spring": ["b1"],
+    }

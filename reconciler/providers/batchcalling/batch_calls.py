@@ -73,6 +73,7 @@ from reconciler.providers.batchcalling.pagination import LastDocPagination
 from reconciler.providers.batchcalling.vendors import (
     BATCH_FIELDS,
     BY_SUBMIT,
+    VENDOR_APIS,
     batch_table,
     comparable,
     recipient_data,
@@ -285,15 +286,17 @@ class BatchCallType(ResourceType):
         desired: Sequence[DesiredResource],
         known: Sequence[LiveResource] = (),
     ) -> list[LiveResource]:
-        """List the workspace; read recipients of the managed names' batches only.
+        """List the workspace (only the manifests' agents where the API filters by agent, see
+        `_list`); read recipients of the managed names' batches only.
 
         Without desired resources (a saved plan's staleness check) every name is returned,
-        without recipients; the digest covers list items only (`_decisive`), so it is the
-        same either way.
+        without recipients; the digest covers list items of the resource's agent only
+        (`_decisive`, `_own_agent`), so it is the same either way.
         """
         prefix = api.settings.path_prefix
-        items = await api.list_all(f"{prefix}/workspace")
+        items = await _list(api, desired)
         names = {d.key.name for d in desired}
+        agents = {d.key.name: str(d.spec["agent_id"]) for d in desired}
         groups: dict[str, list[dict[str, Any]]] = {}
         for item in items:
             if not isinstance(item, dict) or not item.get("id"):
@@ -311,7 +314,7 @@ class BatchCallType(ResourceType):
             for item, detail in zip(managed, details, strict=True)
         }
         found = (
-            self._campaign(api.settings.name, base, group, recipients)
+            self._campaign(api.settings.name, base, group, recipients, agents.get(base))
             for base, group in sorted(groups.items())
         )
         return [campaign for campaign in found if campaign is not None]
@@ -322,8 +325,11 @@ class BatchCallType(ResourceType):
         base: str,
         group: list[dict[str, Any]],
         recipients: Mapping[str, tuple[LiveRecipient, ...]],
+        agent: str | None,
     ) -> LiveResource | None:
-        """One BatchCall from the batches named like it; None when all are history."""
+        """One BatchCall from the batches named like it; None when all are history. Its id and
+        digest are those of its own agent's batches (`_own_agent`): the same whether the
+        listing was filtered by agent or not."""
         group.sort(key=_created)
         parts = sorted(
             (
@@ -343,12 +349,14 @@ class BatchCallType(ResourceType):
         )
         if not parts:
             return None  # only history: the resource is absent
+        own = _own_agent(parts, agent)
+        first = next(p for p in parts if p.agent_id == own)
         return LiveResource(
             key=ResourceKey(self.kind, base),
             provider=provider,
-            id=parts[0].id,
-            body=parts[0].batch,
-            digest=fingerprint([_decisive(item) for item in group]),
+            id=first.id,
+            body=first.batch,
+            digest=fingerprint([_decisive(item) for item in group if item.get("agent_id") == own]),
             detail=LiveCampaign(
                 parts=tuple(parts),
                 history=tuple(str(i["id"]) for i in group if is_history(i)),
@@ -564,6 +572,50 @@ def _live_recipients(provider: str, detail: JSON) -> tuple[LiveRecipient, ...]:
     """The recipients of one `GET {prefix}/{id}` answer (none when it holds no list)."""
     listed = (detail.get("recipients") if isinstance(detail, dict) else None) or []
     return tuple(_live_recipient(provider, r) for r in listed if isinstance(r, dict))
+
+
+async def _list(api: Api, desired: Sequence[DesiredResource]) -> list[JSON]:
+    """The workspace's batches that the plan needs.
+
+    Where the vendor's listing filters by `agent_id` (ElevenLabs; `vendors.VENDOR_APIS`), one
+    listing per agent of the manifests: fewer pages in a busy workspace. A BatchCall that has
+    no batch on its agent there may have one on another agent (its `agentId` changed: the
+    plan must replace or refuse it, never submit a second campaign), which only the whole
+    workspace shows: then the whole workspace is listed, as without the filter.
+    """
+    path = f"{api.settings.path_prefix}/workspace"
+    vendor = VENDOR_APIS.get(api.settings.name)
+    if not desired or vendor is None or not vendor.filters_by_agent:
+        return await api.list_all(path)
+    agents = sorted({str(d.spec["agent_id"]) for d in desired})
+    pages = await asyncio.gather(*(api.list_all(path, {"agent_id": a}) for a in agents))
+    # Only what was asked for, once: a server that ignored the filter (another API behind an
+    # overridden base URL) must not make a batch appear twice, a clash, or on a wrong agent.
+    items = [
+        item
+        for agent, page in zip(agents, pages, strict=True)
+        for item in page
+        if isinstance(item, dict) and item.get("agent_id") == agent
+    ]
+    on_agent = {
+        (parse_part(str(i.get("name") or ""))[0], i.get("agent_id"))
+        for i in items
+        if not is_history(i)
+    }
+    if any((d.key.name, d.spec["agent_id"]) not in on_agent for d in desired):
+        return await api.list_all(path)
+    return items
+
+
+def _own_agent(parts: Sequence[Part], agent: str | None) -> str | None:
+    """The agent whose batches are the resource's: the manifest's when it has any, else (no
+    manifest: a saved plan's staleness check; or its agent changed) the agent of the oldest
+    part. The two agree whenever the resource has parts on its own agent: a same-named batch
+    of another agent that is older would have been taken as this resource (replaced or
+    refused) before the resource had a batch of its own."""
+    if agent is not None and any(p.agent_id == agent for p in parts):
+        return agent
+    return min(parts, key=lambda p: _created(p.batch)).agent_id
 
 
 def _prefix(provider: str, options: PlanOptions) -> str:
