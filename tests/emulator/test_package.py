@@ -20,7 +20,7 @@ from reconciler_emulator import EmulatorConfig, create_app, create_emulator, run
 from reconciler_emulator.cli import command
 from reconciler_emulator.state import Store
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KEY = "package-test-key"
 START = datetime(2030, 1, 14, 16, 0, tzinfo=UTC)
 VENDORS = {

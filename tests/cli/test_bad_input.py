@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import Cli
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 
 

@@ -108,7 +108,7 @@ def test_submit_answers_with_the_documented_shape(vendor: Vendor) -> None:
             "whatsapp_call_permission_request_template_language_code": "en",
         },
     )
-    # Seed 002's fields; ElevenLabs has more (tests/test_emulator_vendor_models.py).
+    # Seed 002's fields; ElevenLabs has more (tests/emulator/test_vendor_models.py).
     assert set(batch) >= {
         "id",
         "name",

@@ -12,7 +12,7 @@ from reconciler.core.errors import Diagnostic
 from reconciler.manifests import documents
 from reconciler.manifests.documents import Document
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CORPUS = sorted([*(REPO / "manifests").rglob("*.yaml"), *(REPO / "tests" / "data").rglob("*.yaml")])
 
 

@@ -31,8 +31,8 @@ from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox import rules, schema
 from reconciler.providers.ultravox.manifests import AgentCallTemplate, AgentManifest
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data"
 GOOD = DATA / "good"
 BAD = DATA / "bad"
 OPENAPI = Path("/work/shared/api/ultravox-openapi.yaml")

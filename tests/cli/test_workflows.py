@@ -32,7 +32,7 @@ import yaml
 from reconciler.cli.main import cli
 from reconciler_emulator import EmulatorConfig, RunningEmulator, running_emulator
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"
 DOC = REPO / "docs" / "github-actions.md"
 EXAMPLE_WORKFLOWS = sorted((REPO / "docs" / "workflows").glob("*.yml"))

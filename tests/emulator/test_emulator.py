@@ -24,7 +24,7 @@ import pytest
 
 from reconciler_emulator import EmulatorConfig, RunningEmulator, running_emulator
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 KEY = "secret-test-key-123"
 MISSING = "00000000-0000-4000-8000-000000000000"  # fixed: xdist workers must agree on test ids
