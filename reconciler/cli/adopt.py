@@ -9,7 +9,6 @@ must not import `reconciler.cli.main` (that would be a cycle), nor httpx or deep
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import Any
 
 import click
 
+from reconciler.cli import safety
 from reconciler.core.errors import ConfigError, ReconcilerError
 from reconciler.manifests.environment import ENV_DIR, load_environment
 from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
@@ -67,8 +67,12 @@ def export_command(out: Path, env_name: str | None, force: bool) -> None:
     """Write manifests for everything the tool manages in the live account.
 
     Reads the account (GET requests only) and writes one file per resource: every Ultravox
-    agent to DIR/agents/NAME.yaml, and every campaign this tool scheduled (batches carrying its
-    reserved metadata, their parts joined) to DIR/campaigns/NAME.yaml. Defaults are left out,
+    agent to DIR/agents/NAME.yaml, every campaign this tool scheduled (batches carrying its
+    reserved metadata, their parts joined) to DIR/campaigns/NAME.yaml, and every Threetone or
+    ElevenLabs batch (its parts joined) to DIR/batchcalls/NAME.yaml, its recipients to
+    NAME.recipients.jsonl beside it, the one file with phone numbers in full; a batch no
+    manifest can reproduce is skipped, and said why. Vendors with neither an API key nor a
+    base URL set are not read. Defaults are left out,
     multi-line prompts are YAML literal blocks, and keys and files come in a fixed order, so
     exporting an unchanged account again gives the same bytes; `reconciler plan DIR` then
     shows "No changes." Export checks this by planning what it wrote, and warns about anything
@@ -92,8 +96,11 @@ def export_command(out: Path, env_name: str | None, force: bool) -> None:
             raise ConfigError(
                 f"environment {env_name!r}: no file {file}; --env reads DIR/{ENV_DIR}/NAME.yaml"
             )
-        overrides = load_environment([str(out)], env_name).providers
-    report = asyncio.run(_export(out, overrides, force))
+        names = [p.name for p in registry.PROVIDERS]
+        environment = load_environment([str(out)], env_name, names, safety.limits())
+        engine.check_environment_endpoints(environment, os.environ)
+        overrides = environment.providers
+    report = safety.run(_export(out, overrides, force))
     _show(report)
 
 
@@ -101,7 +108,14 @@ async def _export(out: Path, overrides: Any, force: bool) -> ExportReport:
     ctx = click.get_current_context(silent=True)
     found = ctx.find_object(engine.ClientHooks) if ctx is not None else None
     hooks = found if found is not None else engine.NO_HOOKS
-    async with engine.Session(os.environ, overrides=overrides, hooks=hooks) as session:
+    limits = safety.limits()
+    async with engine.Session(
+        os.environ,
+        overrides=overrides,
+        hooks=hooks,
+        limits=limits,
+        timeout=limits.request_timeout,
+    ) as session:
         _progress("Reading the live account...")
         return await export_account(session, out, force=force)
 

@@ -7,23 +7,21 @@ command is a thin shell over `reconciler.runtime.engine`. Errors arrive as
 
 from __future__ import annotations
 
-import asyncio
 import importlib.metadata
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
 from reconciler import __version__
+from reconciler.cli import safety
 from reconciler.cli.adopt import export_command, schema_command
 from reconciler.core.domain import Plan, ResourceKey
 from reconciler.core.errors import ApplyError, ApprovalError, ConfigError, ReconcilerError
-from reconciler.core.planfile import plan_from_json, plan_to_json
 from reconciler.core.render import (
     RENDERERS,
     render_state_differences,
@@ -32,6 +30,7 @@ from reconciler.core.render import (
     summary_line,
 )
 from reconciler.runtime import engine
+from reconciler.runtime import saved as saved_plans
 from reconciler.runtime.apply import ApplyReport, ChangeResult
 
 T = TypeVar("T")
@@ -40,7 +39,8 @@ EXIT_CHANGES_PENDING = 2
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    # Under the command's deadline (--timeout): no server can hold a run forever.
+    return safety.run(coro)
 
 
 def _fail(error: ReconcilerError) -> NoReturn:
@@ -62,6 +62,11 @@ def _handle_errors(func: Callable[..., None]) -> Callable[..., None]:
             func(*args, **kwargs)
         except ReconcilerError as error:
             _fail(error)
+        except (click.exceptions.Abort, click.exceptions.Exit, click.ClickException):
+            raise  # click's own: Ctrl-C at a prompt, usage errors
+        except Exception as error:
+            # A bug, never a user's error: one clear line, no traceback (-v shows it).
+            _fail(safety.internal_error(error))
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -139,7 +144,10 @@ class PluginGroup(click.Group):
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request (never headers).")
-def cli(verbose: bool) -> None:
+@safety.options
+def cli(
+    verbose: bool, timeout: float | None, request_timeout: float | None, allow_outside_files: bool
+) -> None:
     """Declarative plans and applies for Ultravox agents and call campaigns.
 
     Manifests (YAML) describe the desired state; `plan` shows, field by field, what would
@@ -148,6 +156,10 @@ def cli(verbose: bool) -> None:
     Settings come from the environment: ULTRAVOX_API_KEY (required for plan and apply) and
     ULTRAVOX_BASE_URL (default https://api.ultravox.ai).
     """
+    # Everything printed from here on, logs included, goes through one masking pass.
+    ctx = click.get_current_context()
+    safety.install(ctx)
+    safety.configure(ctx, timeout, request_timeout, allow_outside_files, verbose=verbose)
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
         logging.getLogger("reconciler.http").setLevel(logging.DEBUG)
@@ -189,7 +201,14 @@ def hooks() -> engine.ClientHooks:
 
 
 def _workspace(paths: tuple[str, ...], env_name: str | None) -> engine.Workspace:
-    return engine.Workspace.open(paths, os.environ, env_name, hooks())
+    return engine.Workspace.open(
+        paths,
+        os.environ,
+        env_name,
+        hooks(),
+        limits=safety.limits(),
+        allow_outside_files=safety.allow_outside_files(),
+    )
 
 
 @cli.command()
@@ -214,11 +233,11 @@ def validate(paths: tuple[str, ...], env_name: str | None) -> None:
     click.echo(f"Valid: {len(desired)} resources{where} ({detail or 'none'}).")
 
 
-def _write_plan(plan: Plan, out: str) -> None:
-    try:
-        Path(out).write_text(json.dumps(plan_to_json(plan), indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write plan to {out}: {exc.strerror}") from exc
+def _write_plan(
+    plan: Plan, out: str, paths: tuple[str, ...], prune: bool, targets: list[ResourceKey]
+) -> None:
+    # 0600, and with what it was made from, so `apply --plan` can re-plan and compare.
+    saved_plans.write_plan(plan, saved_plans.Recorded.made(paths, prune, targets), out)
 
 
 @cli.command()
@@ -260,11 +279,10 @@ def plan(
     workspace = _workspace(paths, env_name)
     desired = workspace.desired()
     _progress("Reading the live account...")
-    plan_ = _run(
-        engine.plan_workspace(workspace, desired, engine.plan_options(prune), _targets(targets))
-    )
+    keys = _targets(targets)
+    plan_ = _run(engine.plan_workspace(workspace, desired, engine.plan_options(prune), keys))
     if out:
-        _write_plan(plan_, out)
+        _write_plan(plan_, out, paths, prune, keys)
     text = render_text(plan_, color=_color()) if fmt == "text" else RENDERERS[fmt](plan_)
     click.echo(text)
     if out:
@@ -345,16 +363,14 @@ def apply(
     if plan_file:
         if prune or targets:
             raise ConfigError("--prune and --target shape a plan; with --plan FILE they are fixed")
-        try:
-            data = json.loads(Path(plan_file).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{plan_file}: cannot read a saved plan: {exc}") from exc
-        saved = plan_from_json(data, plan_file)
+        saved, recorded = saved_plans.read_plan(
+            plan_file, safety.limits(), allow_outside_files=safety.allow_outside_files()
+        )
         if env_name is not None and env_name != saved.environment:
             raise ConfigError(
                 f"{plan_file} was made for environment {saved.environment!r}, not {env_name!r}"
             )
-        _run(_apply_saved(saved, concurrency))
+        _run(_apply_saved(saved, recorded, concurrency))
         return
     workspace = _workspace(paths, env_name)
     desired = workspace.desired()
@@ -393,15 +409,25 @@ async def _apply_planned(
         )
 
 
-async def _apply_saved(plan_: Plan, concurrency: int) -> None:
+async def _apply_saved(
+    plan_: Plan, recorded: saved_plans.Recorded | None, concurrency: int
+) -> None:
     click.echo(summary_line(plan_))
     if plan_.is_empty:
         return
-    async with engine.saved_plan_session(plan_, os.environ, hooks=hooks()) as session:
-        _progress("Checking that the live objects the plan read are unchanged...")
-        report = await engine.run_apply(
-            session, plan_, check_stale=True, concurrency=concurrency, on_result=_on_result
-        )
+    # The file's requests are never sent as such: its manifests are planned again against
+    # the live account, and only a plan identical to the file is applied.
+    report = await saved_plans.apply_saved(
+        plan_,
+        recorded,
+        os.environ,
+        concurrency=concurrency,
+        on_result=_on_result,
+        on_check=lambda: _progress("Checking that the live objects the plan read are unchanged..."),
+        hooks=hooks(),
+        limits=safety.limits(),
+        allow_outside_files=safety.allow_outside_files(),
+    )
     _report(report)
 
 
@@ -480,7 +506,18 @@ def diff_env(
     hold instead (GET requests only). Secrets and phone numbers are never shown.
     """
     chosen = paths or ("manifests",)
-    differences = _run(engine.diff_environments(chosen, os.environ, left, right, live, hooks()))
+    differences = _run(
+        engine.diff_environments(
+            chosen,
+            os.environ,
+            left,
+            right,
+            live,
+            hooks(),
+            limits=safety.limits(),
+            allow_outside_files=safety.allow_outside_files(),
+        )
+    )
     click.echo(render_state_differences(differences, (left, right), color=_color()))
     if detailed_exitcode and differences:
         sys.exit(EXIT_CHANGES_PENDING)

@@ -30,10 +30,15 @@ def mask_phone(text: str) -> str:
 
 
 def masked(value: Any) -> Any:
-    """A copy of a JSON value with every E.164 number and every contact field masked, and
-    every `{"$secret": NAME}` reference shown as the variable it comes from."""
+    """A copy of a JSON value with every phone number masked (E.164 values, contact fields,
+    and E.164-looking runs inside free text or as bare integers), and every
+    `{"$secret": NAME}` reference shown as the variable it comes from."""
     if isinstance(value, str):
-        return mask_phone(value)
+        return mask_numbers_in_text(mask_phone(value))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and 11 <= len(str(abs(value))) <= 15:
+        return mask_number(str(value))
     if isinstance(value, list):
         return [masked(v) for v in value]
     if isinstance(value, dict):
@@ -49,9 +54,13 @@ def masked(value: Any) -> Any:
 # --- free text: numbers anywhere, and the secret values of this run ---------------------------
 
 # A `+` and 7 to 19 digits, maybe grouped by spaces, dots, dashes or parentheses (as people
-# write numbers in prompts); or a bare run of 11 to 15 digits (an E.164 number without its
-# `+`). Runs inside words, ids, decimals and dates are left alone.
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w+.-])(?:\+\d(?:[ ().-]{0,2}\d){6,18}|\d{11,15})(?!\w)")
+# write numbers in prompts); or, without the `+`, 10 to 15 digits grouped by spaces, dashes or
+# parentheses (`1 (415) 555-0199`), or 11 to 15 in one run (an E.164 number without its `+`).
+# Runs inside words, ids (UUID groups), decimals, times and paths are left alone; so are ten
+# digits in one run (unix seconds).
+_NUMBER_IN_TEXT = re.compile(
+    r"(?<![\w+.\-/:#])(?:\+\d(?:[ ().-]{0,2}\d){6,18}|\(?\d[\d ()-]{8,26}\d)(?![\w\-/:])"
+)
 
 
 def mask_numbers_in_text(text: str) -> str:
@@ -60,6 +69,10 @@ def mask_numbers_in_text(text: str) -> str:
     def one(match: re.Match[str]) -> str:
         raw = match.group(0)
         digits = "".join(ch for ch in raw if ch.isdigit())
+        if not raw.startswith("+"):
+            grouped = any(not ch.isdigit() for ch in raw)
+            if not (10 <= len(digits) <= 15) or (not grouped and len(digits) < 11):
+                return raw
         return mask_number(("+" if raw.startswith("+") else "") + digits)
 
     return _NUMBER_IN_TEXT.sub(one, text) if any(ch.isdigit() for ch in text) else text
