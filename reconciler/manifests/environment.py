@@ -23,7 +23,7 @@ from reconciler.core.errors import ConfigError, Diagnostic, ManifestError
 from reconciler.core.interpolate import process_variables
 from reconciler.core.limits import DEFAULTS, Limits
 from reconciler.manifests.documents import ENVIRONMENTS_DIR, load_yaml_file
-from reconciler.manifests.fields import NAME_PATTERN
+from reconciler.manifests.fields import NAME_PATTERN, Region
 
 ENV_DIR = ENVIRONMENTS_DIR
 
@@ -56,6 +56,9 @@ class Environment(BaseModel):
     requires: str | None = Field(default=None, pattern=NAME_PATTERN)
     providers: dict[str, ProviderOverride] = Field(default_factory=dict)
     variables: dict[str, str] = Field(default_factory=dict)
+    defaultRegion: Region | None = None
+    """The country national phone numbers of this environment's campaigns are in (`US`), for
+    every campaign that does not set its own `defaultRegion`."""
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     file: str = ""
     override_lines: dict[str, int] = Field(default_factory=dict)

@@ -1,6 +1,7 @@
 """Field types every manifest kind shares, defined once.
 
-Owns the E.164 phone number (`E164_PATTERN`, `is_e164`, the pydantic type `E164Number`), the
+Owns phone numbers (`canonical_number`: parsed and checked with `phonenumbers`, written in
+E.164; `is_e164`, the pydantic types `E164Number` and `Region`, `E164_PATTERN`), the
 resource name pattern (`NAME_PATTERN`: a resource's identity in the manifests, also an
 environment's name), the protobuf duration pattern (`DURATION_PATTERN`), what each pattern means
 in an error message (`PATTERN_HINTS`), and `Lifecycle` (`preventDestroy`, read by the core as
@@ -16,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated
 
+import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictStr
 
 from reconciler.core.masking import mask_number
@@ -38,20 +40,95 @@ PATTERN_HINTS: Mapping[str, str] = {
 pattern's text, so a model that spells a pattern differently gets no hint)."""
 
 
+_WRITTEN_NUMBER = re.compile(r"\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*")
+"""What a written phone number may hold once trimmed: ASCII digits, an optional leading `+`
+and the separators people type. `phonenumbers` itself is lenient (it turns letters into
+digits, drops what it does not read, keeps an extension apart): anything else is refused
+before it gets there, so no number is dialled that the manifest did not spell."""
+
+
+def canonical_number(text: str, region: str | None = None) -> str:
+    """`text` as the E.164 number it spells (`+14155550100`), or a `ValueError` saying why not.
+
+    Surrounding whitespace is dropped; separators (`+1 415-555-0100`, `(415) 555-0100`) are
+    read by `phonenumbers`; a number without `+` needs `region` (ISO 3166-1, `US`), the
+    campaign's or the environment's `defaultRegion`. A number no numbering plan allows (too
+    short or too long for its country) is refused. The message masks the number: an error is
+    a log line.
+    """
+    trimmed = text.strip()
+    shown = repr(mask_number(trimmed))
+    if not _WRITTEN_NUMBER.fullmatch(trimmed):
+        raise ValueError(
+            f"{shown} is not an E.164 number like +14155550100, nor a phone number in another "
+            "form (digits, a leading + and the separators space ( ) . - /, nothing else)"
+        )
+    if not trimmed.startswith("+") and region is None:
+        raise ValueError(
+            f"{shown} is not an E.164 number like +14155550100 (no country code): write it "
+            "with +<country code>, or set defaultRegion (e.g. US) on the campaign or in the "
+            "environment file to read national numbers"
+        )
+    try:
+        parsed = phonenumbers.parse(trimmed, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{shown} is not an E.164 number: no country code reads it") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(
+            f"{shown} is not an E.164 number: no numbering plan of +{parsed.country_code} "
+            "has numbers of its length"
+        )
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
 def is_e164(text: str) -> bool:
-    """Whether `text` is an E.164 number like `+14155550100`."""
-    return re.match(E164_PATTERN, text) is not None
+    """Whether `text` is a possible phone number written exactly in E.164 (`+14155550100`)."""
+    if re.fullmatch(E164_PATTERN, text) is None:
+        return False
+    try:
+        return canonical_number(text) == text
+    except ValueError:
+        return False
 
 
 def _e164(value: str) -> str:
-    if not is_e164(value):
-        # Masked even when malformed: an error message is a log line.
-        raise ValueError(f"{mask_number(value)!r} is not an E.164 number like +14155550100")
-    return value
+    # Masked even when malformed: an error message is a log line.
+    return canonical_number(value)
 
 
 E164Number = Annotated[StrictStr, AfterValidator(_e164)]
-"""A string field holding an E.164 phone number."""
+"""A string field holding a phone number in international form, kept in E.164 (a number
+without a country code is read with the campaign's `defaultRegion` before this checks it)."""
+
+
+def _region(value: str) -> str:
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            f"{value!r} is not a region of the phone numbering plans: an ISO 3166-1 code in "
+            "capitals, like US, GB or DE"
+        )
+    return value
+
+
+Region = Annotated[StrictStr, AfterValidator(_region)]
+"""`defaultRegion`: the country whose national format numbers without `+` are read in."""
+
+
+def canonical_or_same(value: object, region: str | None) -> object:
+    """`value` in E.164 when it is a phone number (read with `region`), else unchanged: a
+    model's own validation then says what is wrong with it, at its line."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return canonical_number(value, region)
+    except ValueError:
+        return value
+
+
+def known_region(value: object) -> str | None:
+    """A `defaultRegion` as a model reads it before validating it: the region when it is one,
+    else None (the field's own validation reports a bad one)."""
+    return value if isinstance(value, str) and value in phonenumbers.SUPPORTED_REGIONS else None
 
 
 class Lifecycle(BaseModel):

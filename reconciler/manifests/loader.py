@@ -154,6 +154,15 @@ def parse_manifests(
         if environment is not None and ident in environment.overrides:
             data = deep_merge(data, environment.overrides[ident])
             overridden.add(ident)
+        if (
+            environment is not None
+            and environment.defaultRegion
+            and resource_type is not None
+            and "defaultRegion" in resource_type.manifest_model.model_fields
+            and "defaultRegion" not in data
+        ):
+            # The environment's region reads the national numbers of a campaign without one.
+            data = {**data, "defaultRegion": environment.defaultRegion}
         # Identity is checked on the raw document, before validation, so that a duplicate is
         # reported in the same run as the other errors of either copy.
         duplicate = _is_duplicate(document, first_defined, diagnostics)

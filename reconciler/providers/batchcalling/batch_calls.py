@@ -231,7 +231,9 @@ class BatchCallType(ResourceType):
         ]
         problems: list[Diagnostic] = []
         if manifest.recipientsFrom is not None:
-            from_file, problems = load_recipients(manifest.recipientsFrom, source.file)
+            from_file, problems = load_recipients(
+                manifest.recipientsFrom, source.file, manifest.defaultRegion
+            )
             located += [Located(f, n, _recipient(r)) for f, n, r in from_file]
         if len(located) > MAX_RECIPIENTS:
             problems.append(

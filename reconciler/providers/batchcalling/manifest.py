@@ -37,7 +37,14 @@ from pydantic import (
 from reconciler.core.errors import Diagnostic
 from reconciler.core.masking import mask_number
 from reconciler.core.requestpaths import ID_PATTERN
-from reconciler.manifests.fields import NAME_PATTERN, E164Number, Lifecycle
+from reconciler.manifests.fields import (
+    NAME_PATTERN,
+    E164Number,
+    Lifecycle,
+    Region,
+    canonical_or_same,
+    known_region,
+)
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 from reconciler.providers.batchcalling.vendors import VENDOR_APIS, unsupported
 from reconciler_apis import elevenlabs as elevenlabs_api
@@ -262,7 +269,20 @@ class BatchCallManifest(_Closed):
     """true: cancel the batch (and its supplemental parts); one-way once calls started."""
     retries: Annotated[StrictInt, Field(ge=0, le=10)] | None = None
     """Retry a finished batch's failed and voicemail calls until its retry_count reaches this."""
+    defaultRegion: Region | None = None
+    """The country whose national format numbers without `+` are in (`US`); absent: every
+    `phone_number` needs its country code."""
     lifecycle: Lifecycle | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_in_e164(cls, data: Any) -> Any:
+        """Inline recipients' numbers in E.164, read with `defaultRegion`, before validation
+        (one that is no phone number is left as written, for its field to report)."""
+        if not isinstance(data, dict) or not isinstance(data.get("recipients"), list):
+            return data
+        region = known_region(data.get("defaultRegion"))
+        return {**data, "recipients": [canonical_recipient(r, region) for r in data["recipients"]]}
 
     @field_validator("recipientsFrom")
     @classmethod
@@ -303,6 +323,13 @@ class BatchCallManifest(_Closed):
                     )
                     break
                 seen[key] = index
+
+
+def canonical_recipient(recipient: Any, region: str | None) -> Any:
+    """A recipient with its `phone_number` in E.164 (read with `region`), when it is one."""
+    if not isinstance(recipient, dict) or "phone_number" not in recipient:
+        return recipient
+    return {**recipient, "phone_number": canonical_or_same(recipient["phone_number"], region)}
 
 
 def dump(recipient: Recipient) -> dict[str, Any]:
@@ -386,9 +413,10 @@ def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def load_recipients(
-    name: str, manifest_file: str
+    name: str, manifest_file: str, region: str | None = None
 ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
-    """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem."""
+    """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem.
+    Numbers are kept in E.164, national ones read with `region` (`defaultRegion`)."""
     path = Path(manifest_file).parent / name
     shown = str(path)
     if not path.is_file():
@@ -403,7 +431,7 @@ def load_recipients(
     try:
         for line, raw in rows:
             try:
-                model = Recipient.model_validate(raw)
+                model = Recipient.model_validate(canonical_recipient(raw, region))
             except ValidationError as exc:
                 for error in exc.errors(include_url=False):
                     where = ".".join(str(p) for p in error["loc"])

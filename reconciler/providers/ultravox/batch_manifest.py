@@ -1,8 +1,9 @@
 """The `ScheduledBatch` manifest: an outbound campaign on an Ultravox agent.
 
-Owns the manifest model (fields as the API spells them, plus `name`, `agent`/`agentId` and
-`callsFrom`), the per-call rules (E.164 numbers, one medium, metadata strings without reserved
-prefixes), and loading recipients from CSV or JSONL files with errors pinned to file and line.
+Owns the manifest model (fields as the API spells them, plus `name`, `agent`/`agentId`,
+`callsFrom` and `defaultRegion`), the per-call rules (phone numbers read with `phonenumbers` and
+kept in E.164, one medium, metadata strings without reserved prefixes), and loading recipients
+from CSV or JSONL files with errors pinned to file and line.
 Must not import httpx or deepdiff.
 """
 
@@ -21,7 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from reconciler.core.errors import Diagnostic
 from reconciler.core.masking import mask_number
 from reconciler.core.requestpaths import ID_PATTERN
-from reconciler.manifests.fields import E164_PATTERN, NAME_PATTERN, Lifecycle, is_e164
+from reconciler.manifests.fields import (
+    NAME_PATTERN,
+    E164Number,
+    Lifecycle,
+    Region,
+    canonical_number,
+    canonical_or_same,
+    is_e164,
+    known_region,
+)
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 from reconciler.providers.ultravox.schema import CallMedium
 
@@ -56,7 +66,7 @@ class CallsFrom(_Closed):
 
     file: str
     medium: Literal["twilio", "telnyx", "plivo", "sip"] = "twilio"
-    from_: str | None = Field(default=None, alias="from", pattern=E164_PATTERN)
+    from_: E164Number | None = Field(default=None, alias="from")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -84,9 +94,29 @@ class ScheduledBatchManifest(_Closed):
     paused: bool | None = None
     webhookUrl: str | None = Field(default=None, max_length=200, pattern=r"^https?://\S+$")
     webhookSecret: str | None = Field(default=None, max_length=120)
+    defaultRegion: Region | None = None
+    """The country whose national format numbers without `+` are in (`US`): `(415) 555-0100`
+    is then read as +14155550100. Absent: every number needs its country code."""
     calls: list[ScheduledCallManifest] | None = None
     callsFrom: str | CallsFrom | None = None
     lifecycle: Lifecycle | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_in_e164(cls, data: Any) -> Any:
+        """Every number of the inline calls and `callsFrom.from` in E.164, read with
+        `defaultRegion`, before the fields are validated (one that is no phone number is left
+        as written, for its field to report at its line)."""
+        if not isinstance(data, dict):
+            return data
+        region = known_region(data.get("defaultRegion"))
+        out = dict(data)
+        if isinstance(data.get("calls"), list):
+            out["calls"] = [canonical_call(c, region) for c in data["calls"]]
+        spec = data.get("callsFrom")
+        if isinstance(spec, dict) and "from" in spec:
+            out["callsFrom"] = {**spec, "from": canonical_or_same(spec["from"], region)}
+        return out
 
     @field_validator("callsFrom")
     @classmethod
@@ -124,6 +154,32 @@ def destination(call: dict[str, Any]) -> str | None:
     return None
 
 
+def canonical_call(call: Any, region: str | None) -> Any:
+    """A call with the `to` and `from` of its outgoing medium in E.164 (read with `region`);
+    anything that is not a phone number is left as it is, for validation to report."""
+    if not isinstance(call, dict) or not isinstance(call.get("medium"), dict):
+        return call
+    medium = dict(call["medium"])
+    for kind in OUTGOING_MEDIA:
+        inner = medium.get(kind)
+        if isinstance(inner, dict) and isinstance(inner.get("outgoing"), dict):
+            outgoing = dict(inner["outgoing"])
+            for key in ("to", "from"):
+                if key in outgoing and (key == "to" or kind != "sip"):
+                    outgoing[key] = canonical_or_same(outgoing[key], region)
+            medium[kind] = {**inner, "outgoing": outgoing}
+    return {**call, "medium": medium}
+
+
+def _number_problem(number: str) -> str:
+    """Why `number` is not a phone number in E.164 (masked, as every message about it)."""
+    try:
+        canonical_number(number)
+    except ValueError as problem:
+        return str(problem)
+    return f"{mask_number(number)!r} is not written in E.164 (like +14155550100)"
+
+
 def call_problems(call: dict[str, Any]) -> list[str]:
     """What is wrong with one call, as the API and its telephony would see it."""
     problems: list[str] = []
@@ -135,12 +191,12 @@ def call_problems(call: dict[str, Any]) -> list[str]:
     number = destination(call)
     # Numbers are masked even when malformed: an error message is a log line.
     if number is not None and not is_e164(number):
-        problems.append(f"medium: {mask_number(number)!r} is not an E.164 number like +14155550100")
+        problems.append(f"medium: {_number_problem(number)}")
     if number is not None:
         kind, media = _medium_kind(call)
         caller = ((media.get(kind or "") or {}).get("outgoing") or {}).get("from")
         if caller is not None and kind != "sip" and not is_e164(str(caller)):
-            problems.append(f"medium: caller {mask_number(str(caller))!r} is not an E.164 number")
+            problems.append(f"medium: caller {_number_problem(str(caller))}")
     for key in call.get("metadata") or {}:
         if key.startswith(RESERVED_PREFIXES):
             problems.append(
@@ -165,7 +221,9 @@ def recipient_key(call: dict[str, Any]) -> str:
     return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:20]
 
 
-def _csv_calls(path: Path, spec: CallsFrom, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_calls(
+    path: Path, spec: CallsFrom, shown: str, region: str | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         fields = reader.fieldnames or []
@@ -188,8 +246,8 @@ def _csv_calls(path: Path, spec: CallsFrom, shown: str) -> Iterator[tuple[int, d
             line = reader.line_num
             if None in row:
                 raise FileProblem(shown, line, "more cells than the header has columns")
-            outgoing: dict[str, Any] = {"to": (row.get("to") or "").strip()}
-            caller = (row.get("from") or "").strip() or spec.from_
+            outgoing: dict[str, Any] = {"to": canonical_or_same(row.get("to") or "", region)}
+            caller = canonical_or_same((row.get("from") or "").strip(), region) or spec.from_
             if caller:
                 outgoing["from"] = caller
             call: dict[str, Any] = {"medium": {spec.medium: {"outgoing": outgoing}}}
@@ -203,9 +261,10 @@ def _csv_calls(path: Path, spec: CallsFrom, shown: str) -> Iterator[tuple[int, d
 
 
 def load_recipients(
-    callsfrom: str | CallsFrom, manifest_file: str
+    callsfrom: str | CallsFrom, manifest_file: str, region: str | None = None
 ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
-    """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found."""
+    """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found.
+    Numbers are kept in E.164, national ones read with `region` (`defaultRegion`)."""
     try:
         spec = CallsFrom(file=callsfrom) if isinstance(callsfrom, str) else callsfrom
     except ValidationError:
@@ -215,9 +274,9 @@ def load_recipients(
     if not path.is_file():
         return [], [Diagnostic(manifest_file, 1, f"callsFrom: no such file {shown}")]
     rows = (
-        _csv_calls(path, spec, shown)
+        _csv_calls(path, spec, shown, region)
         if spec.file.endswith(".csv")
-        else jsonl_objects(path, shown, "one call")
+        else ((n, canonical_call(c, region)) for n, c in jsonl_objects(path, shown, "one call"))
     )
     calls: list[tuple[str, int, dict[str, Any]]] = []
     problems: list[Diagnostic] = []

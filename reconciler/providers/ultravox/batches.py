@@ -160,7 +160,9 @@ class ScheduledBatchType(ResourceType):
         ]
         problems: list[Diagnostic] = []
         if manifest.callsFrom is not None:
-            from_file, problems = load_recipients(manifest.callsFrom, source.file)
+            from_file, problems = load_recipients(
+                manifest.callsFrom, source.file, manifest.defaultRegion
+            )
             located += [Located(f, n, _scheduled_call(manifest.name, c)) for f, n, c in from_file]
         calls, duplicates = unique(located, container=f"batch {manifest.name!r}", mask=mask_number)
         problems += duplicates + _webhook_problems(manifest, calls, source)
