@@ -25,6 +25,7 @@ from reconciler_emulator.journal import Journal
 from tests.support.cli import Cli, RealCli, Result, reconciler_command
 from tests.support.emulators import AnyEmulator, InProcessEmulator, emulator_for
 from tests.support.openapi_contract import OpenApiContract
+from tests.support.secret_scan import no_secret_leaks  # noqa: F401  (every test: issue 11)
 from tests.support.vendor_answers import VendorAnswers
 
 __all__ = [
