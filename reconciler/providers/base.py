@@ -191,9 +191,26 @@ class ResourceType(ABC):
         (`reconciler.runtime.export` escapes a literal `${`); secrets appear only as
         `{"$secret": "VARIABLE"}` references, never as values; defaults and fields left to the
         server are left out. None by default: a kind the tool does not manage account-wide (or
-        cannot rebuild) is not exported.
+        cannot rebuild) is not exported. Raise `NotExported` to skip one resource and say why.
         """
         return None
+
+    def export_attachments(self, live: LiveResource) -> dict[str, str]:
+        """Files written beside the exported manifest (name -> text; a BatchCall's recipients
+        file, which its `recipientsFrom` names); none by default. Pure."""
+        return {}
+
+    async def complete_for_export(
+        self, api: Api, found: Sequence[LiveResource]
+    ) -> list[LiveResource]:
+        """`found` (read without manifests) with what `export` needs that `read` leaves out
+        then (a campaign's recipients); as read by default."""
+        return list(found)
+
+
+class NotExported(Exception):
+    """`ResourceType.export` cannot reproduce this resource as a manifest; the message says
+    why, and `reconciler export` prints it for that resource."""
 
 
 @dataclass(frozen=True)

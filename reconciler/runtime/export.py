@@ -34,7 +34,7 @@ from reconciler.manifests.fields import NAME_PATTERN
 from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
 from reconciler.manifests.loader import parse_manifests, unwrap_annotation
 from reconciler.providers import registry
-from reconciler.providers.base import ResourceType
+from reconciler.providers.base import NotExported, Provider, ResourceType
 from reconciler.runtime import engine
 
 """Where each kind's files go; any other kind goes to `<kind lowercased>s/`."""
@@ -56,6 +56,9 @@ class ExportedFile:
     text: str
     variables: tuple[str, ...] = ()
     """Environment variables its secret references name."""
+    attachments: tuple[tuple[str, str], ...] = ()
+    """(path, text) of files written beside it, relative to the export directory (a
+    BatchCall's recipients file, the only place its phone numbers are written)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,11 @@ def render_export(
     seen: set[ResourceKey] = set()
     for resource in sorted(live, key=lambda r: (r.key, r.id)):
         rt = kinds.get(resource.key.kind)
-        document = rt.export(resource, live) if rt is not None else None
+        try:
+            document = rt.export(resource, live) if rt is not None else None
+        except NotExported as reason:
+            warnings.append(f"{resource.key} (id {resource.id}) was not exported: {reason}")
+            continue
         if rt is None or document is None:
             continue
         if not re.fullmatch(NAME_PATTERN, resource.key.name):
@@ -144,6 +151,10 @@ def render_export(
                 provider=resource.provider,
                 text=header + dump_yaml(body),
                 variables=tuple(sorted(set(variables))),
+                attachments=tuple(
+                    (f"{directory(rt)}/{name}", text)
+                    for name, text in sorted(rt.export_attachments(resource).items())
+                ),
             )
         )
     return Export(tuple(sorted(files, key=lambda f: f.path)), tuple(warnings))
@@ -339,7 +350,9 @@ async def export_account(
     """
     kinds = registry.kinds()
     wanted = {rt.kind for rt in kinds.values() if exports(rt)}
-    live = await engine.read_live(session, engine.providers_for(wanted), [], wanted)
+    providers = _configured(session, engine.providers_for(wanted))
+    live = await engine.read_live(session, providers, [], wanted)
+    live = await _complete_for_export(session, live, wanted)
     base_urls = {name: e.get("baseUrl", "") for name, e in session.endpoints().items()}
     schema = find_schema(out_dir)
     result = render_export(
@@ -353,8 +366,17 @@ async def export_account(
             f"{shown}{more} already exist{'s' if len(existing) == 1 else ''}; nothing was "
             "written. Pass --force to overwrite, or choose another --out directory."
         )
+    attached = [a for f in result.files for a in f.attachments]
+    taken = [path for path, _ in attached if _occupied(out_dir / path)]
+    if taken and not force:
+        raise ConfigError(
+            f"{', '.join(str(out_dir / p) for p in taken[:5])} already exist(s); nothing was "
+            "written. Pass --force to overwrite, or choose another --out directory."
+        )
     if schema is None:
         _write(out_dir / SCHEMA_FILE, schema_text(registry.kinds().values()))
+    for path, text in attached:
+        _write(out_dir / path, text)
     for item in result.files:
         _write(out_dir / item.path, item.text)
     written = {item.path for item in result.files}
@@ -374,6 +396,43 @@ async def export_account(
         variables=result.variables,
         warnings=tuple(warnings),
     )
+
+
+def _configured(session: engine.Session, providers: Sequence[Provider]) -> list[Provider]:
+    """The providers to read: a provider none of whose variables is set (no API key, no
+    base URL) nor any environment file names was never configured, and is not read, so an
+    account of one vendor exports without settings for the others. A configured provider is
+    read (a missing key is then the usual error); with none configured at all, every one is
+    kept, so reading says which key is missing."""
+
+    def configured(provider: Provider) -> bool:
+        settings = session.settings(provider)
+        names = (settings.api_key_env, settings.base_url_env)
+        return provider.name in session.overrides or any(n in session.environ for n in names)
+
+    return [p for p in providers if configured(p)] or list(providers)
+
+
+async def _complete_for_export(
+    session: engine.Session, live: list[LiveResource], kinds: set[str]
+) -> list[LiveResource]:
+    """`live` with what each kind's export needs beyond what `read` gives without manifests
+    (`ResourceType.complete_for_export`: a BatchCall's recipients)."""
+    groups: dict[tuple[str, str], list[LiveResource]] = {}
+    for item in live:
+        groups.setdefault((item.provider, item.key.kind), []).append(item)
+    providers = {p.name: p for p in engine.providers_for(kinds)}
+    completed: list[LiveResource] = []
+    for (name, kind), items in groups.items():
+        provider = providers.get(name)
+        rt = (
+            next((t for t in provider.resource_types if t.kind == kind), None) if provider else None
+        )
+        if provider is None or rt is None:
+            completed += items
+        else:
+            completed += await rt.complete_for_export(await session.api(provider), items)
+    return completed
 
 
 def _strays(out_dir: Path, written: set[str], folders: set[str]) -> list[str]:

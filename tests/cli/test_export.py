@@ -76,7 +76,7 @@ def test_export_of_the_applied_examples_plans_empty(
     emulator.admin.clear_requests()
     result = ok(cli("export", "--out", "exported"))
     assert {r["method"] for r in emulator.admin.requests()} == {"GET"}
-    assert "Exported 6 resources (Agent: 3, ScheduledBatch: 3)" in result.stdout
+    assert "Exported 7 resources (Agent: 3, BatchCall: 1, ScheduledBatch: 3)" in result.stdout
     assert "Warning" not in result.stderr
 
     out = tmp_path / "exported"
@@ -85,6 +85,9 @@ def test_export_of_the_applied_examples_plans_empty(
         "agents/acme_renewals_outbound.yaml",
         "agents/acme_support.yaml",
         "agents/acme_web_chat.yaml",
+        # The Threetone campaign, its numbers only in the recipients file beside it.
+        "batchcalls/winback_2030_01.recipients.jsonl",
+        "batchcalls/winback_2030_01.yaml",
         "campaigns/chat_followups_2030_01.yaml",
         "campaigns/renewals_2030_01.yaml",
         "campaigns/vip_callbacks_2030_01.yaml",
@@ -113,7 +116,7 @@ def test_export_of_the_applied_examples_plans_empty(
 
     # The plan needs no secret: the server's webhook secret is accepted as it is.
     assert_empty_plan(cli, out)
-    assert ok(cli("validate", str(out))).stdout.startswith("Valid: 6 resources")
+    assert ok(cli("validate", str(out))).stdout.startswith("Valid: 7 resources")
 
     # Exporting again gives the same bytes, and refuses to overwrite without --force.
     refused = cli("export", "--out", "exported")

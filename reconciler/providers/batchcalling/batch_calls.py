@@ -32,6 +32,7 @@ Must not import httpx, deepdiff or the Ultravox vendor folder.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -39,7 +40,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from reconciler.core.domain import (
     JSON,
@@ -58,7 +59,7 @@ from reconciler.core.errors import Diagnostic, ManifestError, PlanError
 from reconciler.core.normalize import NormalizationTable
 from reconciler.core.planning import PlanOptions, additions, compare
 from reconciler.manifests.fields import prevents_destroy
-from reconciler.providers.base import Api, ProviderSettings, ResourceType
+from reconciler.providers.base import Api, NotExported, ProviderSettings, ResourceType
 from reconciler.providers.batchcalling.manifest import (
     MAX_RECIPIENTS,
     BatchCallManifest,
@@ -469,6 +470,7 @@ class BatchCallType(ResourceType):
                 f"{part_name(desired.key.name, number)!r} holding only them: "
                 f"{_recipient_list(added)}"
             )
+        retried: list[FieldChange] = []
         for part, failed in _retryable(parts, desired_campaign(desired).retries):
             requests.append(
                 Request("POST", f"{prefix}/{_quoted(part.id)}/retry", None, f"retry {part.name}")
@@ -477,12 +479,17 @@ class BatchCallType(ResourceType):
                 f"{part.name!r} finished with {failed} failed or voicemail call(s); "
                 f"retry {_retry_count(part) + 1} of {desired_campaign(desired).retries}"
             )
+            if not retried:
+                # The retries done so far, as `retries:` counts them: one more per apply.
+                count = _retry_count(part)
+                retried.append(FieldChange("retries", FieldOp.CHANGE, count, count + 1))
         if not requests:
             return None
         return Change(
             key=desired.key,
             provider=desired.provider,
             action=Action.UPDATE,
+            fields=tuple(retried),
             requests=tuple(requests),
             resource_id=live.id,
             notes=tuple(notes),
@@ -533,6 +540,45 @@ class BatchCallType(ResourceType):
             f"({', '.join(p.id for p in others)}); they are not part of it (agent "
             f"{desired.spec['agent_id']}) and are left alone"
         ]
+
+    # ---- export -----------------------------------------------------------------------------
+
+    async def complete_for_export(
+        self, api: Api, found: Sequence[LiveResource]
+    ) -> list[LiveResource]:
+        """Read without manifests, a BatchCall has no recipients; export needs them: one
+        `GET {prefix}/{id}` per part, kept in the vendor's shape (numbers in full, for the
+        recipients file only)."""
+        prefix = api.settings.path_prefix
+        parts = [p for item in found for p in live_campaign(item).parts]
+        details = await asyncio.gather(*(api.get(f"{prefix}/{_quoted(p.id)}") for p in parts))
+        read = {p.id: detail for p, detail in zip(parts, details, strict=True)}
+        completed = []
+        for item in found:
+            campaign = live_campaign(item)
+            full = tuple(
+                replace(
+                    part,
+                    batch={**part.batch, "recipients": _listed(read[part.id])},
+                    recipients=_live_recipients(item.provider, read[part.id]),
+                )
+                for part in campaign.parts
+            )
+            completed.append(replace(item, detail=replace(campaign, parts=full)))
+        return completed
+
+    def export(self, live: LiveResource, known: Sequence[LiveResource]) -> dict[str, JSON] | None:
+        """The manifest of a BatchCall: its fields from its first part, its recipients (every
+        part's, in order) in a JSONL file beside it (`export_attachments`), so no number is
+        in the manifest. `retries` keeps the retry count reached, `cancelled` a cancel.
+        Raises `NotExported` with the reason when a manifest cannot reproduce it."""
+        document, _ = _exported(live)
+        return document
+
+    def export_attachments(self, live: LiveResource) -> dict[str, str]:
+        _, recipients = _exported(live)
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recipients)
+        return {recipients_file(live.key.name): text}
 
     # ---- status -----------------------------------------------------------------------------
 
@@ -618,6 +664,87 @@ def _own_agent(parts: Sequence[Part], agent: str | None) -> str | None:
     if agent is not None and any(p.agent_id == agent for p in parts):
         return agent
     return min(parts, key=lambda p: _created(p.batch)).agent_id
+
+
+def recipients_file(name: str) -> str:
+    """The recipients file `export` writes beside a BatchCall's manifest."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) + ".recipients.jsonl"
+
+
+def _listed(detail: JSON) -> list[JSON]:
+    listed = detail.get("recipients") if isinstance(detail, dict) else None
+    return list(listed) if isinstance(listed, list) else []
+
+
+def _exported(live: LiveResource) -> tuple[dict[str, JSON], list[dict[str, JSON]]]:
+    """(the manifest document, its recipients as the recipients file holds them) of a live
+    BatchCall; `NotExported` with the reason when a manifest cannot reproduce it."""
+    provider = live.provider
+    campaign = live_campaign(live)
+    own = _own_agent(campaign.parts, None)
+    parts = [p for p in campaign.parts if p.agent_id == own]
+    groups = clashes(parts)
+    if groups:
+        ids = ", ".join(p.id for p in groups[0])
+        raise NotExported(
+            f"live batches {ids} all claim to be {part_name(live.key.name, groups[0][0].number)!r}"
+            " and a manifest cannot tell them apart; cancel or delete the extra one(s)"
+        )
+    first = parts[0].batch
+    given = {f.submit: first.get(f.answer) for f in BATCH_FIELDS if f.answer in first}
+    fields = comparable(provider, given)
+    document: dict[str, JSON] = {"kind": "BatchCall", "provider": provider, "name": live.key.name}
+    for field in BATCH_FIELDS:
+        if field.submit in fields:
+            value = fields[field.submit]
+            document[field.manifest] = _iso(value) if field.manifest == "scheduledTime" else value
+    document["recipientsFrom"] = recipients_file(live.key.name)
+    retried = max(_retry_count(p) for p in parts)
+    if retried:
+        document["retries"] = retried
+    if any(p.status == "cancelled" for p in parts):
+        document["cancelled"] = True
+    recipients: list[dict[str, JSON]] = []
+    seen: set[str] = set()
+    for part in parts:
+        for raw in part.batch.get("recipients") or []:
+            if not isinstance(raw, dict):
+                continue
+            recipient = _exported_recipient(provider, raw)
+            ident = recipient_id(recipient)
+            if ident not in seen:
+                seen.add(ident)
+                recipients.append(recipient)
+    if not recipients:
+        raise NotExported("its batches list no recipients, and a BatchCall needs some")
+    try:
+        BatchCallManifest.model_validate({**document, "recipients": recipients})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in error["loc"])
+        if where.startswith("recipients."):
+            index = int(where.split(".")[1])
+            shown = mask(destination(recipients[index]))
+            where = f"recipient {shown}: " + ".".join(where.split(".")[2:])
+        raise NotExported(
+            f"{where}: {error['msg']} (the live batch has what a manifest cannot write)"
+        ) from None
+    return document, recipients
+
+
+def _exported_recipient(provider: str, raw: Mapping[str, Any]) -> dict[str, JSON]:
+    """A live recipient as a manifest writes it: its destination, its id when it is not the
+    one the tool would derive, its data without what the server filled in."""
+    recipient: dict[str, JSON] = {}
+    for name in ("phone_number", "whatsapp_user_id"):
+        if raw.get(name):
+            recipient[name] = raw[name]
+    if raw.get("id") and raw["id"] != destination_key(recipient):
+        recipient = {"id": raw["id"], **recipient}
+    data = recipient_data(provider, raw.get("conversation_initiation_client_data"))
+    if data:
+        recipient["conversation_initiation_client_data"] = data
+    return recipient
 
 
 def _prefix(provider: str, options: PlanOptions) -> str:

@@ -278,3 +278,82 @@ def test_a_listing_that_ignores_the_agent_filter_shows_each_batch_once(tmp_path:
         "autumn": ["b2"],
         "spring": ["b1"],
     }
+
+
+# --- plans name fields as the manifest does ------------------------------------------------
+
+
+def _plan_text(change: Any) -> tuple[str, str]:
+    from reconciler.core.domain import Plan
+    from reconciler.core.render import render_markdown, render_text
+
+    shown = Plan(changes=(change,))
+    return render_text(shown), render_markdown(shown)
+
+
+def test_a_create_names_fields_as_the_manifest_does_and_shows_retries(tmp_path: Path) -> None:
+    from reconciler.core.planning import PlanOptions
+    from reconciler.providers.batchcalling import BATCH_CALL
+
+    desired = load(
+        tmp_path,
+        doc(
+            'scheduledTime: "2030-01-14T16:00:00Z"\nretries: 2\n'
+            "telephonyCallConfig: {ringing_timeout_secs: 25}\n",
+            "elevenlabs",
+        ),
+    )
+    change = BATCH_CALL.plan(desired, None, PlanOptions())
+    assert change is not None
+    for text in _plan_text(change):
+        assert '+ scheduledTime: "2030-01-14T16:00:00Z"' in text
+        assert "+ telephonyCallConfig.ringing_timeout_secs: 25" in text
+        assert "+ retries: 2" in text
+        plan_lines = [line for line in text.splitlines() if "=>" not in line]
+        assert not any("scheduled_time_unix" in line for line in plan_lines)
+
+
+RETRIED = [
+    # (retry_count of the finished batch, retries wanted, field shown or None: no change)
+    (0, 2, "retries: 0 -> 1"),
+    (1, 2, "retries: 1 -> 2"),
+    (2, 2, None),
+]
+
+
+@pytest.mark.parametrize(("done", "wanted", "shown"), RETRIED)
+def test_a_retry_shows_retries(tmp_path: Path, done: int, wanted: int, shown: str | None) -> None:
+    import asyncio
+
+    from reconciler.core.planning import PlanOptions
+    from reconciler.providers.batchcalling import BATCH_CALL
+
+    desired = load(
+        tmp_path, doc(f'scheduledTime: "2030-01-14T16:00:00Z"\nretries: {wanted}\n', "threetone")
+    )
+    recipient = desired.detail.recipients[0].payload
+    finished = {
+        **_batch("b1", "spring", "agent_1"),
+        "status": "completed",
+        "retry_count": done,
+        "scheduled_time_unix": 1894636800,
+        "total_calls_dispatched": 1,
+        "total_calls_finished": 1,
+    }
+
+    class Finished(IgnoresTheFilter):
+        async def get(self, path: str, params: Any = None) -> Any:
+            return {"recipients": [{**recipient, "status": "failed"}]}
+
+    from reconciler.providers.batchcalling import THREETONE
+
+    api = Finished([finished])
+    api.settings = THREETONE.settings
+    (live,) = asyncio.run(BATCH_CALL.read(api, [desired]))
+    change = BATCH_CALL.plan(desired, live, PlanOptions())
+    if shown is None:
+        assert change is None
+        return
+    assert change is not None
+    text, markdown = _plan_text(change)
+    assert f"~ {shown}" in text and f"! {shown}" in markdown
