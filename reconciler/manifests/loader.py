@@ -6,7 +6,9 @@ the helpers that read a model's fields by path (`field_path_problem`). All probl
 are raised together as one `ManifestError`; a user error never becomes a traceback.
 
 Provider-neutral: it knows resource types only through the `ManifestKind` protocol
-(`manifest_model`, `to_desired`, `check`) and the optional `RuleChecked` hook. Pure except for
+(`manifest_model`, `to_desired`, `check`), the optional `RuleChecked` hook and the optional
+kind attributes `file_fields` and `declares_environments` (a campaign: with `--env`, a document
+without `environments:` is an error). Pure except for
 reading files; must not import httpx, deepdiff, click or any vendor's package.
 """
 
@@ -146,6 +148,13 @@ def parse_manifests(
             diagnostics.append(
                 _diagnostic(document, ("environments",), "expected a list of environment names")
             )
+            continue
+        if (
+            environment is not None
+            and limited is None
+            and getattr(resource_type, "declares_environments", False)
+        ):
+            diagnostics.append(_undeclared_environments(document, environment))
             continue
         if not included(document.data, environment):
             continue
@@ -379,6 +388,19 @@ def _file_problem(
             f"{Limits.ENV['max_file_bytes']})"
         )
     return None
+
+
+def _undeclared_environments(document: Document, environment: Environment) -> Diagnostic:
+    """A campaign dials real people: with `--env`, it runs only in the environments it names,
+    never in every environment it happens to be applied to."""
+    ident = f"{document.data.get('kind')}/{document.data.get('name')}"
+    return Diagnostic(
+        document.source.file,
+        document.source.line,
+        f"{ident} has no `environments:` and --env {environment.name} is given; a campaign "
+        "runs only where it is declared: list the environments it runs in, e.g. "
+        f"`environments: [{environment.name}]` at the top of the document",
+    )
 
 
 def _diagnostic(document: Document, loc: Loc, message: str) -> Diagnostic:

@@ -126,6 +126,9 @@ class ResourceType(ABC):
     secret_fields: ClassVar[tuple[str, ...]] = ()
     """Manifest fields that hold secrets: they must be `${VARIABLE}` references, and plans
     carry the variable's name, never the value."""
+    declares_environments: ClassVar[bool] = False
+    """A kind that dials people (a campaign): with `--env`, its documents must name their
+    `environments:`, so a campaign never runs in an environment nobody chose for it."""
 
     @abstractmethod
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:

@@ -387,7 +387,8 @@ def test_an_environment_moves_a_preset_to_another_prefix_header_and_key(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:
     threetone = PRESETS[0]
-    manifests = write(tmp_path, campaign(threetone, NUMBERS))
+    # With --env, a campaign runs only in the environments it names (issue 10).
+    manifests = write(tmp_path, "environments: [dev]\n" + campaign(threetone, NUMBERS))
     (manifests / "environments").mkdir()
     (manifests / "environments" / "dev.yaml").write_text(
         textwrap.dedent("""

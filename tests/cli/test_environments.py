@@ -219,6 +219,7 @@ def test_secrets_never_come_from_environment_files(
         textwrap.dedent("""
         kind: ScheduledBatch
         name: followups
+        environments: [staging]  # with --env, a campaign names where it runs (issue 10)
         agent: support
         webhookUrl: https://hooks.example.com/x
         webhookSecret: ${HOOK_SECRET}
@@ -246,6 +247,7 @@ def test_target_limits_plan_and_apply(cli: Cli, staging: Any, prod: Any, tmp_pat
         textwrap.dedent("""
         kind: ScheduledBatch
         name: callbacks
+        environments: [staging]  # with --env, a campaign names where it runs (issue 10)
         agent: support
         windowStart: "2031-01-01T09:00:00Z"
         windowEnd: "2031-01-01T17:00:00Z"
@@ -285,6 +287,7 @@ def test_prevent_destroy_blocks_a_replace(
     batch = textwrap.dedent("""
         kind: ScheduledBatch
         name: protected
+        environments: [staging]  # with --env, a campaign names where it runs (issue 10)
         agent: support
         lifecycle: {preventDestroy: true}
         windowStart: "2031-01-01T09:00:00Z"

@@ -216,6 +216,7 @@ class BatchCallType(ResourceType):
     kind: ClassVar[str] = "BatchCall"
     provider: ClassVar[str] = "threetone"
     order: ClassVar[int] = 20
+    declares_environments: ClassVar[bool] = True
     manifest_model: ClassVar[type[BaseModel]] = BatchCallManifest
     export_directory: ClassVar[str] = "batchcalls"
     table: ClassVar[NormalizationTable] = BATCH_TABLE

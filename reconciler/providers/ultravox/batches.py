@@ -137,6 +137,7 @@ class ScheduledBatchType(ResourceType):
     kind: ClassVar[str] = "ScheduledBatch"
     provider: ClassVar[str] = "ultravox"
     order: ClassVar[int] = 20
+    declares_environments: ClassVar[bool] = True
     manifest_model: ClassVar[type[BaseModel]] = ScheduledBatchManifest
     export_directory: ClassVar[str] = "campaigns"
     table: ClassVar[NormalizationTable] = BATCH_TABLE
