@@ -203,3 +203,20 @@ def test_a_server_default_written_out_equals_its_absence(
     changed = cli("plan", "--detailed-exitcode", str(path))
     assert changed.code == 2, changed.output
     assert "BatchCall/spring will be replaced" in changed.stdout or "replace" in changed.stdout
+
+
+def test_a_field_the_preset_lacks_is_refused_before_anything_is_sent(
+    cli: Cli, emulator: Any, preset: Preset, tmp_path: Path
+) -> None:
+    path = manifests(tmp_path / "m", PRESETS[0], scheduled="2030-01-14T16:00:00Z")
+    text = (path / "campaign.yaml").read_text()
+    (path / "campaign.yaml").write_text(text.replace("retries: 1\n", "retries: 1\ntimezone: UTC\n"))
+    for command in ("validate", "plan"):
+        refused = cli(command, str(path))
+        assert refused.code == 1, refused.output
+        assert (
+            "campaign.yaml:8: timezone: the threetone API has no timezone (seed 002"
+            in refused.stderr
+        )
+        assert "use a provider whose API has it (elevenlabs)" in refused.stderr
+    assert emulator.admin.requests() == []

@@ -547,3 +547,80 @@ def test_the_openapi_judge_catches_a_wrong_ultravox_answer() -> None:
     )
     assert any("endedAt: required property missing" in p for p in missing)
     assert contract.response_problems("POST", path, 418, batch)[0].endswith("(only 201)")
+
+
+# --- what the emulator refuses, as the vendor's FastAPI would (422, the field's location) ----
+
+SUBMIT_422 = [
+    (
+        {"whatsapp_params": {"whatsapp_phone_number_id": "wa"}},
+        ["body", "whatsapp_params", "whatsapp_call_permission_request_template_name"],
+        "Field required",
+    ),
+    (
+        {"telephony_call_config": {"twilio_machine_detection": {"mode": "sometimes"}}},
+        ["body", "telephony_call_config", "twilio_machine_detection", "mode"],
+        "Input should be 'enable' or 'detect_message_end'",
+    ),
+    (
+        {"telephony_call_config": {"twilio_machine_detection": {"actions": [{}]}}},
+        ["body", "telephony_call_config", "twilio_machine_detection", "actions", 0, "answered_by"],
+        "Field required",
+    ),
+    (
+        {"telephony_call_config": {"ringing_timeout_secs": 0}},
+        ["body", "telephony_call_config", "ringing_timeout_secs"],
+        "Input should be greater than or equal to 1",
+    ),
+    (
+        {"target_concurrency_limit": "many"},
+        ["body", "target_concurrency_limit"],
+        "Input should be a valid integer",
+    ),
+    ({"timezone": 3}, ["body", "timezone"], "Input should be a valid string"),
+]
+
+
+@pytest.mark.parametrize(("extra", "loc", "message"), SUBMIT_422)
+def test_elevenlabs_refuses_a_bad_field_with_a_422(
+    http: httpx.Client, extra: dict[str, Any], loc: list[Any], message: str
+) -> None:
+    body = {
+        "call_name": "x",
+        "agent_id": "a",
+        "recipients": [{"phone_number": "+14155550100"}],
+        **extra,
+    }
+    answer = http.post(elevenlabs_api.PREFIX + "/submit", json=body, headers={"xi-api-key": KEY})
+    assert answer.status_code == 422
+    assert {"type": "value_error", "loc": loc, "msg": message} in answer.json()["detail"]
+
+
+def test_threetone_ignores_what_its_api_does_not_take(http: httpx.Client) -> None:
+    body = {
+        "call_name": "x",
+        "agent_id": "a",
+        "recipients": [{"phone_number": "+14155550100"}],
+        "timezone": 3,  # a field Threetone's request model lacks is never validated
+    }
+    answer = http.post(threetone_api.PREFIX + "/submit", json=body, headers={"x-api-key": KEY})
+    assert answer.status_code == 200 and "timezone" not in answer.json()
+
+
+@pytest.mark.parametrize(("limit", "message"), [("x", "valid integer"), ("0", "greater than 0")])
+def test_a_bad_export_limit_is_a_422(
+    http: httpx.Client, client: Any, limit: str, message: str
+) -> None:
+    created = client.create(
+        call_name="x",
+        agent_id="a",
+        recipients=[sdk.OutboundCallRecipient(phone_number="+14155550100")],
+    )
+    answer = http.get(
+        f"{elevenlabs_api.PREFIX}/{created.id}/export",
+        params={"limit": limit},
+        headers={"xi-api-key": KEY},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["query", "limit"]
+    assert message in answer.json()["detail"][0]["msg"]

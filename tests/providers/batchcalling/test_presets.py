@@ -357,3 +357,74 @@ def test_a_retry_shows_retries(tmp_path: Path, done: int, wanted: int, shown: st
     assert change is not None
     text, markdown = _plan_text(change)
     assert f"~ {shown}" in text and f"! {shown}" in markdown
+
+
+# --- export: what cannot be a manifest, and why --------------------------------------------
+
+
+def _live(batches: list[dict[str, Any]], recipients: dict[str, list[dict[str, Any]]]) -> Any:
+    import asyncio
+
+    from reconciler.providers.batchcalling import BATCH_CALL, ELEVENLABS
+
+    class Workspace(IgnoresTheFilter):
+        async def get(self, path: str, params: Any = None) -> Any:
+            return {"recipients": recipients[path.rsplit("/", 1)[-1]]}
+
+    api = Workspace(batches)
+    api.settings = ELEVENLABS.settings
+    found = asyncio.run(BATCH_CALL.read(api, []))
+    return asyncio.run(BATCH_CALL.complete_for_export(api, found))
+
+
+NOT_EXPORTED = [
+    (
+        [_batch("b1", "spring", "agent_1")],
+        {"b1": []},
+        "its batches list no recipients, and a BatchCall needs some",
+    ),
+    (
+        [
+            _batch("b1", "spring", "agent_1"),
+            {**_batch("b2", "spring", "agent_1"), "created_at_unix": 2},
+        ],
+        {"b1": [{"phone_number": "+14155550100"}], "b2": [{"phone_number": "+14155550101"}]},
+        "live batches b1, b2 all claim to be 'spring'",
+    ),
+    (
+        [_batch("b1", "spring", "agent_1")],
+        {
+            "b1": [
+                {
+                    "phone_number": "+14155550100",
+                    "conversation_initiation_client_data": {"branch_id": "x"},
+                }
+            ]
+        },
+        "recipient +1415***0100: conversation_initiation_client_data.branch_id: Extra inputs",
+    ),
+    (
+        [
+            {
+                **_batch("b1", "spring", "agent_1"),
+                "whatsapp_params": {"whatsapp_phone_number_id": "w"},
+            }
+        ],
+        {"b1": [{"phone_number": "+14155550100"}]},
+        "whatsappParams.whatsapp_call_permission_request_template_name: Field required",
+    ),
+]
+
+
+@pytest.mark.parametrize(("batches", "recipients", "reason"), NOT_EXPORTED)
+def test_export_says_why_a_batchcall_is_not_exported(
+    batches: list[dict[str, Any]], recipients: dict[str, list[dict[str, Any]]], reason: str
+) -> None:
+    from reconciler.providers.base import NotExported
+    from reconciler.providers.batchcalling import BATCH_CALL
+
+    (live,) = _live(batches, recipients)
+    with pytest.raises(NotExported) as caught:
+        BATCH_CALL.export(live, [live])
+    assert reason in str(caught.value)
+    assert "4155550100" not in str(caught.value)
