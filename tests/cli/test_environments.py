@@ -17,15 +17,18 @@ import pytest
 from reconciler_emulator import EmulatorConfig
 from tests.conftest import AnyEmulator, Cli, MakeCli, MakeEmulator
 
+STAGING = EmulatorConfig(api_key="staging-key")
+PROD = EmulatorConfig(api_key="prod-key")
+
 
 @pytest.fixture
 def staging(make_emulator: MakeEmulator) -> AnyEmulator:
-    return make_emulator(EmulatorConfig(api_key="staging-key"))
+    return make_emulator(STAGING)
 
 
 @pytest.fixture
 def prod(make_emulator: MakeEmulator) -> AnyEmulator:
-    return make_emulator(EmulatorConfig(api_key="prod-key"))
+    return make_emulator(PROD)
 
 
 AGENTS = """
@@ -79,6 +82,11 @@ def layout(root: Path, staging: Any, prod: Any) -> Path:
 
 @pytest.fixture
 def cli(make_cli: MakeCli, staging: AnyEmulator, prod: AnyEmulator) -> Cli:
+    return environments_cli(make_cli, staging, prod)
+
+
+def environments_cli(make_cli: MakeCli, staging: AnyEmulator, prod: AnyEmulator) -> Cli:
+    """The command line with both accounts' keys, allowed to reach both emulators."""
     env = {
         "ULTRAVOX_API_KEY_STAGING": "staging-key",
         "ULTRAVOX_API_KEY_PROD": "prod-key",
@@ -119,25 +127,6 @@ def test_overrides_variables_and_environment_only_resources(
     assert prod.admin.requests() == []
     empty = cli("plan", "--env", "staging", "--detailed-exitcode", str(manifests))
     assert empty.code == 0, empty.output
-
-
-@pytest.mark.e2e
-def test_diff_env_desired_and_live(cli: Cli, staging: Any, prod: Any, tmp_path: Path) -> None:
-    manifests = layout(tmp_path, staging, prod)
-    desired = cli("diff-env", "staging", "prod", str(manifests))
-    assert desired.code == 0, desired.output
-    assert "- Agent/canary only in staging" in desired.stdout
-    assert "~ Agent/support differs" in desired.stdout
-    assert 'callTemplate.voice: "Mark" -> "Jessica"' in desired.stdout
-    assert "Hello from staging" in desired.stdout and "Welcome" in desired.stdout
-    assert staging.admin.requests() == [] and prod.admin.requests() == []
-
-    assert cli("apply", "--env", "staging", "--auto-approve", str(manifests)).code == 0
-    live = cli("diff-env", "--live", "--detailed-exitcode", "staging", "prod", str(manifests))
-    assert live.code == 2, live.output
-    assert "- Agent/support only in staging" in live.stdout
-    assert "- Agent/canary only in staging" in live.stdout
-    assert {r["method"] for r in prod.admin.requests()} == {"GET"}
 
 
 def test_promotion_gate_requires_staging_in_sync(

@@ -1,23 +1,18 @@
 """Every error a user can reach through the command line: clear message, exit code, no trace.
 
-Also the interactive approval, driven through a real pseudo-terminal.
+(The interactive approval, on a real pseudo-terminal, is in tests/e2e/test_real_process.py.)
 """
 
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import shutil
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, Cli, reconciler_command
+from tests.conftest import EXAMPLES, Cli
 
 # Every request body sent here must fit the vendor schema (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("checked_requests")
@@ -108,48 +103,3 @@ def test_secret_missing_at_apply_time_sends_nothing(
     assert result.code == 1
     assert "$HOOK" in result.stderr and "nothing was sent" in result.stderr
     assert [r for r in emulator.admin.requests() if r["method"] != "GET"] == []
-
-
-def run_in_terminal(args: list[str], env: dict[str, str], answer: str, cwd: Path) -> str:
-    """Run the real command on a pseudo-terminal, answer its prompt, return what it printed."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [*reconciler_command(), *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
-        cwd=cwd,
-        close_fds=True,
-    )
-    os.close(follower)
-    output, answered, deadline = b"", False, time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-            if not answered and b"Only 'yes' will be accepted" in output:
-                os.write(leader, answer.encode() + b"\n")
-                answered = True
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(leader)
-    return output.decode(errors="replace")
-
-
-@pytest.mark.e2e
-def test_apply_asks_on_a_terminal(cli: Cli, emulator: Any, tmp_path: Path) -> None:
-    manifests = copy_agents(tmp_path)
-    declined = run_in_terminal(["apply", str(manifests)], cli.env, "no", tmp_path)
-    assert "Apply cancelled; nothing was sent." in declined
-    assert [r for r in emulator.admin.requests() if r["method"] != "GET"] == []
-    accepted = run_in_terminal(["apply", str(manifests)], cli.env, "yes", tmp_path)
-    assert "Apply complete: 3 changed." in accepted
-    assert len(emulator.admin.state()["agents"]) == 3

@@ -10,7 +10,6 @@ a batch scheduled without the tool).
 from __future__ import annotations
 
 import shutil
-import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,13 @@ SECRET = {"ACME_WEBHOOK_SECRET": "whsec-example-value"}
 START = datetime(2030, 1, 14, 15, 0, tzinfo=UTC)
 
 
+# The example campaigns open at 16:00Z on 2030-01-14: start the clock just before.
+CONFIG = EmulatorConfig(api_key="test-key", max_page_size=2, start_time=START)
+
+
 @pytest.fixture
 def emulator(make_emulator: MakeEmulator) -> AnyEmulator:
-    # The example campaigns open at 16:00Z on 2030-01-14: start the clock just before.
-    config = EmulatorConfig(api_key="test-key", max_page_size=2, start_time=START)
-    return make_emulator(config)
+    return make_emulator(CONFIG)
 
 
 def ok(result: Any) -> Any:
@@ -244,42 +245,6 @@ def test_what_cannot_be_reproduced_is_written_and_warned_about(
     assert "newField: 1" in (tmp_path / "exported" / "agents" / "future.yaml").read_text()
     assert "Warning: a plan of the exported files would fail" in result.stderr
     assert "callTemplate.newField: unknown field" in result.stderr
-
-
-@pytest.mark.e2e
-def test_env_reads_the_account_of_the_environment_file(
-    cli: Cli, emulator: Any, tmp_path: Path
-) -> None:
-    emulator.admin.seed_agent({"name": "staging_only", "callTemplate": {"voice": "Mark"}})
-    out = tmp_path / "staging"
-    (out / "environments").mkdir(parents=True)
-    (out / "environments" / "staging.yaml").write_text(
-        textwrap.dedent(f"""
-        providers:
-          ultravox:
-            baseUrl: {emulator.base_url}
-            apiKeyEnv: STAGING_KEY
-        """).lstrip()
-    )
-    # The process environment points elsewhere: only the environment file can find the account.
-    elsewhere = {
-        "ULTRAVOX_BASE_URL": "http://127.0.0.1:9",
-        "ULTRAVOX_API_KEY": "wrong",
-        "STAGING_KEY": emulator.api_key,
-        # A base URL from a file goes only where the operator allows it (issue 11).
-        "RECONCILER_ALLOWED_HOSTS": emulator.base_url,
-    }
-    result = ok(cli("export", "--env", "staging", "--out", str(out), env=elsewhere))
-    assert f"from {emulator.base_url}" in result.stdout
-    text = (out / "agents" / "staging_only.yaml").read_text()
-    assert emulator.base_url in text.splitlines()[1]
-    assert emulator.api_key not in text
-    assert_empty_plan(cli, out, "--env", "staging", env=elsewhere)
-
-    missing = cli("export", "--env", "prod", "--out", str(out), env=elsewhere)
-    assert missing.code == 1
-    assert "prod" in missing.stderr and "environments" in missing.stderr
-    assert "Traceback" not in missing.output
 
 
 def test_schema_found_above_the_directory_is_pointed_at_not_copied(

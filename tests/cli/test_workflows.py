@@ -6,8 +6,9 @@ Three kinds of guarantees:
   through `env:` (no `${{ }}` inside a script: script injection), applies are serialised;
 - names: every `reconciler <command> --flag` in a script, an action `with:` or the docs exists
   in the real command line (`reconciler.cli.cli`);
-- behaviour: the action's own `run:` steps are executed with bash, as the runner would, against
-  the bundled emulator on the example manifests.
+- behaviour: the example workflows' github-script steps run with node against a fake GitHub
+  API. (The action's own `run:` steps, executed with bash against the emulator as the runner
+  would, start the real executable: tests/e2e/test_github_action.py.)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pytest
 import yaml
 
 from reconciler.cli.main import cli
-from reconciler_emulator import EmulatorConfig, RunningEmulator, running_emulator
+from reconciler_emulator import RunningEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"
@@ -539,14 +540,6 @@ class Runner:
         return ActionRun(code, "".join(printed), values, step_summary.read_text())
 
 
-@pytest.fixture
-def runner(tmp_path: Path) -> Iterator[Runner]:
-    workspace = tmp_path / "workspace"
-    shutil.copytree(REPO / "manifests", workspace / "manifests")
-    with running_emulator(EmulatorConfig(api_key="action-test-key")) as emulator:
-        yield Runner(workspace, tmp_path / "runner-temp", emulator)
-
-
 def assert_plan(run: ActionRun, *, changes: bool) -> None:
     assert run.code == 0, run.output
     assert run.outputs["exitcode"] == ("2" if changes else "0")
@@ -566,97 +559,6 @@ def assert_plan(run: ActionRun, *, changes: bool) -> None:
         assert not PHONE.search(shown)
         assert WEBHOOK_SECRET not in shown
     assert run.summary == "" or markdown in run.summary
-
-
-@pytest.mark.e2e
-def test_action_plan_apply_plan_against_the_emulator(runner: Runner) -> None:
-    validate = runner(command="validate")
-    assert validate.code == 0, validate.output
-    assert validate.outputs["exitcode"] == "0"
-    assert "Valid:" in Path(validate.outputs["output"]).read_text()
-
-    first = runner()  # the defaults: plan of manifests/
-    assert_plan(first, changes=True)
-    assert "Plan: " in first.outputs["summary"]
-    assert "$ reconciler plan --out " in first.output
-    assert not Path(first.outputs["plan-file"]).read_text().count(WEBHOOK_SECRET)
-
-    applied = runner(command="apply", args="--auto-approve")
-    assert applied.code == 0, applied.output
-    assert applied.outputs["exitcode"] == "0"
-    assert applied.outputs["has-changes"] == "" and applied.outputs["plan-file"] == ""
-    assert "Apply complete" in Path(applied.outputs["output"]).read_text()
-
-    again = runner(args="--format 'markdown'", output_dir="out/second", step_summary="false")
-    assert_plan(again, changes=False)
-    assert again.summary == "" and first.summary.startswith("### reconciler plan\n")
-    assert Path(again.outputs["plan-file"]) == runner.workspace / "out/second/plan.json"
-
-    status = runner(command="status")
-    assert status.code == 0 and status.outputs["exitcode"] == "0", status.output
-    assert "renewals_2030_01" in Path(status.outputs["output"]).read_text()
-    assert not PHONE.search(status.output)
-
-    exported = runner(command="export", path="exported")
-    assert exported.code == 0 and exported.outputs["exitcode"] == "0", exported.output
-    assert "$ reconciler export --out exported\n" in exported.output
-    assert sorted(p.name for p in (runner.workspace / "exported" / "agents").iterdir()) == [
-        "acme_renewals_outbound.yaml",
-        "acme_support.yaml",
-        "acme_web_chat.yaml",
-    ]
-
-
-@pytest.mark.e2e
-def test_action_applies_the_saved_plan_of_an_environment_and_refuses_it_when_stale(
-    runner: Runner,
-) -> None:
-    environments = runner.workspace / "manifests" / "environments"
-    environments.mkdir()
-    (environments / "ci.yaml").write_text("description: the action's test environment\n")
-    reviewed = runner(env="ci")
-    assert_plan(reviewed, changes=True)
-    assert "$ reconciler plan --env ci --out " in reviewed.output
-    assert reviewed.outputs["plan-file"] == str(runner.runner_temp / "reconciler/ci/plan.json")
-    assert reviewed.summary.startswith("### reconciler plan (ci)\n")
-    saved = runner.workspace / "reviewed-plan.json"
-    shutil.copy(reviewed.outputs["plan-file"], saved)
-
-    # As apply-on-merge.yml does it: the environment and the reviewed plan, no manifests path.
-    applied = runner(command="apply", env="ci", plan_file="reviewed-plan.json")
-    assert applied.code == 0, applied.output
-    assert "$ reconciler apply --env ci --plan reviewed-plan.json\n" in applied.output
-    assert_plan(runner(env="ci"), changes=False)
-
-    stale = runner(command="apply", plan_file=str(saved))  # the same plan, now out of date
-    assert stale.code == 1 and stale.outputs["exitcode"] == "1"
-    assert "stale" in stale.output
-
-
-@pytest.mark.e2e
-def test_action_fails_on_errors_and_usage_errors(runner: Runner) -> None:
-    missing = runner(env="nope", command="validate")
-    assert missing.code == 1 and missing.outputs["exitcode"] == "1"
-    assert "environment 'nope'" in missing.output
-
-    unknown = runner(command="destroy; rm -rf /")
-    assert unknown.code == 1
-    assert "::error title=reconciler::unknown command" in unknown.output
-    assert unknown.outputs["exitcode"] == ""
-
-    unbalanced = runner(args="--format 'markdown")
-    assert unbalanced.code == 1 and "cannot split the args input" in unbalanced.output
-
-    usage = runner(args="--format yaml")  # click's usage error is also exit 2
-    assert usage.code == 2, usage.output
-    assert usage.outputs["exitcode"] == "2"
-    assert usage.outputs["has-changes"] == "" and usage.outputs["plan-file"] == ""
-
-    broken = runner.workspace / "broken.yaml"
-    broken.write_text("kind: Agent\nname: x\ncallTemplate: {voise: Mark}\n")
-    invalid = runner(path="broken.yaml")
-    assert invalid.code == 1 and invalid.outputs["exitcode"] == "1"
-    assert "broken.yaml:3" in invalid.output
 
 
 # --- the example workflows' github-script steps, run with node against a fake GitHub API ------

@@ -1,5 +1,6 @@
-"""What only a real `reconciler` process shows: its entry points, signals, and that the
-in-process `cli` fixture answers exactly as the executable does (exit codes and both streams).
+"""What only a real `reconciler` process shows: its entry points, the approval prompt on a
+pseudo-terminal, signals, its own environment, and that the in-process `cli` fixture answers
+exactly as the executable does (exit codes and both streams).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +153,47 @@ def test_the_environment_of_the_process_is_all_it_reads(tmp_path: Path) -> None:
     assert result.code == 1
     assert "ULTRAVOX_API_KEY is not set" in result.stderr
     assert "Traceback" not in result.output
+
+
+def run_in_terminal(args: list[str], env: dict[str, str], answer: str, cwd: Path) -> str:
+    """Run the real command on a pseudo-terminal, answer its prompt, return what it printed."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*reconciler_command(), *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=cwd,
+        close_fds=True,
+    )
+    os.close(follower)
+    output, answered, deadline = b"", False, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and b"Only 'yes' will be accepted" in output:
+                os.write(leader, answer.encode() + b"\n")
+                answered = True
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(leader)
+    return output.decode(errors="replace")
+
+
+def test_apply_asks_on_a_terminal(cli: Cli, emulator: Any, tmp_path: Path) -> None:
+    manifests = copy_agents(tmp_path)
+    declined = run_in_terminal(["apply", str(manifests)], cli.env, "no", tmp_path)
+    assert "Apply cancelled; nothing was sent." in declined
+    assert [r for r in emulator.admin.requests() if r["method"] != "GET"] == []
+    accepted = run_in_terminal(["apply", str(manifests)], cli.env, "yes", tmp_path)
+    assert "Apply complete: 3 changed." in accepted
+    assert len(emulator.admin.state()["agents"]) == 3

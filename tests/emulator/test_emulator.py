@@ -1,17 +1,13 @@
 """The bundled Ultravox emulator, driven over real loopback HTTP with httpx.
 
 One emulator serves the whole module (reset before every test) so the file stays fast; tests that
-need other settings (latency, a state file, the blocking `serve`) start their own.
+need other settings (latency, a state file) start their own; the blocking `serve`, a process
+of its own, is in tests/e2e/test_emulator_command.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -829,7 +825,7 @@ def test_clock_reset_and_admin_validation(
         assert bare.request(method, path, json=body).status_code == 400
 
 
-# --- other configurations: state file, latency, the blocking server -----------------------------
+# --- other configurations: state file, latency -------------------------------------------------
 
 
 def test_state_file_round_trip(tmp_path: Path) -> None:
@@ -871,35 +867,3 @@ def test_latency_is_added_to_api_requests_only() -> None:
         began = time.monotonic()
         slow.admin.clock()
         assert time.monotonic() - began < 0.3
-
-
-@pytest.mark.e2e
-def test_serve_announces_writes_the_port_and_stops_cleanly(tmp_path: Path) -> None:
-    port_file = tmp_path / "port"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "reconciler_emulator", "--port", "0"]
-    proc = subprocess.Popen(
-        [*command, "--port-file", str(port_file), "--api-key", KEY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.fullmatch(r"reconciler emulator listening on http://127\.0\.0\.1:(\d+)\n", line)
-        assert match, line
-        assert port_file.read_text().strip() == match.group(1)
-        url = f"http://127.0.0.1:{match.group(1)}/api/agents"
-        assert httpx.get(url, headers={"X-API-Key": KEY}).json()["total"] == 0
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
-        assert proc.stdout.read() == ""  # exactly one line on stdout
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()

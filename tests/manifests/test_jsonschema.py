@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from reconciler.cli.adopt import schema_command
 from reconciler.manifests.jsonschema import SCHEMA_FILE, manifest_schema
 from reconciler.providers import registry
-from tests.conftest import EXAMPLES, REPO, RealCli
+from tests.conftest import EXAMPLES, REPO
 
 COMMITTED = REPO / SCHEMA_FILE
 
@@ -150,40 +150,3 @@ def test_out_writes_the_same_text(tmp_path: Path) -> None:
     unwritable = CliRunner().invoke(schema_command, ["--out", str(tmp_path / "no" / "x.json")])
     assert unwritable.exit_code == 1
     assert "cannot write the schema" in unwritable.output
-
-
-@pytest.mark.e2e
-def test_the_real_command_prints_it(tmp_path: Path) -> None:
-    cli = RealCli(env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
-    result = cli("schema")
-    assert result.code == 0, result.output
-    assert result.stdout == COMMITTED.read_text(encoding="utf-8")
-
-
-# --- the pre-commit hook: the other half of "validate before it reaches CI" -------------------
-
-
-@pytest.mark.e2e
-def test_the_pre_commit_hook_validates_the_manifest_directory(tmp_path: Path) -> None:
-    import re
-    import shlex
-
-    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert hook["id"] == "reconciler-validate"
-    assert hook["language"] == "python"
-    assert hook["pass_filenames"] is False  # validate needs whole directories (references)
-    files = re.compile(hook["files"])
-    for path in ("manifests/agents/support.yaml", "manifests/campaigns/renewals_2030_01.csv"):
-        assert files.search(path), path
-    for path in ("README.md", ".github/workflows/ci.yml", "tests/data/good/agents.yaml"):
-        assert not files.search(path), path
-    command = [*shlex.split(hook["entry"]), *hook["args"]]
-    assert command[:2] == ["reconciler", "validate"]
-    cli = RealCli(
-        # No API key and no secret: the examples' webhookSecret variable is deliberately unset.
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        cwd=REPO,
-    )
-    result = cli(*command[1:])
-    assert result.code == 0, result.output
-    assert result.stdout.startswith("Valid:")
