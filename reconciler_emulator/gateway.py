@@ -2,7 +2,8 @@
 
 Owns: `VendorApi` (what a vendor API package contributes: the path prefix it answers, its ASGI
 app, its admin routes), `Traffic` (the ASGI middleware in front of ALL vendor APIs: added
-latency, the fault rules of `faults`, the request journal of `journal`), the dispatch of a
+latency, the fault rules of `faults`, the request journal of `journal`, the `Date` header
+from the virtual clock), the dispatch of a
 request to the vendor API whose prefix claims it (a 404 `{"detail": "Not found."}` when none
 does), and `respond`. Ultravox, Threetone and ElevenLabs requests all pass through the same
 `Traffic` instance, so a fault armed with a `path_prefix` of one vendor, or none, and the
@@ -13,6 +14,7 @@ vendor package or anything of the product.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -139,6 +141,11 @@ class Traffic:
         else:
             messages = await _answer(self.app, scope, _replay(raw, receive))
         start = next(m for m in messages if m["type"] == "http.response.start")
+        # A server's `Date` is its clock; the emulator's clock is the virtual one.
+        start["headers"] = [
+            *(h for h in start.get("headers", []) if h[0].lower() != b"date"),
+            (b"date", email.utils.format_datetime(store.now, usegmt=True).encode()),
+        ]
         answered = b"".join(
             bytes(m.get("body", b"")) for m in messages if m["type"] == "http.response.body"
         )

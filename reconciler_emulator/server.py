@@ -92,6 +92,8 @@ def _uvicorn_config(emulator: Emulator, graceful: int) -> uvicorn.Config:
         access_log=False,  # stdout carries exactly one line: the listening announcement
         lifespan="off",
         timeout_graceful_shutdown=graceful,
+        # Answers carry the virtual clock's `Date` (the gateway's), not the host's.
+        date_header=False,
     )
 
 

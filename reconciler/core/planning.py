@@ -47,6 +47,9 @@ class PlanOptions:
     now: datetime | None = None
     """The time the plan is made (the caller's clock; the core reads none), for checks the
     server would make against it (a window already over); None skips them."""
+    clocks: Mapping[str, datetime] = field(default_factory=dict)
+    """Per provider name, the time on that server's clock when the plan read it (its `Date`
+    answers), for the same checks; a provider without one falls back to `now`."""
 
 
 class Planner(Protocol):

@@ -13,7 +13,8 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from datetime import datetime
+from typing import ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -50,6 +51,19 @@ class Api(Protocol):
     async def send(self, request: Request) -> JSON:
         """Send one planned request (secrets and references already resolved)."""
         ...
+
+
+@runtime_checkable
+class ServerClock(Protocol):
+    """An `Api` that knows the server's clock (from its `Date` answers)."""
+
+    def server_now(self) -> datetime | None: ...
+
+
+def server_now(api: object) -> datetime | None:
+    """The server's clock as `api` last heard it; None when it cannot tell (a test double, or
+    a server that sends no `Date`): callers then use their own clock."""
+    return api.server_now() if isinstance(api, ServerClock) else None
 
 
 class PageFormatError(Exception):

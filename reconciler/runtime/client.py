@@ -41,7 +41,7 @@ import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urljoin, urlsplit
@@ -172,6 +172,8 @@ class ApiClient:
         self._sleep = sleep
         self._random = random
         self._semaphore = asyncio.Semaphore(concurrency)
+        self._date: tuple[datetime, float] | None = None
+        """The server's latest `Date` header and when (monotonic) it arrived."""
         self._base = httpx.URL(self.base_url)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -258,6 +260,26 @@ class ApiClient:
             seen.add(marker)
             page_request = following
 
+    def server_now(self) -> datetime | None:
+        """The time on the server's clock, as its latest `Date` header told it plus the time
+        since (whole seconds: it may be up to a second behind); None before any answer with
+        one. What "now" means to the server: when a batch scheduled "now" starts dialling."""
+        if self._date is None:
+            return None
+        told, at = self._date
+        return told + timedelta(seconds=time.monotonic() - at)
+
+    def _note_date(self, value: str | None) -> None:
+        if not value:
+            return
+        try:
+            told = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return  # a server with no clock, or a broken one, tells nothing
+        if told.tzinfo is None:
+            told = told.replace(tzinfo=UTC)
+        self._date = (told, time.monotonic())
+
     # -- lower level ---------------------------------------------------------------------------
 
     async def request(
@@ -300,6 +322,7 @@ class ApiClient:
                     response = await self._exchange(
                         method, url, params=params, content=content, headers=headers
                     )
+                    self._note_date(response.headers.get("Date"))
                 except httpx.TransportError as exc:
                     reason = self._scrub(_describe(exc))
                     logger.debug("%s %s -> %s", method, shown, type(exc).__name__)

@@ -38,7 +38,7 @@ from reconciler.core.planning import (
 from reconciler.manifests.environment import Environment, ProviderOverride, load_environment
 from reconciler.manifests.loader import parse_manifests
 from reconciler.providers import registry
-from reconciler.providers.base import Api, Provider, ProviderSettings
+from reconciler.providers.base import Api, Provider, ProviderSettings, server_now
 from reconciler.runtime.apply import ApplyReport, ChangeResult, apply_plan
 from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
 from reconciler.runtime.client import ApiClient, settings_from_env
@@ -77,6 +77,11 @@ class Session:
 
     def all_settings(self) -> dict[str, ProviderSettings]:
         return {p.name: self.settings(p) for p in registry.PROVIDERS}
+
+    def clocks(self) -> dict[str, datetime]:
+        """Per opened provider, the time on its server's clock (its latest `Date` answer)."""
+        found = {name: server_now(api) for name, api in self._clients.items()}
+        return {name: moment for name, moment in found.items() if moment is not None}
 
     def endpoints(self) -> dict[str, dict[str, str]]:
         """Where each opened client points: base URL and key variable (never the key)."""
@@ -225,6 +230,7 @@ async def make_plan(
         options,
         path_prefixes={name: s.path_prefix for name, s in session.all_settings().items()},
         now=options.now or datetime.now(UTC),
+        clocks={**session.clocks(), **options.clocks},
     )
     return build_plan(registry.resource_types(), desired, live, options)
 
