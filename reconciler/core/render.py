@@ -221,10 +221,11 @@ def render_status(reports: list[dict[str, Any]], *, bars: bool = False) -> str:
         if reasons:
             out.append("    ended: " + "  ".join(f"{k}: {v}" for k, v in reasons.items()))
         batches = report.get("batches") or []
+        copies = report.get("duplicates") or []
         if len(batches) > 1:
-            out.append(
-                f"    {len(batches)} batches (the first and {len(batches) - 1} supplemental)"
-            )
+            out.append(f"    {len(batches)} batches ({_batch_kinds(len(batches), len(copies))})")
+        for copy in copies:
+            out.append("    " + _duplicate_line(copy))
         calls = report.get("calls") or []
         for call in calls[-5:]:
             outcome = call.get("endReason") or "in progress"
@@ -232,6 +233,28 @@ def render_status(reports: list[dict[str, Any]], *, bars: bool = False) -> str:
         if len(calls) > 5:
             out.append(f"    ... {len(calls) - 5} earlier calls (see --format json)")
     return "\n".join(out)
+
+
+def _batch_kinds(total: int, copies: int) -> str:
+    """`the first, 1 supplemental and 1 duplicate`: what a campaign's batches are."""
+    kinds = ["the first"]
+    if total - 1 - copies:
+        kinds.append(f"{total - 1 - copies} supplemental")
+    if copies:
+        kinds.append(f"{copies} duplicate")
+    return kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+
+
+def _duplicate_line(copy: dict[str, Any]) -> str:
+    """One copy of recipients in two live batches (numbers already masked)."""
+    numbers = ", ".join(copy.get("numbers") or [])
+    head = (
+        f"duplicate: batch {copy['batch']} repeats {copy['recipients']} recipient(s) of "
+        f"batch {', '.join(copy.get('of') or [])}"
+    )
+    if copy.get("started"):
+        return f"{head}; both started: they may be called twice ({numbers})"
+    return f"{head}; nobody dialled from it yet: the next plan removes it ({numbers})"
 
 
 def render_state_differences(

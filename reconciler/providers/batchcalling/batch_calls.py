@@ -8,7 +8,9 @@ status counting) is `reconciler.providers.campaigns`:
   the workspace. A resource may span several API batches ("parts"): the first is named
   `<name>`, supplemental ones holding only recipients added later `<name>~2`, `<name>~3`, ...
   A batch cancelled before anyone was dialled (what a replace leaves behind) is history and
-  no part. Two parts that claim the same place and cannot be told apart are an error.
+  no part. A part repeating recipients of another (a concurrent apply's copy) is cancelled
+  while nobody was dialled from it, an error once it started (`campaigns.duplicates`); two
+  parts that claim the same place with other recipients cannot be told apart: an error.
 - recipients carry stable ids (the manifest's `id`, else a hash of the number), so the
   recipients of a live batch (`GET {prefix}/{id}`, read only for the managed names) are
   recognised; matching also falls back to the hashed number, so a number already submitted
@@ -87,6 +89,14 @@ from reconciler.providers.campaigns.decision import (
     has_started,
     next_number,
 )
+from reconciler.providers.campaigns.duplicates import (
+    Copy,
+    Duplicates,
+    find_duplicates,
+    removal_note,
+    stuck_message,
+    with_removals,
+)
 from reconciler.providers.campaigns.recipients import (
     MAX_SHOWN,
     Located,
@@ -104,7 +114,13 @@ from reconciler.providers.campaigns.state import (
     desired_campaign,
     live_campaign,
 )
-from reconciler.providers.campaigns.status import count_statuses, not_created, report_head, tally
+from reconciler.providers.campaigns.status import (
+    count_statuses,
+    duplicate_reports,
+    not_created,
+    report_head,
+    tally,
+)
 
 THREETONE = ProviderSettings(
     name="threetone",
@@ -148,6 +164,10 @@ RECIPIENT_STATUSES = (
 )
 UNDIALLED = frozenset({"pending", "cancelled"})
 """Recipient statuses of someone nobody has called (yet)."""
+WAITING = frozenset({"pending"})
+"""Recipient statuses of someone still to be called."""
+DROPPED = frozenset({"cancelled"})
+"""Recipient statuses of someone who will not be called (any more)."""
 RETRYABLE = frozenset({"failed", "voicemail"})
 FINISHED_CALLS = frozenset({"completed", "failed", "voicemail"})
 ACTIVE = frozenset({"pending", "in_progress"})
@@ -434,6 +454,31 @@ class BatchCallType(ResourceType):
         parts: Sequence[Part],
         prefix: str,
     ) -> Change | None:
+        """Copies first (concurrent applies): cancelled while nobody was dialled from them, a
+        refusal naming them otherwise; then the plan of the parts kept."""
+        found = duplicates(parts)
+        if found.stuck:
+            raise _stuck(desired.key, found)
+        if not found.removable:
+            return self._plan_parts(desired, live, parts, prefix)
+        kept = found.kept(parts)
+        rest = self._plan_parts(desired, live, kept, prefix)
+        return with_removals(
+            desired.key,
+            desired.provider,
+            live.id if any(p.id == live.id for p in kept) else kept[0].id,
+            removals(found.removable, prefix),
+            [removal_note(c, "cancelled") for c in found.removable],
+            rest,
+        )
+
+    def _plan_parts(
+        self,
+        desired: DesiredResource,
+        live: LiveResource,
+        parts: Sequence[Part],
+        prefix: str,
+    ) -> Change | None:
         _refuse_clashes(desired.key, parts)
         first = parts[0]
         provider = desired.provider
@@ -593,10 +638,13 @@ class BatchCallType(ResourceType):
         recipients = [r for p in parts for r in p.recipients]
         statuses = count_statuses(recipients, RECIPIENT_STATUSES)
         finished = [r for r in recipients if r.status in FINISHED_CALLS]
+        found = duplicates(parts)
+        copies = {c.part.id for c in (*found.removable, *found.stuck)}
         return {
             **report_head(desired),
             "state": _state({p.status for p in parts}),
-            "batches": [_part_summary(p) for p in parts],
+            "batches": [{**_part_summary(p), "duplicate": p.id in copies} for p in parts],
+            "duplicates": duplicate_reports(found),
             "total": sum(statuses.values()),
             "completed": sum(statuses[s] for s in FINISHED_CALLS),
             "statuses": statuses,
@@ -837,6 +885,42 @@ def _select(desired: DesiredResource, live: LiveResource) -> tuple[list[Part], l
     if not mine:
         return parts, []
     return mine, [p for p in parts if p.agent_id != agent]
+
+
+def duplicates(parts: Sequence[Part]) -> Duplicates:
+    """The copies among a BatchCall's parts: recipients submitted twice (concurrent applies)."""
+    return find_duplicates(
+        parts,
+        idle=UNDIALLED,
+        waiting=WAITING,
+        dropped=DROPPED,
+        part_started=_left_pending,
+        created=lambda p: _int(p.batch.get("created_at_unix")),
+    )
+
+
+def removals(copies: Sequence[Copy], prefix: str) -> list[Request]:
+    """A cancel for each copy: nobody was dialled from it, so it becomes history."""
+    return [
+        Request(
+            "POST",
+            f"{prefix}/{_quoted(c.part.id)}/cancel",
+            None,
+            f"cancel duplicate {c.part.name} ({c.part.id})",
+        )
+        for c in copies
+    ]
+
+
+def _stuck(key: ResourceKey, found: Duplicates) -> PlanError:
+    return PlanError(
+        stuck_message(
+            key,
+            found.stuck,
+            "cancel one of the batches in the vendor's console (its recipients not yet "
+            "dialled are cancelled), or set `cancelled: true` to stop the campaign",
+        )
+    )
 
 
 def _refuse_clashes(key: ResourceKey, parts: Sequence[Part]) -> None:

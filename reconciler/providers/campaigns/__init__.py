@@ -10,6 +10,8 @@ twice. `ScheduledBatch` (Ultravox) and `BatchCall` (Threetone, ElevenLabs) both 
   (added / removed / changed), masked recipient lists for notes;
 - `decision`: part identity (clashes, the next ordinal), "has it started", and the
   started/not-started decision (nothing / replace / supplement / refuse with reasons);
+- `duplicates`: recipients two live parts will call (concurrent applies, a write made twice),
+  which copy every process agrees to keep, and whether the others can still be removed;
 - `status`: the shared parts of a progress report (head, status counts, tallies).
 
 Each kind keeps only what its API does differently: paths and bodies, how parts are

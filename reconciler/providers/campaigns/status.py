@@ -1,10 +1,11 @@
 """Progress reports of campaigns (`reconciler status`): the parts every vendor's report shares.
 
 Owns the report's head (`kind`, `name`, `provider`, `recipients`), the report of a campaign
-not created yet, and the counting: recipients per status (every known status listed, zero or
-not) and sorted tallies (end reasons). The shape is `ResourceType.status`'s; a kind adds its
-state, its batches and its calls. Phone numbers never appear here unmasked. Pure: must not
-import httpx, deepdiff, pydantic or any vendor folder.
+not created yet, its duplicates (`duplicate_reports`: copies of recipients in two live
+batches, never "supplemental"), and the counting: recipients per status (every known status
+listed, zero or not) and sorted tallies (end reasons). The shape is `ResourceType.status`'s;
+a kind adds its state, its batches and its calls. Phone numbers never appear here unmasked.
+Pure: must not import httpx, deepdiff, pydantic or any vendor folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from reconciler.core.domain import JSON, DesiredResource
+from reconciler.providers.campaigns.duplicates import Duplicates
+from reconciler.providers.campaigns.recipients import MAX_SHOWN
 from reconciler.providers.campaigns.state import LiveRecipient, desired_campaign
 
 
@@ -45,3 +48,18 @@ def tally(values: Iterable[str]) -> dict[str, int]:
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def duplicate_reports(found: Duplicates) -> list[dict[str, JSON]]:
+    """Each copy among a campaign's batches: which batch repeats which, how many recipients
+    (their numbers masked), and whether it has started (then people may be called twice)."""
+    return [
+        {
+            "batch": copy.part.id,
+            "of": [p.id for p in copy.kept],
+            "recipients": len(copy.shared),
+            "numbers": [r.masked for r in copy.shared[:MAX_SHOWN] if r.masked],
+            "started": copy.started,
+        }
+        for copy in (*found.removable, *found.stuck)
+    ]

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -43,6 +44,14 @@ from reconciler.core.planning import PlanOptions, additions, compare, patch_body
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.campaigns.decision import Refusal, Verdict, decide, has_started
+from reconciler.providers.campaigns.duplicates import (
+    Copy,
+    Duplicates,
+    find_duplicates,
+    removal_note,
+    stuck_message,
+    with_removals,
+)
 from reconciler.providers.campaigns.recipients import (
     Located,
     RecipientChanges,
@@ -59,7 +68,13 @@ from reconciler.providers.campaigns.state import (
     desired_campaign,
     live_campaign,
 )
-from reconciler.providers.campaigns.status import count_statuses, not_created, report_head, tally
+from reconciler.providers.campaigns.status import (
+    count_statuses,
+    duplicate_reports,
+    not_created,
+    report_head,
+    tally,
+)
 from reconciler.providers.ultravox.batch_manifest import (
     BATCH_KEY,
     RECIPIENT_KEY,
@@ -95,6 +110,10 @@ SCHEDULED_CALL_FIELDS = ("medium", "templateContext", "metadata", "experimentalS
 SCHEDULED_CALL_STATUSES = ("FUTURE", "PENDING", "SUCCESS", "EXPIRED", "ERROR")
 NOT_STARTED = frozenset({"FUTURE"})
 """Scheduled-call statuses of someone nobody has called yet."""
+WAITING = frozenset({"FUTURE", "PENDING"})
+"""Scheduled-call statuses of someone still to be called."""
+DROPPED = frozenset({"EXPIRED"})
+"""Scheduled-call statuses of someone who was not called and never will be."""
 
 
 def _batches_path(agent_id: str) -> str:
@@ -131,6 +150,37 @@ def _recipient_list(calls: Sequence[Recipient]) -> str:
 
 def _ended(part: Part) -> bool:
     return bool(part.batch.get("endedAt"))
+
+
+def _created(part: Part) -> datetime:
+    """When the server created the batch (unreadable: the oldest, so it is never the copy)."""
+    try:
+        return datetime.fromisoformat(str(part.batch.get("created")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def duplicates(parts: Sequence[Part]) -> Duplicates:
+    """The copies among a campaign's batches: calls scheduled twice by concurrent applies."""
+    return find_duplicates(
+        parts,
+        idle=NOT_STARTED,
+        waiting=WAITING,
+        dropped=DROPPED,
+        part_started=_ended,
+        created=_created,
+    )
+
+
+def _stuck(key: ResourceKey, found: Duplicates) -> PlanError:
+    return PlanError(
+        stuck_message(
+            key,
+            found.stuck,
+            "pause or delete one of the batches in the Ultravox console (its remaining calls "
+            "stop), or set `paused: true` to stop every remaining call of the campaign",
+        )
+    )
 
 
 class ScheduledBatchType(ResourceType):
@@ -352,6 +402,37 @@ class ScheduledBatchType(ResourceType):
     def _plan_existing(
         self, desired: DesiredResource, live: LiveResource, options: PlanOptions
     ) -> Change | None:
+        """Copies first (concurrent applies): removed while nobody was dialled from them, a
+        refusal naming them otherwise; then the plan of the batches kept."""
+        campaign = live_campaign(live)
+        found = duplicates(campaign.parts)
+        if found.stuck:
+            raise _stuck(desired.key, found)
+        if not found.removable:
+            return self._plan_parts(desired, live, options)
+        kept = found.kept(campaign.parts)
+        rest = self._plan_parts(desired, _with_parts(live, kept), options)
+        return with_removals(
+            desired.key,
+            self.provider,
+            kept[0].id,
+            self.removals(found.removable, str(campaign.agent_id)),
+            [removal_note(c, "deleted") for c in found.removable],
+            rest,
+        )
+
+    @staticmethod
+    def removals(copies: Sequence[Copy], agent_id: str) -> list[Request]:
+        """A DELETE for each copy (nobody was dialled from it)."""
+        path = _batches_path(agent_id)
+        return [
+            Request("DELETE", f"{path}/{c.part.id}", None, f"duplicate batch {c.part.id}")
+            for c in copies
+        ]
+
+    def _plan_parts(
+        self, desired: DesiredResource, live: LiveResource, options: PlanOptions
+    ) -> Change | None:
         campaign = live_campaign(live)
         active = [p for p in campaign.parts if not _ended(p)]
         if not active:
@@ -495,11 +576,16 @@ class ScheduledBatchType(ResourceType):
         ]
         statuses = count_statuses(campaign.recipients, SCHEDULED_CALL_STATUSES)
         batches = [p.batch for p in campaign.parts]
+        found = duplicates(campaign.parts)
+        copies = {c.part.id for c in (*found.removable, *found.stuck)}
         return {
             **report_head(desired),
             "state": _state(batches, statuses),
             "agentId": campaign.agent_id,
-            "batches": [_batch_summary(b) for b in batches],
+            "batches": [
+                {**_batch_summary(b), "duplicate": str(b["batchId"]) in copies} for b in batches
+            ],
+            "duplicates": duplicate_reports(found),
             "total": sum(int(b.get("totalCount") or 0) for b in batches),
             "completed": sum(int(b.get("completedCount") or 0) for b in batches),
             "statuses": statuses,
@@ -545,6 +631,17 @@ class ScheduledBatchType(ResourceType):
 
 
 # --- helpers (pure, but for the one reading helper) ---------------------------------------------
+
+
+def _with_parts(live: LiveResource, parts: Sequence[Part]) -> LiveResource:
+    """The campaign as read, with only `parts` (its digest stays what was read)."""
+    campaign = live_campaign(live)
+    return replace(
+        live,
+        id=parts[0].id,
+        body=parts[0].batch,
+        detail=replace(campaign, parts=tuple(parts)),
+    )
 
 
 def _scheduled_call(batch: str, call: dict[str, Any]) -> Recipient:

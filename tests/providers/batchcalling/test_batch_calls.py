@@ -627,7 +627,12 @@ REFUSALS = [
     (
         "cannot_be_told_apart",
         desired_of(),
-        [batch(ident="btcal_one"), batch(ident="btcal_two", created=200)],
+        # Holding the same recipients, the later one is a duplicate (cancelled, issue 10);
+        # holding different ones, two parts claiming one name cannot be told apart.
+        [
+            batch(ident="btcal_one", recipients=[recipient(A)]),
+            batch(ident="btcal_two", created=200, recipients=[recipient(B)]),
+        ],
         "btcal_one, btcal_two all claim to be 'spring'",
     ),
 ]
