@@ -159,11 +159,9 @@ def configure(
     verbose: bool = False,
 ) -> None:
     """Keep the run's settings for its commands (`limits`, `allow_outside_files`)."""
-    try:
-        limits = Limits.from_environ(os.environ).with_timeouts(timeout, request_timeout)
-    except ReconcilerError as error:
-        click.echo(f"Error: {error.render()}", err=True)
-        sys.exit(error.exit_code)
+    # A bad bound is a ConfigError, shown and turned into an exit code by the group
+    # (reconciler.cli.errors), like every other error.
+    limits = Limits.from_environ(os.environ).with_timeouts(timeout, request_timeout)
     ctx.meta[_META] = (limits, allow_outside_files, time.monotonic())
     ctx.meta[_VERBOSE] = verbose
     # Known before any of them is used: a message that quotes one (a server's, a library's,

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main as cli_main
+from reconciler.cli import plugins
 from tests.conftest import REPO
 
 
@@ -29,7 +30,7 @@ def test_help_lists_the_emulator_command() -> None:
 def test_the_emulator_command_is_the_emulator_packages_own() -> None:
     from reconciler_emulator.cli import command
 
-    assert cli_main.load_plugin_command("emulator") is command
+    assert plugins.load_plugin_command("emulator") is command
     with click.Context(cli_main.cli) as ctx:
         assert cli_main.cli.get_command(ctx, "emulator") is command
 
@@ -54,7 +55,7 @@ def test_an_entry_point_whose_dependencies_are_missing_says_what_to_install(
         def load(self) -> Any:
             raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
 
-    broken = Broken("emulator", "reconciler_emulator.cli:command", cli_main.COMMAND_ENTRY_POINTS)
+    broken = Broken("emulator", "reconciler_emulator.cli:command", plugins.COMMAND_ENTRY_POINTS)
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda **selection: [broken])
     result = CliRunner().invoke(cli_main.cli, ["emulator"])
     assert result.exit_code == 1

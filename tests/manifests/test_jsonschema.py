@@ -16,7 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from reconciler.cli.adopt import schema_command
+from reconciler.cli.schema import command as schema_command
 from reconciler.manifests.jsonschema import SCHEMA_FILE, manifest_schema
 from reconciler.providers import registry
 from tests.conftest import EXAMPLES, REPO

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 
+from reconciler.cli import common as cli_common
 from reconciler.cli import main as cli_main
 from reconciler.providers import registry
 from reconciler.runtime import engine
@@ -42,7 +43,7 @@ def test_production_swaps_nothing() -> None:
     assert engine.NO_HOOKS.client_options() == {}
     assert engine.Session(ENV).hooks is engine.NO_HOOKS
     assert engine.Workspace.open(["x"], ENV, None).session().hooks is engine.NO_HOOKS
-    assert cli_main.hooks() is engine.NO_HOOKS  # outside any click context
+    assert cli_common.hooks() is engine.NO_HOOKS  # outside any click context
 
 
 def test_a_session_gives_every_client_the_transport_and_the_sleep() -> None:

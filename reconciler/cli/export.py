@@ -1,48 +1,23 @@
-"""The adoption commands of the `reconciler` command line: `export` and `schema`.
+"""`reconciler export`: write manifests for everything the tool manages in the live account.
 
-Owns their flags, help texts and output; each is a thin shell over `reconciler.runtime.export` and
-`reconciler.manifests.jsonschema`. Errors arrive as `ReconcilerError`s and leave through click
-(a `ClickException` carrying the error's exit code), so no user error shows a traceback and
-nothing here calls sys.exit. `reconciler.cli.main` registers the commands on its group; this module
-must not import `reconciler.cli.main` (that would be a cycle), nor httpx or deepdiff.
+A thin shell over `reconciler.runtime.export`: flags, help text and what is printed.
 """
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler.cli import safety
-from reconciler.core.errors import ConfigError, ReconcilerError
+from reconciler.cli import common, safety
+from reconciler.cli.errors import reported
+from reconciler.core.errors import ConfigError
 from reconciler.manifests.environment import ENV_DIR, load_environment
-from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
 from reconciler.providers import registry
 from reconciler.runtime import engine
 from reconciler.runtime.export import ExportReport, export_account
-
-
-def _handle_errors(func: Callable[..., None]) -> Callable[..., None]:
-    """A `ReconcilerError` is shown as `Error: ...` (no traceback) and ends the command with
-    its exit code, through click."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            func(*args, **kwargs)
-        except ReconcilerError as error:
-            click.echo(f"Error: {error.render()}", err=True)
-            raise click.exceptions.Exit(error.exit_code) from error
-
-    return wrapper
-
-
-def _progress(message: str) -> None:
-    click.echo(message, err=True)
 
 
 @click.command("export")
@@ -62,8 +37,8 @@ def _progress(message: str) -> None:
     help=f"Read the account that DIR/{ENV_DIR}/NAME.yaml points at (base URL, API-key variable).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that exist and are not empty.")
-@_handle_errors
-def export_command(out: Path, env_name: str | None, force: bool) -> None:
+@reported
+def command(out: Path, env_name: str | None, force: bool) -> None:
     """Write manifests for everything the tool manages in the live account.
 
     Reads the account (GET requests only) and writes one file per resource: every Ultravox
@@ -100,23 +75,20 @@ def export_command(out: Path, env_name: str | None, force: bool) -> None:
         environment = load_environment([str(out)], env_name, names, safety.limits())
         engine.check_environment_endpoints(environment, os.environ)
         overrides = environment.providers
-    report = safety.run(_export(out, overrides, force))
+    report = common.run(_export(out, overrides, force))
     _show(report)
 
 
 async def _export(out: Path, overrides: Any, force: bool) -> ExportReport:
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(engine.ClientHooks) if ctx is not None else None
-    hooks = found if found is not None else engine.NO_HOOKS
     limits = safety.limits()
     async with engine.Session(
         os.environ,
         overrides=overrides,
-        hooks=hooks,
+        hooks=common.hooks(),
         limits=limits,
         timeout=limits.request_timeout,
     ) as session:
-        _progress("Reading the live account...")
+        common.progress("Reading the live account...")
         return await export_account(session, out, force=force)
 
 
@@ -136,38 +108,8 @@ def _show(report: ExportReport) -> None:
             "point at (no reconciler.schema.json was found above it)."
         )
     if report.variables:
-        _progress(
+        common.progress(
             "Secrets were not exported; set these variables before planning: "
             + ", ".join(report.variables)
         )
-    _progress(f"Review the files, then run `reconciler plan {report.out_dir}`.")
-
-
-@click.command("schema")
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Write the schema to FILE instead of printing it (the repository keeps {SCHEMA_FILE}).",
-)
-@_handle_errors
-def schema_command(out: Path | None) -> None:
-    """Print the JSON Schema (draft 2020-12) of manifest documents.
-
-    It is generated from the manifest models of every resource kind: one branch per `kind`,
-    each closed to unknown fields, plus the keys any document may have (`environments`).
-    Editors that speak yaml-language-server validate and complete a manifest whose first line
-    is `# yaml-language-server: $schema=PATH/TO/reconciler.schema.json`; `reconciler export`
-    writes that line. Keep the repository's copy current with
-    `reconciler schema --out reconciler.schema.json`. No network access. Exit 0, or 1 when
-    FILE cannot be written.
-    """
-    text = schema_text(registry.kinds().values())
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write the schema to {out}: {exc.strerror or exc}") from exc
-    _progress(f"Wrote the manifest schema to {out}.")
+    common.progress(f"Review the files, then run `reconciler plan {report.out_dir}`.")

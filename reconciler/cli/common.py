@@ -1,0 +1,85 @@
+"""What the commands share: the common flags, the workspace a command works on, the API-client
+hooks of the click context, and how a command runs its coroutine and reports progress.
+
+Knows no command in particular; must not import httpx or deepdiff.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.cli import safety
+from reconciler.core.domain import ResourceKey
+from reconciler.core.errors import ConfigError
+from reconciler.runtime import engine
+
+T = TypeVar("T")
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+
+env_option = click.option(
+    "--env",
+    "env_name",
+    metavar="NAME",
+    help="Use environments/NAME.yaml inside the manifest directory (base URL, API-key "
+    "variable, variables, overrides).",
+)
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KIND/NAME",
+    help="Limit to this resource (and what it depends on); repeatable.",
+)
+prune_option = click.option(
+    "--prune", is_flag=True, help="Also delete live resources absent from the manifests."
+)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine, under the command's deadline (--timeout): no server can hold
+    a run forever."""
+    return safety.run(coro)
+
+
+def color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def targets(values: tuple[str, ...]) -> list[ResourceKey]:
+    keys = []
+    for value in values:
+        try:
+            keys.append(ResourceKey.parse(value))
+        except ValueError as exc:
+            raise ConfigError(f"--target {value!r}: {exc}") from exc
+    return keys
+
+
+def hooks() -> engine.ClientHooks:
+    """What the caller put in the click context's `obj` for the API clients (tests inject a
+    transport and a sleep this way, as `cli.main(args, obj=ClientHooks(...))`); production
+    passes nothing and gets the network and real waits."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(engine.ClientHooks) if ctx is not None else None
+    return found if found is not None else engine.NO_HOOKS
+
+
+def workspace(paths: tuple[str, ...], env_name: str | None) -> engine.Workspace:
+    return engine.Workspace.open(
+        paths,
+        os.environ,
+        env_name,
+        hooks(),
+        limits=safety.limits(),
+        allow_outside_files=safety.allow_outside_files(),
+    )
