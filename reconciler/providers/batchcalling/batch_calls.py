@@ -958,10 +958,16 @@ def _refusal(
     """Why a started BatchCall refuses a change, and what to do instead."""
     if reason is Refusal.STOPPED:
         cancelled = ", ".join(p.id for p in parts if p.status == "cancelled")
+        wanted = (
+            f" ({len(changes.added)} recipient(s) the manifest wants called can no longer be "
+            f"by it: {_recipient_list(changes.added)})"
+            if changes.added
+            else ""
+        )
         return (
             f"it was cancelled after calls started (batch {cancelled}), and a cancelled batch "
-            "cannot be resumed; keep `cancelled: true`, and put the recipients still to call "
-            "in a new BatchCall (a new name)"
+            f"cannot be resumed{wanted}; keep `cancelled: true`, and put the recipients still "
+            "to call in a new BatchCall (a new name), or remove them"
         )
     if reason is Refusal.FIELDS:
         names = ", ".join(sorted({f.path.split(".")[0] for f in fields}))

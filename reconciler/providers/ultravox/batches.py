@@ -120,26 +120,63 @@ def _batches_path(agent_id: str) -> str:
     return f"/api/agents/{agent_id}/scheduled_batches"
 
 
+def _now(options: PlanOptions) -> datetime | None:
+    """The time a plan is made, on the Ultravox server's clock when it told it."""
+    return options.clocks.get("ultravox", options.now)
+
+
+def _closed(desired: DesiredResource, options: PlanOptions) -> str | None:
+    """The manifest's `windowEnd` when it is already past, else None."""
+    end = desired.spec.get("windowEnd")
+    now = _now(options)
+    if now is None or not isinstance(end, str):
+        return None
+    try:
+        over = datetime.fromisoformat(end.replace("Z", "+00:00")) <= now
+    except (ValueError, TypeError):
+        return None
+    return end if over else None
+
+
 def _check_window(desired: DesiredResource, change: Change, options: PlanOptions) -> None:
     """The server refuses a batch (or a new windowEnd) whose window is over: refuse it at plan
-    time, so an apply never creates the agent and then fails on its batch."""
-    end = desired.spec.get("windowEnd")
-    if options.now is None or not isinstance(end, str):
-        return
+    time, so an apply never creates the agent and then fails on its batch; and recipients it
+    would schedule can then no longer be called, which the message says, with the ways out."""
     writes_window = any(
         r.method == "POST" or (isinstance(r.body, dict) and "windowEnd" in r.body)
         for r in change.requests
     )
-    try:
-        over = datetime.fromisoformat(end.replace("Z", "+00:00")) <= options.now
-    except (ValueError, TypeError):
+    end = _closed(desired, options)
+    if not writes_window or end is None:
         return
-    if writes_window and over:
-        raise PlanError(
-            f"{desired.key}: windowEnd {end} is already past (now "
-            f"{options.now.strftime('%Y-%m-%dT%H:%M:%SZ')}); the API refuses a batch whose "
-            "window is over. Move the window, or take the batch out of the manifests."
-        )
+    posted = [r for r in change.requests if r.method == "POST" and isinstance(r.body, dict)]
+    if posted:
+        keys = {
+            str((c.get("metadata") or {}).get(RECIPIENT_KEY))
+            for r in posted
+            for c in r.body.get("calls") or []
+            if isinstance(c, dict)
+        }
+        wanted = [c for c in desired_campaign(desired).recipients if c.key in keys]
+        raise PlanError(_uncallable(desired.key, wanted, f"windowEnd {end} is already past"))
+    now = _now(options)
+    assert now is not None
+    raise PlanError(
+        f"{desired.key}: windowEnd {end} is already past (now "
+        f"{now.strftime('%Y-%m-%dT%H:%M:%SZ')}); the API refuses a batch whose "
+        "window is over. Move the window, or take the batch out of the manifests."
+    )
+
+
+def _uncallable(key: ResourceKey, recipients: Sequence[Recipient], why: str) -> str:
+    """Recipients the manifest wants called that can no longer be: never "No changes"."""
+    return (
+        f"{key}: {len(recipients)} recipient(s) the manifest wants called can no longer be "
+        f"called, because {why}: {_recipient_list(recipients)}. Nothing was sent. Give the "
+        "campaign a new window (windowStart and windowEnd still to come: they are then "
+        "scheduled in a supplemental batch), schedule them in a new ScheduledBatch (a new "
+        "name), or remove them from the manifest."
+    )
 
 
 def _recipient_list(calls: Sequence[Recipient]) -> str:
@@ -436,7 +473,7 @@ class ScheduledBatchType(ResourceType):
         campaign = live_campaign(live)
         active = [p for p in campaign.parts if not _ended(p)]
         if not active:
-            return None  # history: `warnings` tells the reviewer what is ignored
+            return self._after_the_end(desired, live, options)
         agent_id = str(campaign.agent_id)
         path = _batches_path(agent_id)
         self._check_agent_and_pause(desired, active, agent_id, options)
@@ -476,6 +513,41 @@ class ScheduledBatchType(ResourceType):
             requests=tuple(patches),
             resource_id=live.id,
             notes=tuple(notes),
+        )
+
+    def _after_the_end(
+        self, desired: DesiredResource, live: LiveResource, options: PlanOptions
+    ) -> Change | None:
+        """Every batch ended: they are history, never written. Recipients the manifest added
+        are still called while its window is open (a supplemental batch holding only them);
+        once it has closed, they cannot be, and the plan says so instead of "No changes"."""
+        campaign = live_campaign(live)
+        added = compare_recipients(desired_campaign(desired).recipients, campaign.recipients).added
+        if not added:
+            return None  # history: `warnings` tells the reviewer what is ignored
+        ended = campaign.parts[-1].batch.get("endedAt")
+        end = _closed(desired, options)
+        if end is not None:
+            why = f"the campaign ended at {ended} and windowEnd {end} is already past"
+            raise PlanError(_uncallable(desired.key, added, why))
+        agent_id = str(campaign.agent_id)
+        if self._agent_path(desired, options) != _batches_path(agent_id):
+            raise PlanError(
+                f"{desired.key}: its batches live on agent {agent_id}, but the manifest names "
+                "another agent; calls cannot move between agents. Use a new batch name."
+            )
+        what = f"supplemental batch: {len(added)} new recipients"
+        return Change(
+            key=desired.key,
+            provider=self.provider,
+            action=Action.UPDATE,
+            requests=(self._post(desired, _batches_path(agent_id), added, what),),
+            resource_id=live.id,
+            notes=(
+                f"{len(added)} recipient(s) added after the campaign ended (at {ended}); its "
+                "window is still open, so they are scheduled in a supplemental batch holding "
+                f"only them: {_recipient_list(added)}",
+            ),
         )
 
     def _check_agent_and_pause(
@@ -550,8 +622,8 @@ class ScheduledBatchType(ResourceType):
             return []
         changes = compare_recipients(desired_campaign(desired).recipients, campaign.recipients)
         fields = compare(desired, self._part(live, parts[-1]), self.table)
-        if not fields and changes.empty:
-            return []
+        if changes.added or (not fields and changes.empty):
+            return []  # added recipients are scheduled, or refused, by the plan itself
         return [
             f"{desired.key} has ended (at {parts[-1].batch.get('endedAt')}); it is history "
             "and is not written. Its manifest differs from it; schedule new calls in a new "
