@@ -1,8 +1,8 @@
 """The one error tree of the tool.
 
 Every error a user can meet derives from `ReconcilerError` and carries the exit code the CLI
-uses for it. Only `reconciler.cli.main` turns these into exits; everything else raises. This module
-imports nothing from the rest of the package.
+uses for it. Only `reconciler.cli.errors` turns these into exits; everything else raises. This
+module imports nothing from the rest of the package.
 """
 
 from __future__ import annotations
