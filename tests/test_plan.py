@@ -19,12 +19,14 @@ from reconciler.core.domain import (
     fingerprint,
 )
 from reconciler.core.errors import PlanError
+from reconciler.core.ownership import Ownership
 from reconciler.core.planning import PlanOptions, build_plan
 from reconciler.providers.ultravox.agents import AgentType
 
 AGENTS = AgentType()
 KEEP = PlanOptions()
-PRUNE = PlanOptions(prune=True)
+# Pruning needs an Ownership (issue 12); this one claims every name of the kinds used here.
+PRUNE = PlanOptions(prune=True, ownership=Ownership("all", {"Agent": ("*",), "Child": ("*",)}))
 
 
 def desired(

@@ -84,6 +84,9 @@ class DesiredResource:
     """Secret field (dotted manifest path) -> the variable its value comes from; never a value."""
     detail: object | None = None
     """Kind-specific state (an immutable object of the kind's own type); see `detail_of`."""
+    previous_names: tuple[str, ...] = ()
+    """Names the resource had before (`previousNames`): a live object found under one of them,
+    when none has the current name, is this resource renamed (same id), not another one."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,8 @@ class Change:
     resource_id: str | None = None
     notes: tuple[str, ...] = ()
     order: int = 0
+    renamed_from: str | None = None
+    """The live name the change renames (`previousNames`): the object keeps its id."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,16 @@ class Read:
 
 
 @dataclass(frozen=True)
+class Unmanaged:
+    """A live object `--prune` found absent from the manifests and left alone: no claim of
+    the manifests' Ownership covers its kind and name (another team's, say)."""
+
+    key: ResourceKey
+    provider: str
+    id: str
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...] = ()
     reads: tuple[Read, ...] = ()
@@ -198,6 +213,9 @@ class Plan:
     endpoints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Per provider the plan read: `baseUrl` and `apiKeyEnv` (never a key), so `apply --plan`
     talks to the very account that was reviewed."""
+    unmanaged: tuple[Unmanaged, ...] = ()
+    """With `--prune`: the live objects absent from the manifests that no Ownership claim
+    covers, listed once and never touched."""
 
     @property
     def is_empty(self) -> bool:

@@ -21,6 +21,7 @@ from reconciler.core.domain import (
     Read,
     Request,
     ResourceKey,
+    Unmanaged,
 )
 from reconciler.core.errors import ConfigError
 
@@ -54,6 +55,7 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
                 "notes": list(c.notes),
                 "requests": [r.to_json() for r in c.requests],
                 "order": c.order,
+                "renamed_from": c.renamed_from,
             }
             for c in plan.changes
         ],
@@ -68,6 +70,10 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
             for r in plan.reads
         ],
         "warnings": list(plan.warnings),
+        "unmanaged": [
+            {"kind": u.key.kind, "name": u.key.name, "provider": u.provider, "id": u.id}
+            for u in plan.unmanaged
+        ],
         "environment": plan.environment,
         "endpoints": {name: dict(values) for name, values in plan.endpoints.items()},
         "summary": plan.summary(),
@@ -103,8 +109,14 @@ def plan_from_json(data: Any, origin: str) -> Plan:
                 resource_id=c.get("resource_id"),
                 notes=tuple(c.get("notes", [])),
                 order=int(c.get("order", 0)),
+                renamed_from=_optional_text(c.get("renamed_from")),
             )
             for c in data["changes"]
+        )
+        # Absent from plans saved before ownership (issue 12): nothing was left alone then.
+        unmanaged = tuple(
+            Unmanaged(ResourceKey(u["kind"], u["name"]), u["provider"], u["id"])
+            for u in data.get("unmanaged", [])
         )
         reads = tuple(
             Read(ResourceKey(r["kind"], r["name"]), r["provider"], r.get("id"), r.get("digest"))
@@ -130,4 +142,11 @@ def plan_from_json(data: Any, origin: str) -> Plan:
         warnings=tuple(str(w) for w in warnings),
         environment=environment,
         endpoints={str(k): dict(v) for k, v in endpoints.items()},
+        unmanaged=unmanaged,
     )
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected a string or null, not {type(value).__name__}")
+    return value

@@ -28,9 +28,11 @@ from reconciler.core.domain import (
     Plan,
     Read,
     ResourceKey,
+    Unmanaged,
 )
 from reconciler.core.errors import PlanError
 from reconciler.core.normalize import NormalizationTable, align, normalize
+from reconciler.core.ownership import Ownership
 
 _MISSING = object()
 
@@ -50,6 +52,13 @@ class PlanOptions:
     clocks: Mapping[str, datetime] = field(default_factory=dict)
     """Per provider name, the time on that server's clock when the plan read it (its `Date`
     answers), for the same checks; a provider without one falls back to `now`."""
+    hold: float | None = None
+    """Seconds after submission during which no call of a new batch may start (`Hold`), so
+    that applies running at the same time can remove each other's copies first; None or 0:
+    no hold (the engine fills in the operator's setting, `Limits.campaign_hold`)."""
+    ownership: Ownership | None = None
+    """What the manifests own (`kind: Ownership`): with `prune`, only live objects it claims
+    are deleted; `prune` without it is refused."""
 
 
 class Planner(Protocol):
@@ -155,7 +164,19 @@ def build_plan(
     live: Sequence[LiveResource],
     options: PlanOptions,
 ) -> Plan:
-    """Pair desired and live resources of every kind and collect the changes, in run order."""
+    """Pair desired and live resources of every kind and collect the changes, in run order.
+
+    A desired resource with `previous_names` is paired with the live object of one of those
+    names when none has its own name (a rename: one update, same id). With `prune`, a live
+    object absent from the manifests is deleted only when `options.ownership` claims it;
+    every other one is listed in `Plan.unmanaged` and left alone. `prune` without an
+    ownership is refused.
+    """
+    if options.prune and options.ownership is None:
+        raise PlanError(
+            "--prune deletes only what a kind: Ownership document of the manifests claims, "
+            "and there is none; nothing was sent"
+        )
     by_kind_desired: dict[str, dict[ResourceKey, DesiredResource]] = defaultdict(dict)
     by_kind_live: dict[str, dict[ResourceKey, LiveResource]] = defaultdict(dict)
     for resource in desired:
@@ -172,17 +193,35 @@ def build_plan(
     if problems:
         raise PlanError("\n".join(problems))
 
+    refusals: list[str] = []
+    renamed = _pair_renames(by_kind_desired, by_kind_live, refusals)
+    # A resource's previous names are protected as it is (`lifecycle.preventDestroy`).
+    protected = {
+        ResourceKey(d.key.kind, old): d
+        for d in desired
+        if d.prevent_destroy
+        for old in d.previous_names
+    }
     options = replace(
         options, live={k: v for kind in by_kind_live.values() for k, v in kind.items()}
     )
     changes: list[Change] = []
     reads: list[Read] = []
     warnings: list[str] = []
-    refusals: list[str] = []
+    unmanaged: list[Unmanaged] = []
     for rt in types:
         wanted, found = by_kind_desired[rt.kind], by_kind_live[rt.kind]
         for key in sorted(wanted.keys() | found.keys()):
             have = found.get(key)
+            if (
+                options.prune
+                and options.ownership is not None
+                and have is not None
+                and key not in wanted
+                and not options.ownership.owns(key)
+            ):
+                unmanaged.append(Unmanaged(key, have.provider, have.id))
+                continue
             warnings += rt.warnings(wanted.get(key), have, options)
             try:
                 change = rt.plan(wanted.get(key), have, options)
@@ -193,11 +232,19 @@ def build_plan(
                 # A type may serve several providers (BatchCall: threetone and elevenlabs);
                 # the read belongs to the provider of the resource itself.
                 provider = have.provider if have else wanted[key].provider
-                reads.append(
-                    Read(key, provider, have.id if have else None, have.digest if have else None)
-                )
+                if key in renamed:
+                    # The object as read, under the name it has; and the new name, absent.
+                    assert have is not None
+                    reads.append(Read(renamed[key], provider, have.id, have.digest))
+                    reads.append(Read(key, provider, None, None))
+                elif have is not None:
+                    reads.append(Read(key, provider, have.id, have.digest))
+                else:
+                    reads.append(Read(key, provider, None, None))
             if change is None:
                 continue
+            if key in renamed:
+                change = replace(change, renamed_from=renamed[key].name)
             wanted_here = wanted.get(key)
             if wanted_here is not None and wanted_here.secrets:
                 change = _with_secret_references(change, wanted_here.secrets)
@@ -205,14 +252,16 @@ def build_plan(
             if unsafe:
                 refusals.append(f"{key}: {unsafe}")
                 continue
+            guard = wanted_here if wanted_here is not None else protected.get(key)
             if (
                 change.action in (Action.DELETE, Action.REPLACE)
-                and wanted_here is not None
-                and wanted_here.prevent_destroy
+                and guard is not None
+                and guard.prevent_destroy
             ):
+                under = "" if guard.key == key else f" (a previous name of {guard.key})"
                 refusals.append(
-                    f"{key} has lifecycle.preventDestroy set, but the plan would "
-                    f"{change.action.value} it ({wanted_here.source}); remove the setting "
+                    f"{key}{under} has lifecycle.preventDestroy set, but the plan would "
+                    f"{change.action.value} it ({guard.source}); remove the setting "
                     "first if this is intended"
                 )
                 continue
@@ -223,7 +272,55 @@ def build_plan(
             + "\n".join(f"  - {r}" for r in refusals)
         )
     changes.sort(key=lambda c: (c.order, c.key))
-    return Plan(changes=tuple(changes), reads=tuple(reads), warnings=tuple(warnings))
+    return Plan(
+        changes=tuple(changes),
+        reads=tuple(reads),
+        warnings=tuple(warnings),
+        unmanaged=tuple(sorted(unmanaged, key=lambda u: u.key)),
+    )
+
+
+def _pair_renames(
+    desired: Mapping[str, dict[ResourceKey, DesiredResource]],
+    live: dict[str, dict[ResourceKey, LiveResource]],
+    refusals: list[str],
+) -> dict[ResourceKey, ResourceKey]:
+    """Re-key, in `live`, each object found under a previous name of a desired resource that
+    has no live object of its own name; returns new key -> the key it was read under.
+
+    Both names live, or several previous names live, is a refusal naming the ids: which one
+    is the resource is the operator's call, not the tool's."""
+    renamed: dict[ResourceKey, ResourceKey] = {}
+    for kind, wanted in desired.items():
+        found = live[kind]
+        for key, resource in sorted(wanted.items()):
+            olds = [
+                found[old]
+                for old in (ResourceKey(kind, n) for n in resource.previous_names)
+                if old in found and old not in wanted and old not in renamed.values()
+            ]
+            if not olds:
+                continue
+            if key in found:
+                refusals.append(
+                    f"{key} and its previous name {olds[0].key.name!r} both exist in the live "
+                    f"account (ids {found[key].id} and {olds[0].id}); the manifest renames "
+                    f"{olds[0].key.name!r} to {key.name!r}, so delete or rename one of them in "
+                    "the console, or take the name out of previousNames"
+                )
+                continue
+            if len(olds) > 1:
+                shown = ", ".join(f"{o.key.name!r} (id {o.id})" for o in olds)
+                refusals.append(
+                    f"{key}: several of its previous names exist in the live account: {shown}; "
+                    "keep one of them, or take the others out of previousNames"
+                )
+                continue
+            old = olds[0]
+            del found[old.key]
+            found[key] = replace(old, key=key)
+            renamed[key] = old.key
+    return renamed
 
 
 def _with_order(change: Change, order: int) -> Change:
@@ -306,12 +403,17 @@ def restrict(
             "--target names no resource of the manifests or the live account: " + ", ".join(unknown)
         )
     keep = dependencies(targets, desired)
+    # A renamed resource was read under its previous name.
+    previous = {
+        ResourceKey(d.key.kind, old) for d in desired if d.key in keep for old in d.previous_names
+    }
     return Plan(
         changes=tuple(c for c in plan.changes if c.key in keep),
-        reads=tuple(r for r in plan.reads if r.key in keep),
+        reads=tuple(r for r in plan.reads if r.key in keep or r.key in previous),
         warnings=plan.warnings,
         environment=plan.environment,
         endpoints=plan.endpoints,
+        unmanaged=plan.unmanaged,
     )
 
 

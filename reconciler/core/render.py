@@ -96,7 +96,33 @@ def _request_line(request: Request) -> str:
 
 def _header(change: Change) -> str:
     ident = f" (id {change.resource_id})" if change.resource_id else ""
-    return f"{_SYMBOL[change.action]} {change.key} {_VERB[change.action]}{ident}"
+    return f"{_SYMBOL[change.action]} {_named(change)} {_VERB[change.action]}{ident}"
+
+
+def _named(change: Change) -> str:
+    """`Agent/new_name (renamed from old_name)`, or just the key."""
+    renamed = f" (renamed from {change.renamed_from})" if change.renamed_from else ""
+    return f"{change.key}{renamed}"
+
+
+def unmanaged_lines(plan: Plan, *, most: int | None = 20) -> list[str]:
+    """The live objects `--prune` left alone, once, by kind (the ones no claim covers): a
+    line of counts, then a line per kind naming at most `most` of them (None: all)."""
+    if not plan.unmanaged:
+        return []
+    by_kind: dict[str, list[str]] = {}
+    for item in plan.unmanaged:
+        by_kind.setdefault(item.key.kind, []).append(item.key.name)
+    counts = ", ".join(f"{kind}: {len(names)}" for kind, names in sorted(by_kind.items()))
+    lines = [
+        f"Not managed here: {len(plan.unmanaged)} live objects ({counts}) that no Ownership "
+        "claim covers; --prune leaves them alone"
+    ]
+    for kind, names in sorted(by_kind.items()):
+        shown = names if most is None else names[:most]
+        more = f" and {len(names) - len(shown)} more" if len(shown) < len(names) else ""
+        lines.append(f"    {kind}: {', '.join(shown)}{more}")
+    return lines
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
@@ -119,6 +145,9 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out.append(paint("!", f"Warning: {warning}"))
     if plan.warnings:
         out.append("")
+    unmanaged = unmanaged_lines(plan)
+    if unmanaged:
+        out += [paint("#", line) for line in unmanaged] + [""]
     out.append(summary_line(plan))
     return "\n".join(out)
 
@@ -141,6 +170,10 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
         head.append("Destroys: " + ", ".join(f"`{c.key}`" for c in deletions))
         head.append("")
     sections = [_markdown_section(c) for c in plan.changes]
+    unmanaged = unmanaged_lines(plan, most=None)
+    if unmanaged:
+        body = "\n".join(f"- {line.strip()}" for line in unmanaged[1:])
+        sections.append(f"<details><summary>{unmanaged[0]}</summary>\n\n{body}\n\n</details>\n")
     # A blank line before the first <details>: GitHub renders HTML blocks only after one.
     text = "\n".join(head) + "\n"
     kept = 0
@@ -161,7 +194,7 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
 def _markdown_section(change: Change) -> str:
     lines = [
         f"<details><summary><code>{_SYMBOL[change.action]}</code> "
-        f"<b>{change.key}</b> {_VERB[change.action]}</summary>",
+        f"<b>{_named(change)}</b> {_VERB[change.action]}</summary>",
         "",
         "```diff",
     ]

@@ -17,8 +17,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from reconciler.core.ownership import KIND as OWNERSHIP
 from reconciler.manifests.fields import NAME_PATTERN as ENVIRONMENT_NAME
 from reconciler.manifests.loader import ManifestKind
+from reconciler.manifests.ownership import OwnershipManifest
 
 SCHEMA_FILE = "reconciler.schema.json"
 """Where a repository keeps the schema (its root), and the name `reconciler export` uses."""
@@ -44,21 +46,25 @@ def manifest_schema(types: Iterable[ManifestKind]) -> dict[str, Any]:
     Callers pass every registered kind (`registry.kinds().values()`), so a new kind is in the
     schema as soon as it is registered.
     """
-    chosen = list(types)
+    # `kind: Ownership` is a document of every repository, though not a resource kind.
+    chosen = [(rt.kind, rt.manifest_model) for rt in types]
+    claimable = sorted(kind for kind, _ in chosen)
+    chosen.append((OWNERSHIP, OwnershipManifest))
     mode: JsonSchemaMode = "validation"
-    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-        (rt.manifest_model, mode) for rt in chosen
-    ]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(model, mode) for _, model in chosen]
     refs, top = models_json_schema(models)
     defs: dict[str, Any] = top.get("$defs", {})
     mapping: dict[str, str] = {}
-    for rt in chosen:
-        ref = str(refs[(rt.manifest_model, mode)]["$ref"])
-        mapping[rt.kind] = ref
+    for kind, model in chosen:
+        ref = str(refs[(model, mode)]["$ref"])
+        mapping[kind] = ref
         definition = defs[ref.rsplit("/", 1)[-1]]
         properties = definition.setdefault("properties", {})
         for key, value in GENERIC_PROPERTIES.items():
             properties.setdefault(key, dict(value))
+        if kind == OWNERSHIP:
+            # Claims name resource kinds only.
+            properties["claims"]["propertyNames"] = {"enum": claimable}
     return {
         "$schema": DIALECT,
         "title": "reconciler manifest document",

@@ -21,7 +21,7 @@ import re
 import types
 import typing
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Protocol, Union, runtime_checkable
 
@@ -30,11 +30,13 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from reconciler.core import fieldpaths as field_paths
-from reconciler.core.domain import DesiredResource, SourceRef
+from reconciler.core.domain import DesiredResource, ResourceKey, SourceRef
 from reconciler.core.errors import Diagnostic, ManifestError
 from reconciler.core.interpolate import interpolate
 from reconciler.core.limits import DEFAULTS, Limits
 from reconciler.core.masking import REDACTOR
+from reconciler.core.ownership import KIND as OWNERSHIP
+from reconciler.core.ownership import Ownership, merged
 from reconciler.manifests.documents import (
     Document,
     Loc,
@@ -44,6 +46,7 @@ from reconciler.manifests.documents import (
 )
 from reconciler.manifests.environment import Environment, deep_merge, included, variables
 from reconciler.manifests.fields import PATTERN_HINTS
+from reconciler.manifests.ownership import OwnershipManifest
 
 READ_ONLY = "readOnly"
 """`json_schema_extra` key marking a model field the API returns but never accepts (the
@@ -98,6 +101,15 @@ class RuleChecked(Protocol):
 # --- validation ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Manifests:
+    """What a run's manifests say: the desired resources and what the manifests own."""
+
+    desired: list[DesiredResource]
+    ownership: Ownership | None = None
+    """The `kind: Ownership` document(s), claims added up; None when there is none."""
+
+
 def parse_manifests(
     paths: Sequence[str],
     kinds: Mapping[str, ManifestKind],
@@ -109,6 +121,30 @@ def parse_manifests(
     limits: Limits = DEFAULTS,
     allow_outside_files: bool = False,
 ) -> list[DesiredResource]:
+    """Desired state from the manifests under `paths` (see `load_manifests`)."""
+    return load_manifests(
+        paths,
+        kinds,
+        environ,
+        environment,
+        require_secrets=require_secrets,
+        forbidden=forbidden,
+        limits=limits,
+        allow_outside_files=allow_outside_files,
+    ).desired
+
+
+def load_manifests(
+    paths: Sequence[str],
+    kinds: Mapping[str, ManifestKind],
+    environ: Mapping[str, str] | None = None,
+    environment: Environment | None = None,
+    *,
+    require_secrets: bool = True,
+    forbidden: Collection[str] = (),
+    limits: Limits = DEFAULTS,
+    allow_outside_files: bool = False,
+) -> Manifests:
     """Desired state from the manifests under `paths`; `kinds` maps `kind` to its type.
 
     Per document: pick the resource type by `kind`, check (kind, name) is not a duplicate,
@@ -127,6 +163,10 @@ def parse_manifests(
     Files a document names (a type's `file_fields`) must lie inside the manifest root (the
     directory given in `paths` the manifest was found in, or a given file's own directory):
     no absolute path, no `..` out of it, no symlink out of it, unless `allow_outside_files`.
+
+    `kind: Ownership` documents are not resources: each is validated (claims only of `kinds`)
+    and their claims, added up, are `Manifests.ownership`. A resource's `previous_names` may
+    not be its own name, another resource's name, or another resource's previous name.
     """
     diagnostics: list[Diagnostic] = []
     files = gather_files(paths, diagnostics, allow_outside=allow_outside_files)
@@ -137,9 +177,12 @@ def parse_manifests(
     first_defined: dict[tuple[str, str], SourceRef] = {}
     values = variables(environment, environ or {})
     overridden: set[str] = set()
+    ownerships: list[Ownership] = []
+    previous_lines: dict[tuple[ResourceKey, str], int] = {}
     for document in documents:
-        resource_type = _resource_type(document, kinds, diagnostics)
-        if resource_type is None:
+        is_ownership = document.data["kind"] == OWNERSHIP
+        resource_type = None if is_ownership else _resource_type(document, kinds, diagnostics)
+        if resource_type is None and not is_ownership:
             continue
         limited = document.data.get("environments")
         if limited is not None and not (
@@ -175,6 +218,11 @@ def parse_manifests(
         # Identity is checked on the raw document, before validation, so that a duplicate is
         # reported in the same run as the other errors of either copy.
         duplicate = _is_duplicate(document, first_defined, diagnostics)
+        if resource_type is None:
+            ownership = _ownership(document, data, kinds, diagnostics)
+            if ownership is not None and not duplicate:
+                ownerships.append(ownership)
+            continue
         model_class = resource_type.manifest_model
         interpolated = interpolate(
             data,
@@ -231,6 +279,9 @@ def parse_manifests(
             continue
         if interpolated.secrets:
             resource = replace(resource, secrets=dict(interpolated.secrets))
+        for index, old in enumerate(resource.previous_names):
+            line = document.line_of(("previousNames", index))
+            previous_lines.setdefault((resource.key, old), line)
         if not duplicate:
             desired.append(resource)
 
@@ -246,9 +297,71 @@ def parse_manifests(
             )
     for resource_type in {id(rt): rt for rt in kinds.values()}.values():
         diagnostics.extend(resource_type.check(desired))
+    diagnostics += _previous_name_problems(desired, previous_lines)
     if diagnostics:
         raise ManifestError(diagnostics)
-    return desired
+    return Manifests(desired, merged(ownerships))
+
+
+def _ownership(
+    document: Document,
+    data: Mapping[str, Any],
+    kinds: Mapping[str, ManifestKind],
+    diagnostics: list[Diagnostic],
+) -> Ownership | None:
+    """A `kind: Ownership` document, validated; claims name only known kinds."""
+    known = sorted(kinds)
+    claims = data.get("claims")
+    unknown = [
+        _diagnostic(
+            document,
+            ("claims", kind),
+            f'unknown kind "{kind}"'
+            + (_did_you_mean(kind, known) or f" (kinds that can be claimed: {', '.join(known)})"),
+        )
+        for kind in (claims if isinstance(claims, dict) else {})
+        if isinstance(kind, str) and kind not in kinds
+    ]
+    diagnostics += unknown
+    try:
+        model = OwnershipManifest.model_validate(data)
+    except ValidationError as exc:
+        diagnostics += _from_validation_error(document, OwnershipManifest, exc)
+        return None
+    return None if unknown else model.to_ownership(document.source)
+
+
+def _previous_name_problems(
+    desired: Sequence[DesiredResource], lines: Mapping[tuple[ResourceKey, str], int]
+) -> list[Diagnostic]:
+    """A previous name must be free: not the resource's own name, not another resource's
+    name, not another resource's previous name (a live object becomes one resource only).
+    `lines` holds the line of each previous name, by resource and name."""
+    by_key = {d.key: d for d in desired}
+    claimed: dict[ResourceKey, DesiredResource] = {}
+    found: list[Diagnostic] = []
+    for resource in desired:
+        for old in resource.previous_names:
+            key = ResourceKey(resource.key.kind, old)
+            other = by_key.get(key)
+            first = claimed.setdefault(key, resource)
+            if old == resource.key.name:
+                problem = f"{old!r} is the resource's own name"
+            elif other is not None:
+                problem = (
+                    f"{old!r} is the name of another {key.kind} of these manifests "
+                    f"({other.source}); a previous name must be free"
+                )
+            elif first is not resource:
+                problem = (
+                    f"{old!r} is also a previous name of {first.key} ({first.source}); one "
+                    "live object can become one resource only"
+                )
+            else:
+                continue
+            line = lines.get((resource.key, old), resource.source.line)
+            found.append(Diagnostic(resource.source.file, line, f"previousNames: {problem}"))
+    return found
 
 
 def _resource_type(

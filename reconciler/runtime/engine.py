@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,6 +29,12 @@ from reconciler.core.errors import (
 from reconciler.core.limits import DEFAULTS, Limits
 from reconciler.core.masking import REDACTOR
 from reconciler.core.origins import check_file_base_url
+from reconciler.core.ownership import (
+    Ownership,
+    document_text,
+    suggested_claims,
+    suggested_name,
+)
 from reconciler.core.planning import (
     PlanOptions,
     StateDifference,
@@ -36,7 +43,7 @@ from reconciler.core.planning import (
     restrict,
 )
 from reconciler.manifests.environment import Environment, ProviderOverride, load_environment
-from reconciler.manifests.loader import parse_manifests
+from reconciler.manifests.loader import Manifests, load_manifests
 from reconciler.providers import registry
 from reconciler.providers.base import Api, Provider, ProviderSettings, server_now
 from reconciler.runtime.apply import ApplyReport, ChangeResult, apply_plan
@@ -318,6 +325,8 @@ class Workspace:
     """The operator's bounds (files, YAML, answers, time; see `reconciler.core.limits`)."""
     allow_outside_files: bool = False
     """`--allow-outside-files`: manifests may name files outside their directory."""
+    _ownership: list[Ownership | None] = field(default_factory=list, compare=False, repr=False)
+    """What the last load of the manifests found to own (`ownership`), once loaded."""
 
     @classmethod
     def open(
@@ -342,7 +351,10 @@ class Workspace:
         return self.environment.name if self.environment else None
 
     def desired(self, *, require_secrets: bool = True) -> list[DesiredResource]:
-        return parse_manifests(
+        return self.manifests(require_secrets=require_secrets).desired
+
+    def manifests(self, *, require_secrets: bool = True) -> Manifests:
+        loaded = load_manifests(
             self.paths,
             registry.kinds(),
             self.environ,
@@ -352,6 +364,14 @@ class Workspace:
             limits=self.limits,
             allow_outside_files=self.allow_outside_files,
         )
+        self._ownership[:] = [loaded.ownership]
+        return loaded
+
+    def ownership(self) -> Ownership | None:
+        """The manifests' `kind: Ownership` (claims added up), None when they have none."""
+        if not self._ownership:
+            self.manifests(require_secrets=False)
+        return self._ownership[0]
 
     def session(self, **options: Any) -> Session:
         overrides = self.environment.providers if self.environment else {}
@@ -388,6 +408,11 @@ async def plan_workspace(
     targets: Sequence[ResourceKey] = (),
     session: Session | None = None,
 ) -> Plan:
+    if options.prune and options.ownership is None:
+        options = replace(options, ownership=workspace.ownership())
+        if options.ownership is None:
+            raise ConfigError(prune_needs_ownership(workspace, desired))
+
     async def run(active: Session) -> Plan:
         plan = await make_plan(active, desired, options)
         if targets:
@@ -398,6 +423,20 @@ async def plan_workspace(
         return await run(session)
     async with workspace.session() as fresh:
         return await run(fresh)
+
+
+def prune_needs_ownership(workspace: Workspace, desired: Sequence[DesiredResource]) -> str:
+    """Why `--prune` is refused without a `kind: Ownership` document, and the one to add."""
+    first = Path(workspace.paths[0]) if workspace.paths else Path(".")
+    where = (first if first.is_dir() else first.parent) / "ownership.yaml"
+    claims = suggested_claims(d.key for d in desired) or {"Agent": ["*"]}
+    example = document_text(suggested_name(claims), claims)
+    return (
+        "--prune deletes only what the manifests own, and they have no kind: Ownership "
+        "document; nothing was sent. Add one (the shell-style patterns say which live objects "
+        f"this repository owns; everything else is left alone), e.g. {where}:\n\n"
+        + "".join(f"    {line}\n" for line in example.splitlines())
+    )
 
 
 async def promotion_gate(workspace: Workspace) -> None:

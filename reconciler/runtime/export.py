@@ -29,10 +29,11 @@ from pydantic import BaseModel
 
 from reconciler.core.domain import JSON, Action, Change, LiveResource, ResourceKey
 from reconciler.core.errors import ConfigError, ReconcilerError
+from reconciler.core.ownership import KIND as OWNERSHIP
 from reconciler.core.planning import PlanOptions, build_plan
 from reconciler.manifests.fields import NAME_PATTERN
 from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
-from reconciler.manifests.loader import parse_manifests, unwrap_annotation
+from reconciler.manifests.loader import load_manifests, unwrap_annotation
 from reconciler.providers import registry
 from reconciler.providers.base import NotExported, Provider, ResourceType
 from reconciler.runtime import engine
@@ -158,6 +159,40 @@ def render_export(
             )
         )
     return Export(tuple(sorted(files, key=lambda f: f.path)), tuple(warnings))
+
+
+OWNERSHIP_FILE = "ownership.yaml"
+"""The file `export` writes the directory's `kind: Ownership` document to."""
+
+
+def render_ownership(
+    result: Export, owner: str, *, base_urls: Mapping[str, str] | None = None
+) -> ExportedFile | None:
+    """The `kind: Ownership` document that claims exactly what `result` exported (each name
+    as its own pattern), so `plan --prune` of the directory touches nothing else; None when
+    nothing was exported."""
+    claims: dict[str, list[str]] = {}
+    for item in sorted(result.files, key=lambda f: f.key):
+        claims.setdefault(item.key.kind, []).append(item.key.name)
+    if not claims:
+        return None
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", owner)[:64] or "exported"
+    where = ", ".join(sorted(set((base_urls or {}).values()))) or "the API"
+    notes = [
+        f"Exported by `reconciler export` from {where}: what this directory owns.",
+        "`reconciler plan --prune` deletes a live object absent from these manifests only "
+        "when a claim below matches its kind and name; everything else in the account is "
+        "left alone. Claims are shell-style patterns: widen one (acme_*) to own names to come.",
+    ]
+    lines = [line for note in notes for line in textwrap.wrap(note, _WIDTH)]
+    header = "".join(f"# {line}\n" for line in lines)
+    document = {"kind": OWNERSHIP, "name": name, "claims": claims}
+    return ExportedFile(
+        path=OWNERSHIP_FILE,
+        key=ResourceKey(OWNERSHIP, name),
+        provider="",
+        text=header + dump_yaml(document),
+    )
 
 
 def _as_manifest_text(value: JSON, variables: list[str]) -> JSON:
@@ -307,6 +342,8 @@ class ExportReport:
     base_urls: Mapping[str, str]
     schema_written: str | None = None
     """The schema file written beside the manifests (relative path), when none was found."""
+    ownership_written: str | None = None
+    """The `kind: Ownership` document written (relative path), claiming what was exported."""
     variables: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -358,7 +395,9 @@ async def export_account(
     result = render_export(
         live, kinds, base_urls=base_urls, schema=schema if schema is not None else SCHEMA_FILE
     )
-    existing = [f.path for f in result.files if _occupied(out_dir / f.path)]
+    ownership = render_ownership(result, out_dir.resolve().name, base_urls=base_urls)
+    extra = [ownership] if ownership is not None else []
+    existing = [f.path for f in (*result.files, *extra) if _occupied(out_dir / f.path)]
     if existing and not force:
         shown = ", ".join(str(out_dir / p) for p in existing[:5])
         more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
@@ -377,12 +416,16 @@ async def export_account(
         _write(out_dir / SCHEMA_FILE, schema_text(registry.kinds().values()))
     for path, text in attached:
         _write(out_dir / path, text)
-    for item in result.files:
+    for item in (*result.files, *extra):
         _write(out_dir / item.path, item.text)
     written = {item.path for item in result.files}
     warnings = [*result.warnings, *_strays(out_dir, written, {directory(kinds[k]) for k in wanted})]
     warnings += _round_trip(
-        [out_dir / item.path for item in result.files], live, kinds, session.environ, result
+        [out_dir / item.path for item in (*result.files, *extra)],
+        live,
+        kinds,
+        session.environ,
+        result,
     )
     counts: dict[str, int] = {}
     for item in result.files:
@@ -393,6 +436,7 @@ async def export_account(
         counts=dict(sorted(counts.items())),
         base_urls=base_urls,
         schema_written=SCHEMA_FILE if schema is None else None,
+        ownership_written=ownership.path if ownership is not None else None,
         variables=result.variables,
         warnings=tuple(warnings),
     )
@@ -458,7 +502,8 @@ def _round_trip(
     environ: Mapping[str, str],
     result: Export,
 ) -> list[str]:
-    """What a plan of the written files would still change: it should be nothing.
+    """What a plan of the written files would still change, with `--prune` under the
+    Ownership written beside them: it should be nothing.
 
     Secret references are planned with placeholder values, and differences only in secret
     fields are not reported (the values are the user's to set, as the header says).
@@ -467,8 +512,9 @@ def _round_trip(
         return []
     values = {**environ, **{v: "(placeholder)" for v in result.variables if not environ.get(v)}}
     try:
-        desired = parse_manifests([str(f) for f in files], kinds, values)
-        plan = build_plan(registry.resource_types(), desired, live, PlanOptions())
+        loaded = load_manifests([str(f) for f in files], kinds, values)
+        options = PlanOptions(prune=loaded.ownership is not None, ownership=loaded.ownership)
+        plan = build_plan(registry.resource_types(), loaded.desired, live, options)
     except ReconcilerError as error:
         # str(), not render(): "nothing was sent" would be noise here, nothing was to be sent.
         return [

@@ -183,6 +183,8 @@ def test_wrong_key_is_a_clear_error(cli: Cli, emulator: Any, tmp_path: Path) -> 
 
 def test_prune_deletes_only_with_the_flag(cli: Cli, emulator: Any, tmp_path: Path) -> None:
     manifests = copy_examples(tmp_path)
+    # --prune deletes only what an Ownership document claims (issue 12).
+    write(manifests, "ownership.yaml", 'kind: Ownership\nname: acme\nclaims: {Agent: ["acme_*"]}\n')
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     (manifests / "text.yaml").unlink()
     assert_empty_plan(cli, manifests)

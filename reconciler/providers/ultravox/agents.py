@@ -104,6 +104,7 @@ class AgentType(ResourceType):
             source=source,
             ignore_changes=tuple(manifest.ignoreChanges),
             prevent_destroy=prevents_destroy(manifest.lifecycle),
+            previous_names=tuple(manifest.previousNames),
         )
 
     async def read(

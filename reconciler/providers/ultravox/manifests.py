@@ -94,6 +94,11 @@ class AgentManifest(BaseModel):
     kind: Literal["Agent"]
     name: Annotated[StrictStr, Field(pattern=NAME_PATTERN)]
     """The agent's name in Ultravox and its identity in the manifests."""
+    previousNames: list[Annotated[StrictStr, Field(pattern=NAME_PATTERN)]] = Field(
+        default_factory=list
+    )
+    """Names the agent had before: a live agent of one of them, while none has `name`, is this
+    agent renamed (one PATCH of `name`, same id), not another one to create."""
     description: StrictStr | None = None
     """Free text for the reader of the manifest; never sent."""
     callTemplate: AgentCallTemplate | None = None
