@@ -17,12 +17,35 @@ import logging
 import click
 
 from reconciler import __version__
-from reconciler.cli import apply, diff_env, export, plan, safety, schema, status, validate
+from reconciler.cli import safety
 from reconciler.cli.errors import reported
-from reconciler.cli.plugins import PluginGroup
+from reconciler.cli.plugins import LazyCommand, PluginGroup
+
+COMMANDS = (
+    LazyCommand("validate", "Parse and validate manifests, without any network access."),
+    LazyCommand("plan", "Show what apply would change; sends GET requests only."),
+    LazyCommand(
+        "apply", "Plan, show the plan, ask, and apply it; or apply a saved plan with --plan FILE."
+    ),
+    LazyCommand("status", "Progress of the campaigns in the manifests (GET requests only)."),
+    LazyCommand(
+        "diff-env",
+        "How two environments differ, resource by resource and field by field.",
+        module="diff_env",
+    ),
+    LazyCommand("export", "Write manifests for everything the tool manages in the live account."),
+    LazyCommand("schema", "Print the JSON Schema (draft 2020-12) of manifest documents."),
+)
+"""Every command of the product, imported only when it runs: `reconciler --help` and a
+command's own start-up do not pay for the others (pre-commit hooks run `validate` often).
+The summaries are the first line of each command's help (a test holds them to it)."""
 
 
-@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=PluginGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request (never headers).")
 @safety.options
@@ -45,10 +68,6 @@ def cli(
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
         logging.getLogger("reconciler.http").setLevel(logging.DEBUG)
-
-
-for _module in (validate, plan, apply, status, diff_env, export, schema):
-    cli.add_command(_module.command)
 
 
 def main() -> None:

@@ -9,7 +9,11 @@ says what to install. The product never imports a plugin's package.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -62,13 +66,55 @@ def load_plugin_command(name: str) -> click.Command | None:
     return loaded
 
 
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command of the product known by name and summary; its module
+    (`reconciler.cli.<module>`, attribute `command`) is imported when the command runs."""
+
+    name: str
+    summary: str
+    module: str = ""
+
+    def load(self) -> click.Command:
+        loaded = importlib.import_module(f"reconciler.cli.{self.module or self.name}")
+        command = loaded.command
+        assert isinstance(command, click.Command)
+        return command
+
+
 class PluginGroup(click.Group):
-    """A group of its own commands, then those of the `reconciler.commands` entry points,
-    looked up only when a name is not one of its own."""
+    """A group of its own commands (imported when asked for), then those of the
+    `reconciler.commands` entry points, looked up only when a name is not one of its own."""
+
+    def __init__(self, *args: Any, lazy_commands: Sequence[LazyCommand] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = {c.name: c for c in lazy_commands}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         own = super().list_commands(ctx)
-        return sorted({*own, *_command_entry_points(), *EXTRA_COMMANDS})
+        return sorted({*own, *self.lazy_commands, *_command_entry_points(), *EXTRA_COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or load_plugin_command(cmd_name)
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in self.lazy_commands:
+            found = self.lazy_commands[cmd_name].load()
+            self.add_command(found, cmd_name)
+        return found or load_plugin_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of --help, from the summaries: no command module is imported."""
+        rows: list[tuple[str, str]] = []
+        limit = formatter.width - 6 - max((len(n) for n in self.list_commands(ctx)), default=0)
+        for name in self.list_commands(ctx):
+            lazy = self.lazy_commands.get(name)
+            if lazy is not None and name not in self.commands:
+                rows.append(
+                    (name, click.Command(name, help=lazy.summary).get_short_help_str(limit))
+                )
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)

@@ -302,9 +302,11 @@ def check_invocation(words: list[str], where: str) -> list[str]:
     if index >= len(words) or not re.fullmatch(r"[a-z][a-z-]*", words[index]):
         return problems
     name = words[index]
-    command = cli.commands.get(name)
+    context = click.Context(cli)
+    command = cli.get_command(context, name)
     if command is None:
-        return [f"{where}: `reconciler {name}` is not a command ({', '.join(cli.commands)})"]
+        known = ", ".join(cli.list_commands(context))
+        return [f"{where}: `reconciler {name}` is not a command ({known})"]
     flags = flag_names(command)
     index += 1
     while index < len(words) and not SHELL_OPERATORS.match(words[index]):
@@ -368,9 +370,12 @@ def invocations_in_yaml(data: Any, where: str) -> list[str]:
 
 
 def test_cli_has_the_commands_the_integration_uses() -> None:
+    context = click.Context(cli)
     for name in ("validate", "plan", "apply", "status", "export"):
-        assert name in cli.commands, f"`reconciler {name}` does not exist (yet?)"
-    assert "--env" in flag_names(cli.commands["plan"])
+        assert cli.get_command(context, name), f"`reconciler {name}` does not exist (yet?)"
+    plan = cli.get_command(context, "plan")
+    assert plan is not None
+    assert "--env" in flag_names(plan)
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=rel)
@@ -545,7 +550,9 @@ def assert_plan(run: ActionRun, *, changes: bool) -> None:
     assert run.outputs["exitcode"] == ("2" if changes else "0")
     assert run.outputs["has-changes"] == ("true" if changes else "false")
     markdown = Path(run.outputs["markdown"]).read_text(encoding="utf-8")
-    first = markdown.splitlines()[0]
+    # Where the plan acts comes first (issue 12), then the summary line in bold.
+    assert markdown.splitlines()[0].startswith(("Environment: ", "No environment"))
+    first = next(line for line in markdown.splitlines() if line.startswith("**"))
     assert first == f"**{run.outputs['summary']}**"
     if changes:
         assert re.fullmatch(r"\*\*Plan: \d+ to create, \d+ to update, \d+ to delete.*\*\*", first)
