@@ -26,7 +26,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 unit: setup
-	$(BIN)/pytest -q -n 2 --durations=10
+	$(BIN)/pytest -q -n 2 --dist worksteal --durations=10
 
 test: lint unit
 
