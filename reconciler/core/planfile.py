@@ -44,6 +44,10 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
     return {
         "format_version": FORMAT_VERSION,
         "tool": f"reconciler {__version__}",
+        # Where the plan acts comes first (issue 12): the environment (null: none) and, per
+        # provider, the base URL and the name of the key's variable.
+        "environment": plan.environment,
+        "endpoints": {name: dict(values) for name, values in plan.endpoints.items()},
         "changes": [
             {
                 "kind": c.key.kind,
@@ -74,8 +78,6 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
             {"kind": u.key.kind, "name": u.key.name, "provider": u.provider, "id": u.id}
             for u in plan.unmanaged
         ],
-        "environment": plan.environment,
-        "endpoints": {name: dict(values) for name, values in plan.endpoints.items()},
         "summary": plan.summary(),
     }
 

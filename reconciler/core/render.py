@@ -105,6 +105,17 @@ def _named(change: Change) -> str:
     return f"{change.key}{renamed}"
 
 
+def where_lines(plan: Plan) -> list[str]:
+    """Where a plan acts, first in every rendering: the environment (or "no environment"),
+    and per provider the base URL and the name of the variable the key came from."""
+    lines = [f"Environment: {plan.environment}" if plan.environment else "No environment"]
+    for name, endpoint in sorted(plan.endpoints.items()):
+        lines.append(
+            f"  {name}: {endpoint.get('baseUrl', '?')} (key from ${endpoint.get('apiKeyEnv', '?')})"
+        )
+    return lines
+
+
 def unmanaged_lines(plan: Plan, *, most: int | None = 20) -> list[str]:
     """The live objects `--prune` left alone, once, by kind (the ones no claim covers): a
     line of counts, then a line per kind naming at most `most` of them (None: all)."""
@@ -129,7 +140,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     def paint(symbol: str, text: str) -> str:
         return f"\x1b[{_COLOR[symbol]}m{text}\x1b[0m" if color and symbol in _COLOR else text
 
-    out: list[str] = []
+    out: list[str] = [*where_lines(plan), ""]
     for change in plan.changes:
         symbol = _SYMBOL[change.action]
         out.append(paint(symbol, _header(change)))
@@ -161,7 +172,9 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     Over `limit` characters, resource details are cut (with a note) while the summary, the
     deletions and the warnings stay.
     """
-    head = [f"**{summary_line(plan)}**", ""]
+    where = where_lines(plan)
+    head = [where[0] + "".join(f" · `{line.strip()}`" for line in where[1:]), ""]
+    head += [f"**{summary_line(plan)}**", ""]
     for warning in plan.warnings:
         head.append(f"> [!WARNING]\n> {warning}")
         head.append("")

@@ -309,7 +309,9 @@ def test_markdown_plan_fits_a_github_comment(
     assert markdown.code == 0, markdown.output
     text = markdown.stdout
     assert len(text) <= 65_000
-    assert text.startswith("**Plan: 252 to create, 0 to update, 0 to delete.**")
+    # Where the plan acts, then the summary (issue 12).
+    assert text.startswith("Environment: staging · `ultravox: ")
+    assert text.splitlines()[2] == "**Plan: 252 to create, 0 to update, 0 to delete.**"
     assert "resource details were cut to fit a comment" in text
     full = cli("plan", "--env", "staging", str(manifests))
     assert len(full.stdout) > 65_000

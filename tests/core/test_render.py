@@ -173,7 +173,10 @@ def test_color_per_action() -> None:
 
 
 def test_no_changes_text() -> None:
-    assert render_text(Plan()) == "No changes. The live state matches the manifests."
+    # Where the plan acts comes first (issue 12).
+    assert render_text(Plan()) == (
+        "No environment\n\nNo changes. The live state matches the manifests."
+    )
 
 
 def test_long_request_body_is_cut() -> None:
@@ -302,7 +305,8 @@ def test_json_never_carries_sensitive_values() -> None:
 def test_markdown_layout() -> None:
     md = render_markdown(PLAN)
     lines = md.splitlines()
-    assert lines[0] == "**Plan: 1 to create, 1 to update, 1 to delete.**"
+    assert lines[0] == "No environment"  # where the plan acts comes first (issue 12)
+    assert lines[2] == "**Plan: 1 to create, 1 to update, 1 to delete.**"
     assert "> Agent/x: mind the gap" in lines
     assert "Destroys: `Agent/old_bot`" in lines
     assert md.count("<details>") == 3 and md.count("</details>") == 3
@@ -410,7 +414,7 @@ def test_planned_create_renders_field_by_field_without_secrets() -> None:
     change = AgentType().plan(wanted, None, PlanOptions())
     assert change is not None
     field_lines = render_text(Plan(changes=(change,))).split("    =>")[0].splitlines()
-    assert field_lines[0] == "+ Agent/voice_bot will be created"
+    assert field_lines[:3] == ["No environment", "", "+ Agent/voice_bot will be created"]
     start = field_lines.index("    + callTemplate.systemPrompt: |")
     # A new multi-line string is shown whole, one added line per line.
     assert [x.split() for x in field_lines[start + 1 : start + 3]] == [
