@@ -54,13 +54,25 @@ class ResourceKey:
 
 @dataclass(frozen=True)
 class SourceRef:
-    """Where a manifest document starts."""
+    """Where a manifest document starts, and the line of each of its keys and list items."""
 
     file: str
     line: int
+    lines: Mapping[tuple[str | int, ...], int] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    """The 1-based line of every key and list item of the document, by path (may be empty)."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
+
+    def line_of(self, *loc: str | int) -> int:
+        """The line of the deepest part of `loc` the document spells out, else its first."""
+        for end in range(len(loc), 0, -1):
+            found = self.lines.get(tuple(loc[:end]))
+            if found is not None:
+                return found
+        return self.line
 
 
 @dataclass(frozen=True)

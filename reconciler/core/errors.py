@@ -22,21 +22,27 @@ class ReconcilerError(Exception):
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem in one manifest, pinned to a file and a line."""
+    """One problem in one manifest, pinned to a file and a line (0: the path itself, a file
+    that cannot be read or a directory without manifests, shown without a line)."""
 
     file: str
     line: int
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}: {self.message}"
 
 
 class ManifestError(ReconcilerError):
     """All problems found in the manifests of one run, reported together."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], *, partial: object | None = None) -> None:
         self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.message))
+        self.partial = partial
+        """What was made despite the problems (a resource with them), for the checks across
+        documents to see, so their problems come in the same run; never applied."""
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
     def render(self) -> str:

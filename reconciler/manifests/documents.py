@@ -284,7 +284,7 @@ def _load_file(
                 continue
             if data is None:
                 continue  # an empty document (a stray `---`)
-            source = SourceRef(file, node.start_mark.line + 1)
+            source = SourceRef(file, node.start_mark.line + 1, positions)
             if not require_kind:
                 documents.append(Document(source, data, positions))
             elif not isinstance(data, dict):

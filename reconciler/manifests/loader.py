@@ -59,6 +59,7 @@ _EXPECTED: Mapping[str, str] = {
     "int_from_float": "an integer",
     "float_type": "a number",
     "bool_type": "true or false",
+    "bool_parsing": "true or false",
     "list_type": "a list",
     "dict_type": "a mapping",
     "model_type": "a mapping",
@@ -256,6 +257,12 @@ def load_manifests(
             model = model_class.model_validate(interpolated.data)
         except ValidationError as exc:
             found += _from_validation_error(document, model_class, exc, interpolated.sources)
+            # The rest of the document is still checked (its rules, its references), so that
+            # one bad field does not hide the other problems until the next run. Nothing of
+            # it is returned: the run's diagnostics are raised at the end.
+            model, removed = _partial_model(model_class, interpolated.data, exc)
+        else:
+            removed = []
         if model is not None:
             dumped = model.model_dump(mode="python", by_alias=True, exclude_none=True)
             found += [
@@ -265,7 +272,8 @@ def load_manifests(
             ]
             if isinstance(model, RuleChecked):
                 for loc, message in model.rule_violations():
-                    found.append(_diagnostic(document, tuple(loc), message))
+                    if not _touches(tuple(loc), removed):
+                        found.append(_diagnostic(document, tuple(loc), message))
         resource = None
         if model is not None and not refused:
             try:
@@ -274,6 +282,9 @@ def load_manifests(
                 # A type may find problems only while converting (a recipients file it reads);
                 # they join this run's diagnostics instead of cutting the run short.
                 found += exc.diagnostics
+                if isinstance(exc.partial, DesiredResource):
+                    resource = exc.partial
+        found = list({(d.file, d.line, d.message): d for d in found}.values())
         diagnostics += [_hide_values(d, interpolated.substituted) for d in found]
         if resource is None:
             continue
@@ -413,6 +424,59 @@ def _from_validation_error(
         _diagnostic(document, tuple(detail["loc"]), _describe(model, detail, sources or {}))
         for detail in error.errors(include_url=False)
     ]
+
+
+def _partial_model(
+    model: type[BaseModel], data: Any, error: ValidationError
+) -> tuple[BaseModel | None, list[Loc]]:
+    """The document validated without the values that failed (and the paths taken out), or
+    None when that does not validate either (a missing required field, a whole-document
+    error)."""
+    removed: list[Loc] = []
+    partial = data
+    for _ in range(3):
+        locs = [_removable(tuple(d["loc"])) for d in error.errors(include_url=False)]
+        if not all(locs):
+            return None, removed
+        removed += locs
+        partial = _without(partial, locs)
+        try:
+            return model.model_validate(partial), removed
+        except ValidationError as again:
+            error = again
+    return None, removed
+
+
+def _touches(loc: Loc, removed: Sequence[Loc]) -> bool:
+    """Whether a rule at `loc` is about a value taken out (or holding one)."""
+    return any(loc == r[: len(loc)] or r == loc[: len(r)] for r in removed)
+
+
+def _removable(loc: Loc) -> Loc:
+    """What to take out of a document so that the error at `loc` goes away: the key itself,
+    or the list holding a bad item (a removed item would move the others' indices)."""
+    while loc and isinstance(loc[-1], int):
+        loc = loc[:-1]
+    return loc
+
+
+def _without(data: Any, locs: Sequence[Loc]) -> Any:
+    """`data` without the values at `locs` (a copy; paths that do not exist are skipped)."""
+    if not locs:
+        return data
+    if isinstance(data, dict):
+        here = {loc[0] for loc in locs if len(loc) == 1}
+        return {
+            k: _without(v, [loc[1:] for loc in locs if len(loc) > 1 and loc[0] == k])
+            for k, v in data.items()
+            if k not in here
+        }
+    if isinstance(data, list):
+        return [
+            _without(v, [loc[1:] for loc in locs if len(loc) > 1 and loc[0] == i])
+            for i, v in enumerate(data)
+        ]
+    return data
 
 
 _NOT_FINITE = "not a finite number: .nan and .inf cannot be sent (JSON has no such numbers)"

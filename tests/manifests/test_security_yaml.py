@@ -129,7 +129,7 @@ def test_a_symlinked_manifest_out_of_the_directory_is_not_read(tmp_path: Path) -
     os.symlink(outside, manifests / "link.yaml")
     with pytest.raises(ManifestError, match="a symlink out of the manifest directory") as caught:
         collect_files([str(manifests)])
-    assert "link.yaml:0:" in str(caught.value) and "--allow-outside-files" in str(caught.value)
+    assert "link.yaml: " in str(caught.value) and "--allow-outside-files" in str(caught.value)
 
 
 def test_limits_come_from_the_process_environment() -> None:

@@ -124,18 +124,23 @@ class ScheduledBatchManifest(_Closed):
         # `callsFrom: recipients.csv` follows the same rule as the object form's `file`.
         return _recipients_file(value) if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _rules(self) -> ScheduledBatchManifest:
+    def rule_violations(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """The rules across fields, every one that fails, each at the key it is about (the
+        loader reports them at that key's line, together with the field errors)."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
         if (self.agent is None) == (self.agentId is None):
-            raise ValueError("set exactly one of agent (an Agent manifest's name) or agentId")
+            where: tuple[str | int, ...] = ("agentId",) if self.agent is not None else ()
+            found.append((where, "set exactly one of agent (an Agent manifest's name) or agentId"))
+        zoned = True
         for moment, label in ((self.windowStart, "windowStart"), (self.windowEnd, "windowEnd")):
             if moment is not None and moment.tzinfo is None:
-                raise ValueError(f"{label} needs a time zone, e.g. 2026-12-01T09:00:00Z")
-        if self.windowStart and self.windowEnd and self.windowEnd <= self.windowStart:
-            raise ValueError("windowEnd must be after windowStart")
+                zoned = False
+                found.append(((label,), "needs a time zone, e.g. 2026-12-01T09:00:00Z"))
+        if zoned and self.windowStart and self.windowEnd and self.windowEnd <= self.windowStart:
+            found.append((("windowEnd",), "must be after windowStart"))
         if not self.calls and self.callsFrom is None:
-            raise ValueError("a batch needs recipients: calls, callsFrom, or both")
-        return self
+            found.append(((), "a batch needs recipients: calls, callsFrom, or both"))
+        return found
 
 
 def _medium_kind(call: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

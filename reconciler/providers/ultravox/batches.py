@@ -239,12 +239,12 @@ class ScheduledBatchType(ResourceType):
         located = [
             Located(
                 source.file,
-                source.line,
+                source.line_of("calls", index),
                 _scheduled_call(
                     manifest.name, c.model_dump(mode="json", by_alias=True, exclude_none=True)
                 ),
             )
-            for c in manifest.calls or []
+            for index, c in enumerate(manifest.calls or [])
         ]
         problems: list[Diagnostic] = []
         if manifest.callsFrom is not None:
@@ -254,19 +254,17 @@ class ScheduledBatchType(ResourceType):
             located += [Located(f, n, _scheduled_call(manifest.name, c)) for f, n, c in from_file]
         calls, duplicates = unique(located, container=f"batch {manifest.name!r}", mask=mask_number)
         problems += duplicates + _webhook_problems(manifest, calls, source)
-        if not calls and not problems:
+        if not calls and not problems and manifest.callsFrom is not None:
             # The API refuses an empty batch (calls: minItems 1); say so before anything is
             # sent, not after the agent was created.
             problems.append(
                 Diagnostic(
                     source.file,
-                    source.line,
+                    source.line_of("callsFrom"),
                     f"batch {manifest.name!r} has no recipients (its recipients file holds "
                     "none); the API refuses an empty batch",
                 )
             )
-        if problems:
-            raise ManifestError(problems)
         spec: dict[str, Any] = {}
         for name in BATCH_FIELDS:
             value = getattr(manifest, name)
@@ -274,7 +272,7 @@ class ScheduledBatchType(ResourceType):
                 spec[name] = (
                     canonical_datetime(value.isoformat()) if name.startswith("window") else value
                 )
-        return DesiredResource(
+        resource = DesiredResource(
             key=ResourceKey(self.kind, manifest.name),
             provider=self.provider,
             spec=spec,
@@ -283,6 +281,10 @@ class ScheduledBatchType(ResourceType):
             prevent_destroy=prevents_destroy(manifest.lifecycle),
             detail=DesiredCampaign(calls, agent=manifest.agent, agent_id=manifest.agentId),
         )
+        if problems:
+            # The checks across documents still see the batch (its agent reference).
+            raise ManifestError(problems, partial=resource)
+        return resource
 
     def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
         """References to agents: an `agent:` must name an Agent manifest of the same run."""
@@ -291,7 +293,7 @@ class ScheduledBatchType(ResourceType):
         return [
             Diagnostic(
                 d.source.file,
-                d.source.line,
+                d.source.line_of("agent"),
                 f"{d.key}: agent {agent!r} is not an Agent in these manifests; "
                 "name one, or use agentId: for an agent the manifests do not manage",
             )
@@ -741,7 +743,7 @@ def _webhook_problems(
         return [
             Diagnostic(
                 source.file,
-                source.line,
+                source.line_of("webhookUrl"),
                 "webhookUrl is not allowed when every call has an outgoing medium "
                 "(the API refuses it)",
             )
