@@ -45,7 +45,7 @@ from reconciler.manifests.documents import (
     show_value,
 )
 from reconciler.manifests.environment import Environment, deep_merge, included, variables
-from reconciler.manifests.fields import PATTERN_HINTS
+from reconciler.manifests.fields import DURATION_PATTERN, PATTERN_HINTS
 from reconciler.manifests.ownership import OwnershipManifest
 
 READ_ONLY = "readOnly"
@@ -617,6 +617,15 @@ def _describe(
             return f"{shown} is not one of {', '.join(options)}" + _did_you_mean(
                 str(value), options
             )
+    if (
+        kind == "string_type"
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and _pattern(_resolve(model, loc)[1]) == DURATION_PATTERN
+    ):
+        # `maxDuration: 30` quoted is "30", still no duration: the hint is the duration itself.
+        fixed = f'"{_number(value)}s"'
+        return f'expected a duration like "30s", got {shown}; write {fixed} ({shown} seconds)'
     if kind in _EXPECTED:
         message = f"expected {_EXPECTED[kind]}, got {shown}"
         if kind == "string_type" and isinstance(value, bool | int | float) and not names:
@@ -763,6 +772,15 @@ def _bounds(field: FieldInfo | None, context: Mapping[str, Any]) -> str:
         return f"between {_number(found['ge'])} and {_number(found['le'])}"
     words = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}
     return " and ".join(f"{words[k]} {_number(v)}" for k, v in found.items())
+
+
+def _pattern(field: FieldInfo | None) -> str | None:
+    """The regular expression a string field must match, if it has one."""
+    for item in field.metadata if field is not None else ():
+        pattern = getattr(item, "pattern", None)
+        if isinstance(pattern, str):
+            return pattern
+    return None
 
 
 def _number(value: Any) -> str:
