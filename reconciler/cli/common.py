@@ -37,7 +37,10 @@ target_option = click.option(
     help="Limit to this resource (and what it depends on); repeatable.",
 )
 prune_option = click.option(
-    "--prune", is_flag=True, help="Also delete live resources absent from the manifests."
+    "--prune",
+    is_flag=True,
+    help="Also delete live resources absent from the manifests that their kind: Ownership "
+    "document claims; everything else is left alone.",
 )
 
 

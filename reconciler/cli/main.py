@@ -2,8 +2,8 @@
 
 Owns the group (`cli`: version, `-v`, the safety options) and `main`, the entry point of the
 `reconciler` console script and of `python -m reconciler`. Each command lives in a module of
-its own beside this one (validate, plan, apply, status, diff_env, export, schema), a thin shell
-over `reconciler.runtime`; commands of other packages (the emulator) come through entry points
+its own beside this one (validate, plan, apply, show, status, diff_env, export, schema), a thin
+shell over `reconciler.runtime`; commands of other packages (the emulator) come through entry points
 (`plugins`). Errors become exit codes in one place, `reconciler.cli.errors`.
 
 Tests call `cli.main(args, obj=ClientHooks(...))` to run a command in process with their own
@@ -27,6 +27,7 @@ COMMANDS = (
     LazyCommand(
         "apply", "Plan, show the plan, ask, and apply it; or apply a saved plan with --plan FILE."
     ),
+    LazyCommand("show", "Render a saved plan file again, without touching the network."),
     LazyCommand("status", "Progress of the campaigns in the manifests (GET requests only)."),
     LazyCommand(
         "diff-env",
