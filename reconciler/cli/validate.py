@@ -27,4 +27,5 @@ def command(paths: tuple[str, ...], env_name: str | None) -> None:
         kinds[resource.key.kind] = kinds.get(resource.key.kind, 0) + 1
     detail = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
     where = f" in environment {env_name!r}" if env_name else ""
-    click.echo(f"Valid: {len(desired)} resources{where} ({detail or 'none'}).")
+    noun = "resource" if len(desired) == 1 else "resources"
+    click.echo(f"Valid: {len(desired)} {noun}{where} ({detail or 'none'}).")

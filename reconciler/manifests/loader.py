@@ -172,6 +172,13 @@ def load_manifests(
     diagnostics: list[Diagnostic] = []
     files = gather_files(paths, diagnostics, allow_outside=allow_outside_files)
     documents = read_documents(files, diagnostics, limits)
+    if not documents and not diagnostics:
+        # An empty file or a directory of empty files: "Valid: 0 resources" would pass a
+        # check that read nothing (a wrong path, a file truncated by a bad merge).
+        diagnostics += [
+            Diagnostic(path, 0, "no manifests found: no YAML document with a kind in it")
+            for path in paths
+        ]
     roots = [Path(p) for p in paths if Path(p).is_dir()]
 
     desired: list[DesiredResource] = []

@@ -114,7 +114,7 @@ def test_overrides_variables_and_environment_only_resources(
         in cli("validate", "--env", "staging", str(manifests)).stdout
     )
     assert (
-        "Valid: 1 resources in environment 'prod'"
+        "Valid: 1 resource in environment 'prod'"
         in cli("validate", "--env", "prod", str(manifests)).stdout
     )
 
