@@ -141,6 +141,34 @@ class FieldChange:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A start time apply may move later when it sends a request that creates a call batch:
+    to `seconds` after the server's clock at that moment, when the body asks for earlier (or
+    for now). No call of the batch can then start before the hold is over, so a copy that an
+    apply running at the same time made can be removed before anyone is dialled from it.
+
+    `field` is the body's key of the start time; `unix`: it holds unix seconds, else an ISO
+    8601 time. Pure data: apply does the moving (`reconciler.runtime.apply`).
+    """
+
+    field: str
+    seconds: float
+    unix: bool = False
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"field": self.field, "seconds": self.seconds, "unix": self.unix}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Hold:
+        if not isinstance(data, Mapping) or not isinstance(data.get("field"), str):
+            raise ValueError("a request's hold must name its field")
+        seconds = data.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValueError("a request's hold must be a non-negative number of seconds")
+        return cls(str(data["field"]), float(seconds), bool(data.get("unix", False)))
+
+
+@dataclass(frozen=True)
 class Request:
     """One HTTP request exactly as apply will send it.
 
@@ -157,6 +185,8 @@ class Request:
     capture: str | None = None
     """Field of the response that holds the id of the object this request creates; apply
     records it so later requests can refer to `{ref:Kind/name}`."""
+    hold: Hold | None = None
+    """For a request that creates a call batch: the start time apply holds back (see `Hold`)."""
 
     def to_json(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {"method": self.method, "path": self.path}
@@ -166,6 +196,8 @@ class Request:
             out["description"] = self.description
         if self.capture:
             out["capture"] = self.capture
+        if self.hold is not None:
+            out["hold"] = self.hold.to_json()
         return out
 
     @classmethod
@@ -176,6 +208,7 @@ class Request:
             body=data.get("body"),
             description=str(data.get("description", "")),
             capture=data.get("capture"),
+            hold=Hold.from_json(data["hold"]) if data.get("hold") is not None else None,
         )
 
 

@@ -35,6 +35,9 @@ class Limits:
     """Seconds one HTTP request may take from sending to the last byte of its answer."""
     deadline: float = 900.0
     """Seconds a whole command may take (`--timeout`); 0 means no deadline."""
+    campaign_hold: float = 60.0
+    """Seconds after a call batch is submitted before any of its calls may start, so that
+    applies running at the same time can remove each other's copies first; 0 turns it off."""
 
     ENV = {
         "max_file_bytes": "RECONCILER_MAX_FILE_BYTES",
@@ -44,6 +47,7 @@ class Limits:
         "max_pages": "RECONCILER_MAX_PAGES",
         "request_timeout": "RECONCILER_REQUEST_TIMEOUT",
         "deadline": "RECONCILER_TIMEOUT",
+        "campaign_hold": "RECONCILER_CAMPAIGN_HOLD",
     }
 
     @classmethod
@@ -68,6 +72,10 @@ class Limits:
 
 DEFAULTS = Limits()
 
+MAX_HOLD = 3600.0
+"""The longest hold of a new call batch (`Limits.campaign_hold`): a start up to this long
+after a batch's creation, later than its manifest asks, is the hold's doing, not a change."""
+
 
 def _parse(variable: str, text: str, *, integer: bool) -> float | int:
     try:
@@ -77,6 +85,12 @@ def _parse(variable: str, text: str, *, integer: bool) -> float | int:
         raise ConfigError(f"{variable} must be {kind}, not {text!r}") from None
     if variable == Limits.ENV["deadline"]:
         return _non_negative(variable, value)
+    if variable == Limits.ENV["campaign_hold"]:
+        if not 0 <= value <= MAX_HOLD:
+            raise ConfigError(
+                f"{variable} must be 0 (no hold) to {MAX_HOLD:g} seconds, not {value!r}"
+            )
+        return value
     return _positive(variable, value)
 
 

@@ -143,6 +143,10 @@ class ResourceType(ABC):
     declares_environments: ClassVar[bool] = False
     """A kind that dials people (a campaign): with `--env`, its documents must name their
     `environments:`, so a campaign never runs in an environment nobody chose for it."""
+    guards_writes: ClassVar[bool] = False
+    """A kind whose writes dial people (a campaign): apply lists it again right before
+    writing it (`reread`), and after a write that created a batch removes the copies that
+    applies running at the same time made (`creates_batch`, `repair`)."""
 
     @abstractmethod
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
@@ -194,6 +198,22 @@ class ResourceType(ABC):
         `state`, `total`, `completed`, `statuses` (count per status), `endReasons`, `calls`.
         Phone numbers in it are masked.
         """
+        return None
+
+    async def reread(self, api: Api, change: Change) -> LiveResource | None:
+        """The live object `change` is about, read again now exactly as a plan reads it (the
+        same id and digest for the same account): None when absent. Only for kinds that
+        `guards_writes`; `change`'s references are resolved."""
+        raise NotImplementedError(f"{self.kind} does not guard its writes")
+
+    def creates_batch(self, request: Request) -> bool:
+        """Whether `request` creates a call batch (then apply settles the campaign after it)."""
+        return False
+
+    def repair(self, live: LiveResource, change: Change) -> Change | None:
+        """After `change` created (or may have created) a batch: the change that removes the
+        copies nobody was dialled from, as every process agrees (None: there are none); a
+        `PlanError` naming them when copies both started (pure)."""
         return None
 
     def verify(self, change: Change, responses: Sequence[JSON]) -> list[str]:

@@ -46,7 +46,7 @@ from reconciler.manifests.environment import Environment, ProviderOverride, load
 from reconciler.manifests.loader import Manifests, load_manifests
 from reconciler.providers import registry
 from reconciler.providers.base import Api, Provider, ProviderSettings, server_now
-from reconciler.runtime.apply import ApplyReport, ChangeResult, apply_plan
+from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop, apply_plan
 from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
 from reconciler.runtime.client import ApiClient, settings_from_env
 from reconciler.runtime.client import ClientHooks as ClientHooks
@@ -286,7 +286,9 @@ async def run_apply(
     check_stale: bool,
     concurrency: int,
     on_result: Callable[[ChangeResult], None],
+    stop: Stop | None = None,
 ) -> ApplyReport:
+    """Apply `plan` (after its stale check, when asked); `stop` stops it between changes."""
     if check_stale:
         reasons = await stale_reasons(session, plan)
         if reasons:
@@ -305,6 +307,7 @@ async def run_apply(
         environ=session.environ,
         concurrency=concurrency,
         on_result=on_result,
+        stop=stop,
     )
 
 
@@ -412,6 +415,10 @@ async def plan_workspace(
         options = replace(options, ownership=workspace.ownership())
         if options.ownership is None:
             raise ConfigError(prune_needs_ownership(workspace, desired))
+
+    if options.hold is None:
+        # New batches are held for the operator's hold (RECONCILER_CAMPAIGN_HOLD).
+        options = replace(options, hold=workspace.limits.campaign_hold)
 
     async def run(active: Session) -> Plan:
         plan = await make_plan(active, desired, options)

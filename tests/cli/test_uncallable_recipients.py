@@ -80,7 +80,7 @@ def test_a_recipient_added_after_the_batch_ended_early_is_still_called(
     assert "1 recipient(s) added after the campaign ended" in plan.stdout
     apply(cli, manifests)
     assert_empty_plan(cli, manifests)
-    emulator.admin.advance(60)
+    emulator.admin.advance(120)  # held for 60 s after submission, then dialled
     assert scheduled_numbers(emulator) == dict.fromkeys([*NUMBERS, added], 1)
     assert len(emulator.admin.state()["calls"]) == len(NUMBERS) + 1
 

@@ -97,6 +97,7 @@ from reconciler.providers.campaigns.duplicates import (
     stuck_message,
     with_removals,
 )
+from reconciler.providers.campaigns.hold import held, held_back
 from reconciler.providers.campaigns.recipients import (
     MAX_SHOWN,
     Located,
@@ -387,9 +388,64 @@ class BatchCallType(ResourceType):
             ),
         )
 
+    # ---- apply: applies running at the same time ----------------------------------------------
+
+    guards_writes: ClassVar[bool] = True
+
+    def creates_batch(self, request: Request) -> bool:
+        return _submits(request)
+
+    async def reread(self, api: Api, change: Change) -> LiveResource | None:
+        """The BatchCall listed again as a plan lists it: with its recipients, on the agent it
+        submits to; without a submit (a cancel, a retry), as a saved plan's check lists it."""
+        agent = _submitted_agent(change)
+        probe = []
+        if agent is not None:
+            probe = [
+                DesiredResource(
+                    key=change.key,
+                    provider=change.provider,
+                    spec={"agent_id": agent},
+                    source=SourceRef("", 0),
+                    detail=DesiredCampaign(()),
+                )
+            ]
+        found = await self.read(api, probe)
+        return next((c for c in found if c.key == change.key), None)
+
+    def repair(self, live: LiveResource, change: Change) -> Change | None:
+        """Cancel the copies nobody was dialled from; a `PlanError` when copies started."""
+        agent = _submitted_agent(change)
+        parts = [p for p in live_campaign(live).parts if agent is None or p.agent_id == agent]
+        found = duplicates(parts)
+        if found.stuck:
+            raise _stuck(change.key, found)
+        prefix = next(
+            (r.path.removesuffix("/submit") for r in change.requests if _submits(r)), None
+        )
+        if not found.removable or prefix is None:
+            return None
+        return with_removals(
+            change.key,
+            change.provider,
+            found.kept(parts)[0].id,
+            removals(found.removable, prefix),
+            [removal_note(c, "cancelled") for c in found.removable],
+            None,
+        )
+
     # ---- plan -------------------------------------------------------------------------------
 
     def plan(
+        self,
+        desired: DesiredResource | None,
+        live: LiveResource | None,
+        options: PlanOptions,
+    ) -> Change | None:
+        change = self._plan(desired, live, options)
+        return held(change, options.hold, _submits, "scheduled_time_unix", unix=True)
+
+    def _plan(
         self,
         desired: DesiredResource | None,
         live: LiveResource | None,
@@ -483,7 +539,13 @@ class BatchCallType(ResourceType):
         first = parts[0]
         provider = desired.provider
         wanted = replace(desired, spec=comparable(provider, desired.spec))
-        have = LiveResource(live.key, live.provider, first.id, _comparable(provider, first), "")
+        have = LiveResource(
+            live.key,
+            live.provider,
+            first.id,
+            _unheld(desired, _comparable(provider, first), first.batch.get("created_at_unix")),
+            "",
+        )
         fields = _manifest_names(compare(wanted, have, batch_table(provider)))
 
         def differs(wanted: Recipient, live: LiveRecipient) -> bool:
@@ -885,6 +947,36 @@ def _select(desired: DesiredResource, live: LiveResource) -> tuple[list[Part], l
     if not mine:
         return parts, []
     return mine, [p for p in parts if p.agent_id != agent]
+
+
+def _submits(request: Request) -> bool:
+    return request.method == "POST" and request.path.endswith("/submit")
+
+
+def _submitted_agent(change: Change) -> str | None:
+    """The agent a change submits a batch to (None when it submits none)."""
+    for request in change.requests:
+        if _submits(request) and isinstance(request.body, dict):
+            agent = request.body.get("agent_id")
+            if isinstance(agent, str):
+                return agent
+    return None
+
+
+def _unheld(desired: DesiredResource, batch: dict[str, Any], created: Any) -> dict[str, Any]:
+    """A batch (in the submit's names) with the manifest's scheduled time where the hold moved
+    it later (`held_back`): not a change, for a batch that cannot be modified."""
+    live = batch.get("scheduled_time_unix")
+    wanted = desired.spec.get("scheduled_time_unix")
+
+    def moment(value: Any) -> datetime | None:
+        return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
+
+    if not held_back(moment(live), moment(wanted), moment(created)):
+        return batch
+    if wanted is None:
+        return {k: v for k, v in batch.items() if k != "scheduled_time_unix"}
+    return {**batch, "scheduled_time_unix": wanted}
 
 
 def duplicates(parts: Sequence[Part]) -> Duplicates:

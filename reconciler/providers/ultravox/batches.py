@@ -18,6 +18,7 @@ Must not import httpx, deepdiff or the batch-calling vendor folder.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ from reconciler.providers.campaigns.duplicates import (
     stuck_message,
     with_removals,
 )
+from reconciler.providers.campaigns.hold import held, held_back
 from reconciler.providers.campaigns.recipients import (
     Located,
     RecipientChanges,
@@ -317,6 +319,11 @@ class ScheduledBatchType(ResourceType):
                 if d.key.kind == self.kind and (agent_id := desired_campaign(d).agent_id)
             }
         )
+        return await self._read_agents(api, agent_ids)
+
+    async def _read_agents(self, api: Api, agent_ids: Sequence[str]) -> list[LiveResource]:
+        """The campaigns on these agents: each agent's batches, one call of each to find the
+        tool's, and the calls of those in full."""
         listed = await asyncio.gather(*(api.list_all(_batches_path(a)) for a in agent_ids))
         batches = [(a, b) for a, items in zip(agent_ids, listed, strict=True) for b in items]
         call_lists = await asyncio.gather(*(_managed_calls(api, a, b) for a, b in batches))
@@ -359,6 +366,39 @@ class ScheduledBatchType(ResourceType):
             detail=LiveCampaign(parts=parts, agent_id=agent_id),
         )
 
+    # ---- apply: applies running at the same time ----------------------------------------------
+
+    guards_writes: ClassVar[bool] = True
+
+    def creates_batch(self, request: Request) -> bool:
+        return _creates_batch(request)
+
+    async def reread(self, api: Api, change: Change) -> LiveResource | None:
+        """The campaign on the agent `change` writes to, listed as a plan lists it."""
+        agent_id = _agent_of(change)
+        if agent_id is None:
+            return None
+        found = await self._read_agents(api, [agent_id])
+        return next((c for c in found if c.key == change.key), None)
+
+    def repair(self, live: LiveResource, change: Change) -> Change | None:
+        """DELETE the copies nobody was dialled from; a `PlanError` when copies started."""
+        campaign = live_campaign(live)
+        found = duplicates(campaign.parts)
+        if found.stuck:
+            raise _stuck(change.key, found)
+        if not found.removable:
+            return None
+        kept = found.kept(campaign.parts)
+        return with_removals(
+            change.key,
+            self.provider,
+            kept[0].id,
+            self.removals(found.removable, str(campaign.agent_id)),
+            [removal_note(c, "deleted") for c in found.removable],
+            None,
+        )
+
     # ---- plan -------------------------------------------------------------------------------
 
     def _agent_path(self, desired: DesiredResource, options: PlanOptions) -> str:
@@ -396,7 +436,7 @@ class ScheduledBatchType(ResourceType):
         change = self._plan(desired, live, options)
         if change is not None and desired is not None:
             _check_window(desired, change, options)
-        return change
+        return held(change, options.hold, _creates_batch, "windowStart")
 
     def _plan(
         self,
@@ -577,7 +617,7 @@ class ScheduledBatchType(ResourceType):
         fields: tuple[FieldChange, ...] = ()
         requests: list[Request] = []
         for part in active:
-            part_live = self._part(live, part)
+            part_live = self._part(live, part, desired)
             changed = compare(desired, part_live, self.table)
             if changed:
                 fields = fields or changed
@@ -600,7 +640,7 @@ class ScheduledBatchType(ResourceType):
             key=desired.key,
             provider=self.provider,
             action=Action.REPLACE,
-            fields=compare(desired, self._part(live, active[0]), self.table),
+            fields=compare(desired, self._part(live, active[0], desired), self.table),
             requests=tuple(requests),
             resource_id=live.id,
             notes=(
@@ -610,8 +650,10 @@ class ScheduledBatchType(ResourceType):
             ),
         )
 
-    def _part(self, live: LiveResource, part: Part) -> LiveResource:
-        return LiveResource(live.key, live.provider, part.id, part.batch, live.digest)
+    def _part(self, live: LiveResource, part: Part, desired: DesiredResource) -> LiveResource:
+        """One batch as a plan compares it with the manifest (a start the hold moved later
+        counts as the manifest's)."""
+        return LiveResource(live.key, live.provider, part.id, _unheld(part, desired), live.digest)
 
     def warnings(
         self, desired: DesiredResource | None, live: LiveResource | None, options: PlanOptions
@@ -623,7 +665,7 @@ class ScheduledBatchType(ResourceType):
         if any(not _ended(p) for p in parts):
             return []
         changes = compare_recipients(desired_campaign(desired).recipients, campaign.recipients)
-        fields = compare(desired, self._part(live, parts[-1]), self.table)
+        fields = compare(desired, self._part(live, parts[-1], desired), self.table)
         if changes.added or (not fields and changes.empty):
             return []  # added recipients are scheduled, or refused, by the plan itself
         return [
@@ -705,6 +747,41 @@ class ScheduledBatchType(ResourceType):
 
 
 # --- helpers (pure, but for the one reading helper) ---------------------------------------------
+
+
+def _creates_batch(request: Request) -> bool:
+    return request.method == "POST" and request.path.endswith("/scheduled_batches")
+
+
+_AGENT_PATH = re.compile(r"^/api/agents/(?P<agent>[^/{}]+)/scheduled_batches(?:/|$)")
+
+
+def _agent_of(change: Change) -> str | None:
+    """The agent whose batches `change` writes (from its resolved request paths)."""
+    for request in change.requests:
+        match = _AGENT_PATH.match(request.path)
+        if match:
+            return match["agent"]
+    return None
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _unheld(part: Part, desired: DesiredResource) -> Mapping[str, Any]:
+    """The batch with the manifest's windowStart where the hold moved it later (`held_back`):
+    not a change to make, and no PATCH moves it back while copies may still be removed."""
+    batch = part.batch
+    wanted = desired.spec.get("windowStart")
+    if not held_back(_instant(batch.get("windowStart")), _instant(wanted), _created(part)):
+        return batch
+    if wanted is None:
+        return {k: v for k, v in batch.items() if k != "windowStart"}
+    return {**batch, "windowStart": wanted}
 
 
 def _with_parts(live: LiveResource, parts: Sequence[Part]) -> LiveResource:
