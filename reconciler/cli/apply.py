@@ -1,9 +1,19 @@
-"""`reconciler apply`: plan, show, ask and apply; or apply a saved plan (`--plan FILE`)."""
+"""`reconciler apply`: plan, show, ask and apply; or apply a saved plan (`--plan FILE`).
+
+While changes are applied, Ctrl-C (SIGINT) and SIGTERM stop it the safe way: no change
+starts after the signal, the ones in flight finish, and the summary says what was done, what
+was in flight and what was not attempted; exit 130 (SIGINT) or 143 (SIGTERM). A second Ctrl-C
+aborts at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -15,7 +25,7 @@ from reconciler.core.errors import ApplyError, ApprovalError, ConfigError
 from reconciler.core.render import render_text, summary_line
 from reconciler.runtime import engine
 from reconciler.runtime import saved as saved_plans
-from reconciler.runtime.apply import ApplyReport, ChangeResult
+from reconciler.runtime.apply import ApplyReport, ChangeResult, Outcome, Stop
 
 
 @click.command("apply")
@@ -99,13 +109,56 @@ async def _plan_for_apply(
     return await engine.plan_workspace(workspace, desired, engine.plan_options(prune), targets)
 
 
+EXIT_ON_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+"""128 + the signal's number, as shells report a process a signal ended."""
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[Stop]:
+    """A `Stop` that SIGINT and SIGTERM request while the block runs (in the running loop);
+    after the first, the signals act as usual again, so a second Ctrl-C aborts at once."""
+    stop = Stop()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+
+    def release() -> None:
+        while installed:
+            loop.remove_signal_handler(installed.pop())
+
+    def stopping(name: str) -> None:
+        stop.request(name)
+        release()
+        click.echo(
+            f"\n{name}: stopping. No change starts now; the ones in flight finish (Ctrl-C "
+            "again aborts at once).",
+            err=True,
+        )
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stopping, sig.name)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue  # no signals here (not the main thread, or not this platform)
+        installed.append(sig)
+    try:
+        yield stop
+    finally:
+        release()
+
+
 async def _apply_planned(
     workspace: engine.Workspace, plan_: Plan, check_stale: bool, concurrency: int
 ) -> ApplyReport:
     async with workspace.session() as session:
-        return await engine.run_apply(
-            session, plan_, check_stale=check_stale, concurrency=concurrency, on_result=_on_result
-        )
+        with _stop_on_signals() as stop:
+            return await engine.run_apply(
+                session,
+                plan_,
+                check_stale=check_stale,
+                concurrency=concurrency,
+                on_result=_on_result,
+                stop=stop,
+            )
 
 
 async def _apply_saved(
@@ -116,52 +169,82 @@ async def _apply_saved(
         return
     # The file's requests are never sent as such: its manifests are planned again against
     # the live account, and only a plan identical to the file is applied.
-    report = await saved_plans.apply_saved(
-        plan_,
-        recorded,
-        os.environ,
-        concurrency=concurrency,
-        on_result=_on_result,
-        on_check=lambda: common.progress(
-            "Checking that the live objects the plan read are unchanged..."
-        ),
-        hooks=common.hooks(),
-        limits=safety.limits(),
-        allow_outside_files=safety.allow_outside_files(),
-    )
+    with _stop_on_signals() as stop:
+        report = await saved_plans.apply_saved(
+            plan_,
+            recorded,
+            os.environ,
+            concurrency=concurrency,
+            on_result=_on_result,
+            on_check=lambda: common.progress(
+                "Checking that the live objects the plan read are unchanged..."
+            ),
+            hooks=common.hooks(),
+            limits=safety.limits(),
+            allow_outside_files=safety.allow_outside_files(),
+            stop=stop,
+        )
     _report(report)
 
 
 def _result_line(result: ChangeResult) -> str:
     change = result.change
     requests = ", ".join(f"{r.method} {r.path}" for r in change.requests)
-    if result.ok:
-        return f"ok      {change.action.value:<7} {change.key}  ({requests})"
-    return f"FAILED  {change.action.value:<7} {change.key}: {result.error}"
+    outcome = result.outcome
+    notes = "".join(f"\n        {note}" for note in result.notes)
+    if outcome is Outcome.DONE:
+        return f"ok      {change.action.value:<7} {change.key}  ({requests}){notes}"
+    why = result.skipped if outcome is Outcome.SKIPPED else result.error
+    return f"{outcome.value:<8}{change.action.value:<7} {change.key}: {why}{notes}"
 
 
 def _on_result(result: ChangeResult) -> None:
     click.echo(_result_line(result))
 
 
+_TITLES = {
+    Outcome.DONE: "done",
+    Outcome.PARTIAL: "partly done",
+    Outcome.UNKNOWN: "may have taken effect (the next plan will tell)",
+    Outcome.FAILED: "failed",
+    Outcome.SKIPPED: "skipped (nothing sent)",
+}
+
+
 def _report(report: ApplyReport) -> None:
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    if not report.failed:
+    if report.complete:
         click.echo(f"Apply complete: {len(report.done)} changed.")
         return
-    lines = [
-        f"Apply failed: {len(report.done)} done, {len(report.failed)} failed, "
-        f"{len(report.not_attempted)} not attempted."
-    ]
-    for title, items in (
-        ("done", [str(r.change.key) for r in report.done]),
-        ("failed", [f"{r.change.key}: {r.error}" for r in report.failed]),
-        ("not attempted", [str(c.key) for c in report.not_attempted]),
-    ):
+    counts = [f"{len(report.done)} done"]
+    if report.stopped:
+        counts.append(f"{len(report.in_flight)} in flight")
+    for outcome in (Outcome.PARTIAL, Outcome.UNKNOWN, Outcome.SKIPPED):
+        if report.having(outcome):
+            counts.append(f"{len(report.having(outcome))} {_TITLES[outcome].split(' (')[0]}")
+    counts.append(f"{len(report.having(Outcome.FAILED))} failed")
+    head = f"Apply stopped by {report.stopped}" if report.stopped else "Apply failed"
+    lines = [f"{head}: {', '.join(counts)}, {len(report.not_attempted)} not attempted."]
+    sections = [(_TITLES[o], [_item(r) for r in report.having(o)]) for o in Outcome]
+    if report.stopped:
+        flying = [str(r.change.key) for r in report.in_flight]
+        sections.insert(1, ("in flight when it stopped (each finished as above)", flying))
+    sections.append(("not attempted", [str(c.key) for c in report.not_attempted]))
+    for title, items in sections:
         lines += [f"  {title}:"] + [f"    - {item}" for item in items] if items else []
     lines.append("Run `reconciler plan` to see what remains; apply again to resume.")
-    raise ApplyError("\n".join(lines))
+    error = ApplyError("\n".join(lines))
+    if report.stopped:
+        error.exit_code = EXIT_ON_SIGNAL.get(report.stopped, 1)
+    raise error
+
+
+def _item(result: ChangeResult) -> str:
+    if result.outcome is Outcome.DONE:
+        return str(result.change.key)
+    why = result.skipped if result.outcome is Outcome.SKIPPED else result.error
+    return f"{result.change.key}: {why}"
 
 
 def _approve(auto_approve: bool) -> None:

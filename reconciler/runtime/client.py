@@ -19,7 +19,8 @@ Safety rules this module keeps:
   idempotent methods. A non-idempotent request (POST, PATCH) that may have reached the server
   but got no answer raises `TransportError` with `ambiguous = True`: the caller must read the
   live state before doing anything else, because a retried batch submit can dial real phones
-  twice.
+  twice. A DELETE retried after an attempt that may have reached the server, answered 404,
+  is done: that attempt deleted it, and only its answer was lost.
 * A list is all of it or an error, never a silent prefix: a plan computed from a partial list
   would create what already exists.
 
@@ -312,6 +313,7 @@ class ApiClient:
         content = None if json is None else _encode(json)
         headers = None if content is None else {"Content-Type": "application/json"}
         attempt = 0
+        arrived = False  # whether an earlier attempt may have reached the server
         while True:
             attempt += 1
             last = attempt >= self.max_attempts
@@ -328,6 +330,7 @@ class ApiClient:
                     logger.debug("%s %s -> %s", method, shown, type(exc).__name__)
                     sent = not isinstance(exc, _NOT_SENT)
                     ambiguous = sent and method not in SAFE_METHODS
+                    arrived = arrived or sent
                     if isinstance(exc, _NOT_RETRYABLE) or not idempotent or last:
                         raise _transport_error(method, shown, reason, ambiguous=ambiguous) from None
                     delay = self._backoff(attempt)
@@ -339,8 +342,14 @@ class ApiClient:
                     )
                     status = response.status_code
                     retryable = status in RETRY_ANY_METHOD or (status >= 500 and idempotent)
+                    if method == "DELETE" and status == 404 and arrived:
+                        # An earlier attempt may have deleted it, its answer lost: gone, as
+                        # asked (issue 10).
+                        logger.info("%s %s: gone after a retry; counted as done", method, shown)
+                        return httpx.Response(204, request=response.request)
                     if status < 400 or not retryable or last:
                         return response
+                    arrived = arrived or status not in RETRY_ANY_METHOD
                     delay = self._retry_after(response.headers.get("Retry-After"), attempt)
                     why = f"HTTP {status}"
             # Sleep outside the semaphore: a request waiting out a rate limit must not hold a

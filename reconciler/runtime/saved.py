@@ -29,7 +29,7 @@ from reconciler.core.origins import check_file_base_url
 from reconciler.core.planfile import plan_from_json, plan_to_json
 from reconciler.core.planning import PlanOptions
 from reconciler.providers import registry
-from reconciler.runtime.apply import ApplyReport, ChangeResult, check_secrets
+from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop, check_secrets
 from reconciler.runtime.engine import (
     NO_HOOKS,
     ClientHooks,
@@ -259,8 +259,10 @@ async def apply_saved(
     hooks: ClientHooks = NO_HOOKS,
     limits: Limits = DEFAULTS,
     allow_outside_files: bool = False,
+    stop: Stop | None = None,
 ) -> ApplyReport:
-    """Apply a saved plan, exactly, or nothing (see the module's docstring)."""
+    """Apply a saved plan, exactly, or nothing (see the module's docstring); `stop` stops it
+    between changes (a signal)."""
     check_saved_endpoints(saved, environ)
     check_secrets(saved, environ)
     if recorded is None:
@@ -281,7 +283,12 @@ async def apply_saved(
         on_check()
         fresh = await verified_plan(saved, recorded, workspace, session)
         return await run_apply(
-            session, fresh, check_stale=False, concurrency=concurrency, on_result=on_result
+            session,
+            fresh,
+            check_stale=False,
+            concurrency=concurrency,
+            on_result=on_result,
+            stop=stop,
         )
 
 
