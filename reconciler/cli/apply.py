@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -22,7 +23,7 @@ from reconciler.cli import common, safety
 from reconciler.cli.errors import reported
 from reconciler.core.domain import Plan, ResourceKey
 from reconciler.core.errors import ApplyError, ApprovalError, ConfigError
-from reconciler.core.render import render_text, summary_line
+from reconciler.core.render import render_json, render_text, summary_line, where_lines
 from reconciler.runtime import engine
 from reconciler.runtime import saved as saved_plans
 from reconciler.runtime.apply import ApplyReport, ChangeResult, Outcome, Stop
@@ -47,6 +48,14 @@ from reconciler.runtime.apply import ApplyReport, ChangeResult, Outcome, Stop
     type=click.IntRange(1, 32),
     help="Changes applied at once.",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text, or json: JSON lines (the plan, one result per change with its id, the end).",
+)
 @reported
 def command(
     paths: tuple[str, ...],
@@ -56,6 +65,7 @@ def command(
     prune: bool,
     targets: tuple[str, ...],
     concurrency: int,
+    fmt: str,
 ) -> None:
     """Plan, show the plan, ask, and apply it; or apply a saved plan with --plan FILE.
 
@@ -64,7 +74,11 @@ def command(
     objects it read are read again, and if any changed the plan is refused as stale and
     nothing is sent. An environment with `requires: OTHER` is applied only while OTHER's live
     account matches the manifests. Exit 0 on success, 1 on any error.
+
+    Every result line names the object's id (a create's from the server's answer) and the
+    requests as sent, references resolved; --format json prints the same as JSON lines.
     """
+    click.get_current_context().meta[_FORMAT] = fmt
     if plan_file and paths:
         raise ConfigError("give either PATHS or --plan FILE, not both")
     if not plan_file and not paths:
@@ -84,13 +98,13 @@ def command(
     workspace = common.workspace(paths, env_name)
     desired = workspace.desired()
     plan_ = common.run(_plan_for_apply(workspace, desired, prune, common.targets(targets)))
-    click.echo(render_text(plan_, color=common.color()))
+    _show_plan(plan_)
     if plan_.is_empty:
         return
     # The question is asked outside any event loop: asyncio.run turns Ctrl-C into a
     # cancellation that waits for the blocked read to return, so at a prompt inside the loop
     # the first Ctrl-C did nothing until Enter was pressed.
-    _approve(auto_approve)
+    _approve(auto_approve, plan_)
     # A person may read the plan for minutes: re-read before sending, so a batch that started
     # meanwhile is not replaced (and its recipients dialled again).
     _report(common.run(_apply_planned(workspace, plan_, not auto_approve, concurrency)))
@@ -164,7 +178,11 @@ async def _apply_planned(
 async def _apply_saved(
     plan_: Plan, recorded: saved_plans.Recorded | None, concurrency: int
 ) -> None:
-    click.echo(summary_line(plan_))
+    if _json():
+        _show_plan(plan_)
+    else:
+        # Where it acts first (issue 12), then what it will do.
+        click.echo("\n".join([*where_lines(plan_), "", summary_line(plan_)]))
     if plan_.is_empty:
         return
     # The file's requests are never sent as such: its manifests are planned again against
@@ -193,13 +211,56 @@ def _result_line(result: ChangeResult) -> str:
     outcome = result.outcome
     notes = "".join(f"\n        {note}" for note in result.notes)
     if outcome is Outcome.DONE:
-        return f"ok      {change.action.value:<7} {change.key}  ({requests}){notes}"
+        # The id the object has now (a create's, from the answer) and the requests as sent,
+        # references resolved (issue 12).
+        named = (
+            f"{change.key} (renamed from {change.renamed_from})"
+            if change.renamed_from
+            else str(change.key)
+        )
+        ident = f"  id {result.resource_id}" if result.resource_id else ""
+        sent = ", ".join(result.requests) or requests
+        return f"ok  {change.action.value:<7} {named}{ident}  ({sent}){notes}"
     why = result.skipped if outcome is Outcome.SKIPPED else result.error
     return f"{outcome.value:<8}{change.action.value:<7} {change.key}: {why}{notes}"
 
 
 def _on_result(result: ChangeResult) -> None:
-    click.echo(_result_line(result))
+    click.echo(json.dumps(_result_event(result)) if _json() else _result_line(result))
+
+
+_FORMAT = "reconciler.apply.format"
+"""Key of the click context's `meta` holding `--format` for the result lines."""
+
+
+def _json() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.meta.get(_FORMAT) == "json"
+
+
+def _show_plan(plan_: Plan) -> None:
+    """The plan as `plan` shows it; with --format json, one JSON line (where it acts first)."""
+    if _json():
+        click.echo(json.dumps({"event": "plan", **json.loads(render_json(plan_))}))
+    else:
+        click.echo(render_text(plan_, color=common.color()))
+
+
+def _result_event(result: ChangeResult) -> dict[str, Any]:
+    """A result line as JSON: the same facts, the id and the requests as sent."""
+    change = result.change
+    return {
+        "event": "result",
+        "status": result.outcome.value.lower(),
+        "action": change.action.value,
+        "kind": change.key.kind,
+        "name": change.key.name,
+        "id": result.resource_id,
+        "renamed_from": change.renamed_from,
+        "requests": list(result.requests),
+        "error": result.skipped if result.outcome is Outcome.SKIPPED else result.error,
+        "notes": list(result.notes),
+    }
 
 
 _TITLES = {
@@ -214,8 +275,11 @@ _TITLES = {
 def _report(report: ApplyReport) -> None:
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
+    if _json():
+        click.echo(json.dumps(_end_event(report)))
     if report.complete:
-        click.echo(f"Apply complete: {len(report.done)} changed.")
+        if not _json():
+            click.echo(f"Apply complete: {len(report.done)} changed.")
         return
     counts = [f"{len(report.done)} done"]
     if report.stopped:
@@ -240,6 +304,17 @@ def _report(report: ApplyReport) -> None:
     raise error
 
 
+def _end_event(report: ApplyReport) -> dict[str, Any]:
+    counts = {o.value.lower(): len(report.having(o)) for o in Outcome}
+    return {
+        "event": "complete" if report.complete else "incomplete",
+        **counts,
+        "not_attempted": [str(c.key) for c in report.not_attempted],
+        "stopped": report.stopped,
+        "warnings": list(report.warnings),
+    }
+
+
 def _item(result: ChangeResult) -> str:
     if result.outcome is Outcome.DONE:
         return str(result.change.key)
@@ -247,7 +322,7 @@ def _item(result: ChangeResult) -> str:
     return f"{result.change.key}: {why}"
 
 
-def _approve(auto_approve: bool) -> None:
+def _approve(auto_approve: bool, plan_: Plan) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():
@@ -255,10 +330,15 @@ def _approve(auto_approve: bool) -> None:
             "apply needs approval, but there is no terminal to ask on; "
             "pass --auto-approve (or apply a reviewed plan with --plan FILE). Nothing was sent."
         )
+    # The question says where, again: the plan above may be long (issue 12).
+    count = len(plan_.changes)
+    what = f"{count} change{'s' if count != 1 else ''}"
+    where = f" to {plan_.environment}" if plan_.environment else " (no environment)"
     answer = click.prompt(
-        "\nDo you want to perform these actions? Only 'yes' will be accepted",
+        f"\nApply {what}{where}? Only 'yes' is accepted",
         default="",
         show_default=False,
+        err=_json(),
     )
     if answer.strip() != "yes":
         raise ApprovalError("Apply cancelled; nothing was sent.")

@@ -73,6 +73,10 @@ class ChangeResult:
     """What apply found and did beyond the plan's requests (a copy it removed)."""
     in_flight: bool = False
     """It was under way when a stop was asked for (and was let finish)."""
+    resource_id: str | None = None
+    """The id of the object: the one a create made (from its response), else the one planned."""
+    requests: tuple[str, ...] = ()
+    """`METHOD path` of each request sent, references resolved (no body: it may hold secrets)."""
 
     @property
     def ok(self) -> bool:
@@ -177,6 +181,14 @@ def _resolve_body_refs(value: Any, refs: Mapping[str, str]) -> Any:
     if isinstance(value, list):
         return [_resolve_body_refs(v, refs) for v in value]
     return value
+
+
+def _result_id(change: Change, refs: Mapping[str, str]) -> str | None:
+    """A create's (or replace's) new id when it made one; else the id the plan named."""
+    made = refs.get(str(change.key))
+    if made is not None and change.action in (Action.CREATE, Action.REPLACE):
+        return made
+    return change.resource_id or made
 
 
 @dataclass
@@ -358,10 +370,26 @@ async def _run_change(
             # The answer was lost, but the campaign is there: the write took effect.
             error, uncertain = None, False
             notes = ("the answer to the submit was lost, but the batch is there", *notes)
+    shown = tuple(f"{r.method} {r.path}" for r in sent)
     if error is not None:
-        return ChangeResult(change, error=error, sent=len(sent), uncertain=uncertain, notes=notes)
+        return ChangeResult(
+            change,
+            error=error,
+            sent=len(sent),
+            uncertain=uncertain,
+            notes=notes,
+            resource_id=_result_id(change, refs),
+            requests=shown,
+        )
     warnings = tuple(rt.verify(change, responses)) if rt else ()
-    return ChangeResult(change, warnings=warnings, sent=len(sent), notes=notes)
+    return ChangeResult(
+        change,
+        warnings=warnings,
+        sent=len(sent),
+        notes=notes,
+        resource_id=_result_id(change, refs),
+        requests=shown,
+    )
 
 
 def _clock(api: Api) -> datetime:

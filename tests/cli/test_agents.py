@@ -239,7 +239,7 @@ def test_a_failure_mid_apply_says_what_was_done_and_next_plan_resumes(
     assert "Apply failed: 2 done, 1 failed, 1 not attempted." in failed.stderr
     assert "HTTP 500" in failed.stderr
     assert "not attempted:\n    - ScheduledBatch/callbacks" in failed.stderr
-    assert "FAILED" in failed.stdout and failed.stdout.count("ok      create") == 2
+    assert "FAILED" in failed.stdout and failed.stdout.count("ok  create  ") == 2
 
     resumed = cli("plan", str(manifests))
     assert "Plan: 2 to create, 0 to update, 0 to delete." in resumed.stdout

@@ -39,7 +39,7 @@ def test_plan_of_hundreds_of_agents_is_one_request_per_page(
     (tmp_path / "agents.yaml").write_text(text)
     applied = cli("apply", "--auto-approve", "--concurrency", "8", str(tmp_path / "agents.yaml"))
     assert applied.code == 0, applied.output
-    assert applied.stdout.count("ok      create") == AGENTS
+    assert applied.stdout.count("ok  create  ") == AGENTS
 
     emulator.admin.clear_requests()
     plan = cli("plan", "--detailed-exitcode", str(tmp_path / "agents.yaml"))

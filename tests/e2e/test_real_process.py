@@ -90,7 +90,7 @@ def test_an_interrupt_at_the_prompt_aborts_and_sends_nothing(
                 output += chunk
             elif proc.poll() is not None:
                 break
-            asked = b"Only 'yes' will be accepted" in output and b"Aborted!" not in output
+            asked = b"Only 'yes' is accepted" in output and b"Aborted!" not in output
             # Ctrl-C once the process waits at the prompt. (One that landed between the prompt
             # and the read would only be seen once the read is interrupted: pressed again after
             # 10 s, so that the test fails on `interrupts` instead of hanging.)
@@ -175,7 +175,7 @@ def run_in_terminal(args: list[str], env: dict[str, str], answer: str, cwd: Path
             if not chunk:
                 break
             output += chunk
-            if not answered and b"Only 'yes' will be accepted" in output:
+            if not answered and b"Only 'yes' is accepted" in output:
                 os.write(leader, answer.encode() + b"\n")
                 answered = True
         elif proc.poll() is not None:
