@@ -245,3 +245,39 @@ def test_a_failure_mid_apply_says_what_was_done_and_next_plan_resumes(
     assert "Plan: 2 to create, 0 to update, 0 to delete." in resumed.stdout
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     assert_empty_plan(cli, manifests)
+
+
+def test_create_three_agents_then_replan_is_empty(cli: Cli, emulator: Any, tmp_path: Path) -> None:
+    manifests = copy_examples(tmp_path)
+    assert cli("validate", str(manifests)).code == 0
+
+    plan = cli("plan", str(manifests))
+    assert plan.code == 0, plan.output
+    assert "Plan: 3 to create, 0 to update, 0 to delete." in plan.stdout
+    assert [r["method"] for r in emulator.admin.requests()] == ["GET"]
+
+    applied = cli("apply", "--auto-approve", str(manifests))
+    assert applied.code == 0, applied.output
+    assert "Apply complete: 3 changed." in applied.stdout
+    posts = [r for r in writes(emulator)]
+    assert [r["method"] for r in posts] == ["POST"] * 3
+    assert {r["body"]["name"] for r in posts} == {
+        "acme_support",
+        "acme_renewals_outbound",
+        "acme_web_chat",
+    }
+    emulator.admin.clear_requests()
+    assert_empty_plan(cli, manifests)
+    # With pageSize clamped to 2 by this emulator, listing 3 agents takes 2 pages, no GET per agent.
+    assert [(r["method"], r["path"]) for r in emulator.admin.requests()] == [
+        ("GET", "/api/agents"),
+        ("GET", "/api/agents"),
+    ]
+
+
+def test_missing_key_names_the_variable(cli: Cli, emulator: Any, tmp_path: Path) -> None:
+    manifests = copy_examples(tmp_path)
+    result = cli("plan", str(manifests), env={"ULTRAVOX_API_KEY": ""})
+    assert result.code == 1
+    assert "ULTRAVOX_API_KEY" in result.stderr
+    assert emulator.admin.requests() == []
