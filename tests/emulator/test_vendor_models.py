@@ -501,6 +501,8 @@ WRONG_ANSWERS = [
 
 @pytest.mark.parametrize(("vendor", "batch", "message"), WRONG_ANSWERS)
 def test_the_judges_catch_a_wrong_answer(vendor: str, batch: dict[str, Any], message: str) -> None:
+    if vendor == "threetone" and SEED is None:
+        pytest.skip("seed 002 not found beside the repository: the Threetone judge is off")
     judged = VendorAnswers.load_default()
     api = elevenlabs_api if vendor == "elevenlabs" else threetone_api
     complete = serialize(api.BATCH, GOOD_BATCH)
