@@ -147,3 +147,31 @@ def test_a_saved_plan_says_where_before_it_applies(cli: Cli, emulator: Any, tmp_
         "Plan: 1 to create, 0 to update, 0 to delete.",
     ]
     assert any(line.startswith("ok  create  Agent/acme_outbound  id ") for line in applied)
+
+
+BATCH_CALL = """
+    kind: BatchCall
+    provider: threetone
+    name: winback
+    agentId: agent_acme_winback
+    scheduledTime: "2030-01-20T15:00:00Z"
+    recipients:
+      - id: crm-5001
+        phone_number: "+14155553001"
+"""
+
+
+def test_a_batch_call_names_the_id_the_vendor_gave_it(
+    cli: Cli, emulator: Any, tmp_path: Path
+) -> None:
+    manifests = tmp_path / "manifests"
+    write(manifests, "winback.yaml", BATCH_CALL)
+    applied = ok(cli("apply", "--auto-approve", "--format", "json", str(manifests)))
+    (result,) = [e for e in map(json.loads, applied.stdout.splitlines()) if e["event"] == "result"]
+    assert result["kind"] == "BatchCall" and result["status"] == "ok"
+    listed = emulator.http(headers={"x-api-key": emulator.api_key}).get(
+        "/v1/voiceai/batch-calling/workspace"
+    )
+    (batch,) = listed.json()["batch_calls"]
+    assert result["id"] == batch["id"]
+    assert result["requests"] == ["POST /v1/voiceai/batch-calling/submit"]

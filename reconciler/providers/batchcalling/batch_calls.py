@@ -1120,6 +1120,8 @@ def _submit_request(
         f"{prefix}/submit",
         body,
         description=f"{what} {body['call_name']!r}: {len(recipients)} recipients",
+        # The batch's id, for apply's result line (every answer of the vendors' models has it).
+        capture="id",
     )
 
 
