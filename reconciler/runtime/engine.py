@@ -230,6 +230,16 @@ async def make_plan(
 ) -> Plan:
     kinds = {d.key.kind for d in desired}
     providers = providers_for(kinds, {d.provider for d in desired})
+    if options.prune and options.ownership is not None:
+        # What the manifests own may sit with a provider they no longer use (the last
+        # campaign taken out): a configured provider (its key is set) serving a claimed kind
+        # is read too.
+        claimed = {kind for kind, patterns in options.ownership.claims.items() if patterns}
+        providers += [
+            p
+            for p in providers_for(claimed)
+            if p not in providers and session.environ.get(session.settings(p).api_key_env)
+        ]
     if options.prune:
         kinds |= {rt.kind for p in providers for rt in p.resource_types}
     live = await read_live(session, providers, desired, kinds)

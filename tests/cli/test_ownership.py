@@ -313,3 +313,77 @@ def test_both_names_live_is_an_error_naming_both_ids(
     # With --prune, the old name would be deleted: preventDestroy protects it as well.
     assert "(a previous name of Agent/acme_new) has lifecycle.preventDestroy" in result.stderr
     assert writes(emulator) == []
+
+
+def workspace(emulator: Any) -> list[dict[str, Any]]:
+    """Every batch of the Threetone workspace, page after page (this emulator pages by 2)."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, str] = {}
+    with emulator.http(headers={"x-api-key": emulator.api_key}) as http:
+        while True:
+            page = http.get("/v1/voiceai/batch-calling/workspace", params=params).json()
+            found += page["batch_calls"]
+            if not page["has_more"]:
+                return found
+            params = {"last_doc": page["next_doc"]}
+
+
+def batch_call(name: str, number: str) -> str:
+    return textwrap.dedent(f"""
+        kind: BatchCall
+        provider: threetone
+        name: {name}
+        agentId: agent_winback
+        scheduledTime: "2030-01-20T15:00:00Z"
+        recipients:
+          - id: crm-{number[-4:]}
+            phone_number: "{number}"
+        """).lstrip()
+
+
+def test_prune_cancels_an_owned_batch_call_and_leaves_the_others(
+    cli: Cli, emulator: Any, tmp_path: Path
+) -> None:
+    beta = tmp_path / "beta"
+    write(beta, "ownership.yaml", ownership("beta", BatchCall=["beta_*"]))
+    write(beta, "winback.yaml", batch_call("beta_winback", "+14155553001"))
+    ok(cli("apply", "--auto-approve", str(beta)))
+    acme = tmp_path / "acme"
+    write(acme, "ownership.yaml", ownership("acme", BatchCall=["acme_*"]))
+    write(acme, "spring.yaml", batch_call("acme_spring", "+14155553002"))
+    write(acme, "winback.yaml", batch_call("acme_winback", "+14155553003"))
+    ok(cli("apply", "--auto-approve", str(acme)))
+    (acme / "winback.yaml").unlink()
+    plan = ok(cli("plan", "--prune", str(acme)))
+    assert "- BatchCall/acme_winback will be deleted" in plan.stdout
+    assert "cancelled, not deleted" in plan.stdout
+    assert "    BatchCall: beta_winback" in plan.stdout  # not managed here
+    emulator.admin.clear_requests()
+    ok(cli("apply", "--auto-approve", "--prune", str(acme)))
+    sent = [(r["method"], r["path"]) for r in writes(emulator)]
+    assert len(sent) == 1 and sent[0][0] == "POST" and sent[0][1].endswith("/cancel")
+    status = {b["name"]: b["status"] for b in workspace(emulator)}
+    assert status == {
+        "beta_winback": "pending",
+        "acme_spring": "pending",
+        "acme_winback": "cancelled",
+    }
+    # A cancelled batch is history: nothing more to prune.
+    assert "No changes." in ok(cli("plan", "--prune", "--detailed-exitcode", str(acme))).stdout
+
+
+def test_prune_reaches_a_provider_the_manifests_no_longer_use(
+    cli: Cli, emulator: Any, tmp_path: Path
+) -> None:
+    acme = tmp_path / "acme"
+    write(acme, "ownership.yaml", ownership("acme", Agent=["acme_*"], BatchCall=["acme_*"]))
+    write(acme, "support.yaml", agent("acme_support"))
+    write(acme, "winback.yaml", batch_call("acme_winback", "+14155553003"))
+    ok(cli("apply", "--auto-approve", str(acme)))
+    (acme / "winback.yaml").unlink()  # the last BatchCall: no manifest names Threetone now
+    plan = ok(cli("plan", "--prune", str(acme)))
+    assert "- BatchCall/acme_winback will be deleted" in plan.stdout
+    assert "  threetone: " in plan.stdout  # and the plan says it reads there
+    # Without a key for a provider, it is not read (nothing of it can be pruned then).
+    unset = ok(cli("plan", "--prune", str(acme), env={"THREETONE_API_KEY": ""}))
+    assert "BatchCall" not in unset.stdout and "No changes." in unset.stdout

@@ -24,8 +24,9 @@ status counting) is `reconciler.providers.campaigns`:
   -> replace (cancel, then submit); once calls started, added recipients -> a supplemental
   part with only them, anything else -> a refusal. Its own actions: `cancelled: true` ->
   cancel; `retries: N` -> retry each finished part with failed calls until its `retry_count`
-  reaches N. Batches named like a managed one are never pruned (the workspace cannot say
-  which batches this tool made).
+  reaches N. `--prune` cancels the parts still pending or in progress of a BatchCall the
+  manifests no longer declare, only when their Ownership claims it (the workspace cannot say
+  which batches this tool made; planning asks only for what a claim covers).
 - no duplicate submissions: there is no idempotency key; the client never repeats a POST
   whose answer was lost, the change fails, and the next plan lists the workspace again.
 Must not import httpx, deepdiff or the Ultravox vendor folder.
@@ -312,10 +313,11 @@ class BatchCallType(ResourceType):
         known: Sequence[LiveResource] = (),
     ) -> list[LiveResource]:
         """List the workspace (only the manifests' agents where the API filters by agent, see
-        `_list`); read recipients of the managed names' batches only.
+        `_list`); every name is returned (`--prune` needs the ones no manifest declares), with
+        recipients read for the managed names' batches only.
 
-        Without desired resources (a saved plan's staleness check) every name is returned,
-        without recipients; the digest covers list items of the resource's agent only
+        Without desired resources (a saved plan's staleness check) no recipients are read; the
+        digest covers list items of the resource's agent only
         (`_decisive`, `_own_agent`), so it is the same either way.
         """
         prefix = api.settings.path_prefix
@@ -327,7 +329,9 @@ class BatchCallType(ResourceType):
             if not isinstance(item, dict) or not item.get("id"):
                 continue
             base, _ = parse_part(str(item.get("name") or ""))
-            if base and (not names or base in names):
+            # Every name, so that `--prune` sees the ones the manifests no longer declare;
+            # recipients are read for the manifests' names only.
+            if base:
                 groups.setdefault(base, []).append(item)
         managed = [i for base in groups if base in names for i in groups[base] if not is_history(i)]
         # The API lists batches without recipients; one GET per batch is its only way.
@@ -452,8 +456,9 @@ class BatchCallType(ResourceType):
         options: PlanOptions,
     ) -> Change | None:
         if desired is None:
-            # Never pruned: nothing in the workspace says which batches this tool made.
-            return None
+            # Pruned only when asked, and planning asks only for what the manifests' Ownership
+            # claims: nothing in the workspace says which batches this tool made.
+            return self._prune(live, options) if options.prune and live is not None else None
         prefix = _prefix(desired.provider, options)
         cancelled = desired_campaign(desired).cancelled
         if live is None:
@@ -476,6 +481,28 @@ class BatchCallType(ResourceType):
             notes=(
                 f"{len(recipients)} recipients: {_recipient_list(recipients)}",
                 _when(desired),
+            ),
+        )
+
+    def _prune(self, live: LiveResource, options: PlanOptions) -> Change | None:
+        """`--prune` of a BatchCall the manifests own but no longer declare: its parts still
+        pending or in progress are cancelled, the one way the API stops a batch from dialling
+        (a submitted batch cannot be modified); finished and cancelled ones are history, left
+        as they are (a delete would erase what the calls did)."""
+        active = [p for p in live_campaign(live).parts if p.status in ACTIVE]
+        if not active:
+            return None
+        prefix = _prefix(live.provider, options)
+        return Change(
+            key=live.key,
+            provider=live.provider,
+            action=Action.DELETE,
+            requests=tuple(_cancel_request(prefix, p) for p in active),
+            resource_id=live.id,
+            notes=(
+                f"cancelled, not deleted: {len(active)} batch(es) still pending or in progress "
+                "stop dialling; calls already under way finish. Cancelling is one-way; "
+                "finished batches stay as history.",
             ),
         )
 

@@ -700,7 +700,11 @@ def test_read_gets_recipients_of_managed_names_only() -> None:
             batch("someone_elses", created=300),
         ],
     )
-    (live,) = asyncio.run(BATCH_CALL.read(api, [desired_of()]))
+    found = {c.key.name: c for c in asyncio.run(BATCH_CALL.read(api, [desired_of()]))}
+    # Every name comes back (--prune needs the others, issue 12), recipients only for its own.
+    assert sorted(found) == ["someone_elses", "spring"]
+    assert live_campaign(found["someone_elses"]).recipients == ()
+    live = found["spring"]
     assert [p.name for p in live_campaign(live).parts] == ["spring", "spring~2"]
     assert list(live_campaign(live).history) == ["btcal_spring_50"]
     assert sorted(c for c in api.calls if c.startswith("GET")) == [
@@ -733,9 +737,13 @@ def test_warnings_name_same_named_batches_of_other_agents() -> None:
     assert len(warnings) == 1 and "btcal_x" in warnings[0] and "left alone" in warnings[0]
 
 
-def test_prune_never_cancels_a_workspace_batch() -> None:
+def test_prune_cancels_a_workspace_batch_planning_asks_it_to() -> None:
+    # Planning asks only for a BatchCall the manifests' Ownership claims (issue 12): it stops
+    # dialling, nothing is deleted.
     (live,) = read([batch(status="in_progress", recipients=started())], [])
-    assert BATCH_CALL.plan(None, live, PlanOptions(prune=True)) is None
+    change = BATCH_CALL.plan(None, live, PlanOptions(prune=True))
+    assert change is not None and change.action is Action.DELETE
+    assert [(r.method, r.path) for r in change.requests] == [("POST", f"{PREFIX}/{live.id}/cancel")]
 
 
 def test_status_counts_every_recipient_status() -> None:
