@@ -62,6 +62,10 @@ def test_a_signal_stops_new_writes_waits_for_those_in_flight_and_says_what_is_wh
     assert done == len(created) < AGENTS  # what was in flight finished; nothing else started
     summary = next(line for line in stderr.splitlines() if "Apply stopped by" in line)
     assert summary.endswith(f"{AGENTS - done} not attempted.")
-    assert f"Apply stopped by {sig.name}: {done} done, 1 in flight, 0 failed" in summary
-    assert "in flight when it stopped (each finished as above):" in stderr
+    # The signal follows the first POST the emulator journals, so the next one is usually under
+    # way then; on a loaded machine it may not have started yet. Either way it is said.
+    in_flight = 1 if f"{done} done, 1 in flight" in summary else 0
+    assert f"Apply stopped by {sig.name}: {done} done, {in_flight} in flight, 0 failed" in summary
+    if in_flight:
+        assert "in flight when it stopped (each finished as above):" in stderr
     assert "not attempted:\n    - Agent/agent_" in stderr
