@@ -13,6 +13,7 @@ module of `reconciler.manifests` (they import this one).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Annotated
@@ -47,6 +48,7 @@ digits, drops what it does not read, keeps an extension apart): anything else is
 before it gets there, so no number is dialled that the manifest did not spell."""
 
 
+@functools.lru_cache(maxsize=65_536)
 def canonical_number(text: str, region: str | None = None) -> str:
     """`text` as the E.164 number it spells (`+14155550100`), or a `ValueError` saying why not.
 
@@ -86,7 +88,7 @@ def is_e164(text: str) -> bool:
     if re.fullmatch(E164_PATTERN, text) is None:
         return False
     try:
-        return canonical_number(text) == text
+        return canonical_number(text, None) == text  # the key `canonical_or_same` caches
     except ValueError:
         return False
 

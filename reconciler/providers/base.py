@@ -200,10 +200,14 @@ class ResourceType(ABC):
         """
         return None
 
-    async def reread(self, api: Api, change: Change) -> LiveResource | None:
+    async def reread(
+        self, api: Api, change: Change, *, settling: bool = False
+    ) -> LiveResource | None:
         """The live object `change` is about, read again now exactly as a plan reads it (the
         same id and digest for the same account): None when absent. Only for kinds that
-        `guards_writes`; `change`'s references are resolved."""
+        `guards_writes`; `change`'s references are resolved. `settling`: read only what
+        `repair` needs (a kind may then skip recipients that cannot be copies; the digest
+        does not matter)."""
         raise NotImplementedError(f"{self.kind} does not guard its writes")
 
     def creates_batch(self, request: Request) -> bool:

@@ -420,6 +420,15 @@ async def _changed_since(
     )
 
 
+async def _copies_gone(rt: ResourceType, api: Api, change: Change) -> bool:
+    """Whether, listed once more, the campaign has no copy left to remove."""
+    try:
+        fresh = await rt.reread(api, change, settling=True)
+        return fresh is None or rt.repair(fresh, change) is None
+    except ReconcilerError:
+        return False
+
+
 async def _settle(
     rt: ResourceType, api: Api, change: Change
 ) -> tuple[tuple[str, ...], str | None, bool]:
@@ -428,7 +437,7 @@ async def _settle(
 
     Returns (notes, a problem, whether the campaign is there now)."""
     try:
-        fresh: LiveResource | None = await rt.reread(api, change)
+        fresh: LiveResource | None = await rt.reread(api, change, settling=True)
     except ReconcilerError as exc:
         return (), f"listing it again after the write failed ({exc.render()}): {MAY_HAVE}", False
     if fresh is None:
@@ -449,6 +458,8 @@ async def _settle(
         except ReconcilerError as exc:
             problems.append(exc.render())
     notes = tuple(f"an apply running at the same time made a copy; {note}" for note in repair.notes)
+    if problems and await _copies_gone(rt, api, change):
+        problems = []  # the other apply removed them first (a cancel of a cancelled batch)
     if problems:
         return (
             notes,

@@ -58,7 +58,7 @@ from reconciler.core.domain import (
     SourceRef,
     fingerprint,
 )
-from reconciler.core.errors import Diagnostic, ManifestError, PlanError
+from reconciler.core.errors import ApiError, Diagnostic, ManifestError, PlanError
 from reconciler.core.normalize import NormalizationTable
 from reconciler.core.planning import PlanOptions, additions, compare
 from reconciler.manifests.fields import prevents_destroy
@@ -336,11 +336,17 @@ class BatchCallType(ResourceType):
         managed = [i for base in groups if base in names for i in groups[base] if not is_history(i)]
         # The API lists batches without recipients; one GET per batch is its only way.
         details = await asyncio.gather(
-            *(api.get(f"{prefix}/{_quoted(str(i['id']))}") for i in managed)
+            *(_detail(api, f"{prefix}/{_quoted(str(i['id']))}") for i in managed)
         )
+        gone = {str(i["id"]) for i, d in zip(managed, details, strict=True) if d is None}
+        if gone:
+            # Deleted since they were listed: as if they had not been.
+            groups = {b: [i for i in g if str(i["id"]) not in gone] for b, g in groups.items()}
+            groups = {b: g for b, g in groups.items() if g}
         recipients = {
             str(item["id"]): _live_recipients(api.settings.name, detail)
             for item, detail in zip(managed, details, strict=True)
+            if detail is not None
         }
         found = (
             self._campaign(api.settings.name, base, group, recipients, agents.get(base))
@@ -399,7 +405,9 @@ class BatchCallType(ResourceType):
     def creates_batch(self, request: Request) -> bool:
         return _submits(request)
 
-    async def reread(self, api: Api, change: Change) -> LiveResource | None:
+    async def reread(
+        self, api: Api, change: Change, *, settling: bool = False
+    ) -> LiveResource | None:
         """The BatchCall listed again as a plan lists it: with its recipients, on the agent it
         submits to; without a submit (a cancel, a retry), as a saved plan's check lists it."""
         agent = _submitted_agent(change)
@@ -974,6 +982,16 @@ def _select(desired: DesiredResource, live: LiveResource) -> tuple[list[Part], l
     if not mine:
         return parts, []
     return mine, [p for p in parts if p.agent_id != agent]
+
+
+async def _detail(api: Api, path: str) -> JSON | None:
+    """One batch with its recipients; None when it is gone since the listing (deleted)."""
+    try:
+        return await api.get(path)
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def _submits(request: Request) -> bool:

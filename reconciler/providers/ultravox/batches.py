@@ -38,7 +38,7 @@ from reconciler.core.domain import (
     SourceRef,
     fingerprint,
 )
-from reconciler.core.errors import Diagnostic, ManifestError, PlanError
+from reconciler.core.errors import ApiError, Diagnostic, ManifestError, PlanError
 from reconciler.core.masking import mask_number
 from reconciler.core.normalize import NormalizationTable, canonical_datetime
 from reconciler.core.planning import PlanOptions, additions, compare, patch_body
@@ -321,17 +321,31 @@ class ScheduledBatchType(ResourceType):
         )
         return await self._read_agents(api, agent_ids)
 
-    async def _read_agents(self, api: Api, agent_ids: Sequence[str]) -> list[LiveResource]:
+    async def _read_agents(
+        self, api: Api, agent_ids: Sequence[str], only: str | None = None, lean: bool = False
+    ) -> list[LiveResource]:
         """The campaigns on these agents: each agent's batches, one call of each to find the
-        tool's, and the calls of those in full."""
+        tool's, and the calls of those in full (`only`: of that campaign's alone; `lean`: not
+        when it has a single batch, which cannot hold a copy)."""
         listed = await asyncio.gather(*(api.list_all(_batches_path(a)) for a in agent_ids))
         batches = [(a, b) for a, items in zip(agent_ids, listed, strict=True) for b in items]
-        call_lists = await asyncio.gather(*(_managed_calls(api, a, b) for a, b in batches))
+        firsts = await asyncio.gather(*(_first_calls(api, a, b) for a, b in batches))
+        named = [
+            (agent_id, batch, first)
+            for (agent_id, batch), first in zip(batches, firsts, strict=True)
+            if first is not None and (only is None or _name_of(first[0]) == only)
+        ]
+        whole = not (lean and len(named) <= 1)
+        call_lists = await asyncio.gather(
+            *(
+                _all_calls(api, agent_id, batch) if whole and more else _same(calls)
+                for agent_id, batch, (calls, more) in named
+            )
+        )
         grouped: dict[tuple[str, str], list[tuple[dict[str, Any], list[dict[str, Any]]]]] = {}
-        for (agent_id, batch), calls in zip(batches, call_lists, strict=True):
-            if calls is not None:
-                name = str((calls[0].get("metadata") or {}).get(BATCH_KEY))
-                grouped.setdefault((agent_id, name), []).append((batch, calls))
+        for (agent_id, batch, _), calls in zip(named, call_lists, strict=True):
+            if calls:
+                grouped.setdefault((agent_id, _name_of(calls)), []).append((batch, calls))
         return [
             self._campaign(agent_id, name, found)
             for (agent_id, name), found in sorted(grouped.items())
@@ -373,12 +387,14 @@ class ScheduledBatchType(ResourceType):
     def creates_batch(self, request: Request) -> bool:
         return _creates_batch(request)
 
-    async def reread(self, api: Api, change: Change) -> LiveResource | None:
+    async def reread(
+        self, api: Api, change: Change, *, settling: bool = False
+    ) -> LiveResource | None:
         """The campaign on the agent `change` writes to, listed as a plan lists it."""
         agent_id = _agent_of(change)
         if agent_id is None:
             return None
-        found = await self._read_agents(api, [agent_id])
+        found = await self._read_agents(api, [agent_id], only=change.key.name, lean=settling)
         return next((c for c in found if c.key == change.key), None)
 
     def repair(self, live: LiveResource, change: Change) -> Change | None:
@@ -828,17 +844,45 @@ def _webhook_problems(
     return []
 
 
-async def _managed_calls(api: Api, agent_id: str, batch: dict[str, Any]) -> list[JSON] | None:
-    """The scheduled calls of a batch this tool made; None for any other batch."""
-    path = f"{_batches_path(agent_id)}/{batch['batchId']}/scheduled_calls"
-    # One small page names the batch; only batches this tool made are read in full.
-    first = await api.get(path, {"pageSize": "1"})
+def _calls_path(agent_id: str, batch: Mapping[str, Any]) -> str:
+    return f"{_batches_path(agent_id)}/{batch['batchId']}/scheduled_calls"
+
+
+def _name_of(calls: Sequence[Mapping[str, Any]]) -> str:
+    """The campaign a batch of this tool belongs to: its calls' `reconciler.batch`."""
+    return str((calls[0].get("metadata") or {}).get(BATCH_KEY))
+
+
+async def _first_calls(
+    api: Api, agent_id: str, batch: dict[str, Any]
+) -> tuple[list[dict[str, Any]], bool] | None:
+    """One small page of a batch's scheduled calls, which names the batch, and whether there
+    are more: None for a batch this tool did not make, or one deleted since it was listed
+    (an apply running at the same time removed a copy): gone, as if it had not been listed."""
+    try:
+        first = await api.get(_calls_path(agent_id, batch), {"pageSize": "1"})
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
     results = first.get("results") if isinstance(first, dict) else None
     if not results or BATCH_KEY not in (results[0].get("metadata") or {}):
         return None
-    if not first.get("next"):
-        return list(results)
-    return await api.list_all(path)
+    return list(results), bool(first.get("next"))
+
+
+async def _all_calls(api: Api, agent_id: str, batch: dict[str, Any]) -> list[JSON]:
+    """Every scheduled call of a batch of this tool (none when it is gone since listed)."""
+    try:
+        return await api.list_all(_calls_path(agent_id, batch))
+    except ApiError as exc:
+        if exc.status == 404:
+            return []
+        raise
+
+
+async def _same(calls: list[dict[str, Any]]) -> list[JSON]:
+    return list(calls)
 
 
 def _live_call(call: Mapping[str, Any]) -> LiveRecipient:
