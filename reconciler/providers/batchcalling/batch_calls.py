@@ -1151,7 +1151,8 @@ def _submit_request(
         "call_name": part_name(desired.key.name, number),
         "agent_id": desired.spec["agent_id"],
     }
-    # A supplemental part starts at once: the campaign it extends has started already.
+    # A supplemental part starts at once (after the hold apply adds): the campaign it extends
+    # has started already.
     if not supplemental and "scheduled_time_unix" in desired.spec:
         body["scheduled_time_unix"] = desired.spec["scheduled_time_unix"]
     for field in BATCH_FIELDS:
