@@ -43,6 +43,8 @@ def test_a_signal_stops_new_writes_waits_for_those_in_flight_and_says_what_is_wh
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # The default SIGINT disposition, whatever this worker inherited (see test_real_process).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30

@@ -74,6 +74,10 @@ def test_an_interrupt_at_the_prompt_aborts_and_sends_nothing(
         env=real_cli.env,
         cwd=tmp_path,
         close_fds=True,
+        # A child inherits an ignored SIGINT (some other test of this worker may have left
+        # it so), and Python then never raises KeyboardInterrupt: give it the default, as a
+        # terminal does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(follower)
     output, interrupts, last, deadline = b"", 0, 0.0, time.monotonic() + 60
