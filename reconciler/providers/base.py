@@ -210,6 +210,13 @@ class ResourceType(ABC):
         does not matter)."""
         raise NotImplementedError(f"{self.kind} does not guard its writes")
 
+    def conflict(self, live: LiveResource | None, change: Change) -> str | None:
+        """Why `change`, planned earlier, must not be sent now that the campaign is `live`
+        (listed again right before it): it would call someone twice (its recipients are in a
+        live batch already, a batch it replaces has started). None: it may be sent. Progress
+        alone is no conflict (pure)."""
+        return None
+
     def creates_batch(self, request: Request) -> bool:
         """Whether `request` creates a call batch (then apply settles the campaign after it)."""
         return False

@@ -8,13 +8,13 @@ attempted.
 
 Campaigns dial people, so a kind that `guards_writes` gets three more steps, for applies that
 run at the same time (issue 10): right before its first write, the campaign is listed again
-and the change is skipped, nothing sent, if it is not what the plan read (another apply got
-there first); a request that creates a batch has its start held back (`Hold`) by the server's
-clock, so no call starts for a short while; and after such a write, the campaign is listed
-again and copies nobody was dialled from are removed (`ResourceType.repair`: every process
-keeps the same one). A `Stop` (Ctrl-C, SIGTERM) lets the changes in flight finish and starts
-no other. Talks to the network only through the `Api` protocol; must not import httpx or
-deepdiff.
+and the change is skipped, nothing sent, when it would now call someone twice
+(`ResourceType.conflict`: another apply got there first); a request that creates a batch has
+its start held back (`Hold`) by the server's clock, so no call starts for a short while; and
+after such a write, the campaign is listed again and copies nobody was dialled from are
+removed (`ResourceType.repair`: every process keeps the same one). A `Stop` (Ctrl-C,
+SIGTERM) lets the changes in flight finish and starts no other. Talks to the network only
+through the `Api` protocol; must not import httpx or deepdiff.
 """
 
 from __future__ import annotations
@@ -400,23 +400,18 @@ def _clock(api: Api) -> datetime:
 async def _changed_since(
     rt: ResourceType, api: Api, change: Change, read: Read | None
 ) -> str | None:
-    """Why `change` must not be sent: its campaign is not what the plan read (None: it is)."""
-    if read is None:
-        return None
+    """Why `change` must not be sent, the campaign listed again now (None: it may be).
+
+    Not "anything changed": calls progress all the time in a running campaign. What the kind
+    says would make the change call someone twice (`ResourceType.conflict`): its recipients
+    already in a live batch, a batch it replaces started meanwhile."""
     fresh = await rt.reread(api, change)
-    was = (read.id, read.digest) if read.digest is not None else None
-    now = (fresh.id, fresh.digest) if fresh is not None else None
-    if was == now:
+    reason = rt.conflict(fresh, change)
+    if reason is None:
         return None
-    if was is None and fresh is not None:
-        what = f"now exists (id {fresh.id})"
-    elif fresh is None:
-        what = f"(id {read.id}) no longer exists"
-    else:
-        what = f"(id {fresh.id}) changed"
     return (
-        f"{change.key} {what} since the plan read the account; another apply may be running. "
-        "Nothing was sent for it; run `reconciler plan` to see what remains"
+        f"{change.key}: {reason} since the plan read the account; another apply may be "
+        "running. Nothing was sent for it; run `reconciler plan` to see what remains"
     )
 
 

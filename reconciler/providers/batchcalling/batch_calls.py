@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ValidationError
 
@@ -424,6 +424,48 @@ class BatchCallType(ResourceType):
             ]
         found = await self.read(api, probe)
         return next((c for c in found if c.key == change.key), None)
+
+    def conflict(self, live: LiveResource | None, change: Change) -> str | None:
+        """A replace of a batch that started meanwhile, a retry of one retried meanwhile, or
+        recipients submitted that a live batch (other than one the change cancels) holds."""
+        parts = live_campaign(live).parts if live is not None else ()
+        by_id = {p.id: p for p in parts}
+        cancelled = {_target(r, "/cancel") for r in change.requests} - {None}
+        if change.action is Action.REPLACE:
+            for part in parts:
+                if part.id in cancelled and has_started(
+                    [part], idle=UNDIALLED, part_started=_left_pending
+                ):
+                    return f"batch {part.id} has started (replacing it would call them again)"
+        for ident in {_target(r, "/retry") for r in change.requests} - {None}:
+            retried = by_id.get(str(ident))
+            if retried is not None and retried.status not in FINISHED:
+                return f"batch {retried.id} is {retried.status} (retried, or running, meanwhile)"
+        held = {
+            identity
+            for p in parts
+            if p.id not in cancelled
+            for r in p.recipients
+            if r.status not in DROPPED
+            for identity in (("id", r.key), ("reach", r.reach))
+            if identity[1]
+        }
+        sent = {
+            identity
+            for r in change.requests
+            if _submits(r) and isinstance(r.body, dict)
+            for recipient in r.body.get("recipients") or []
+            if isinstance(recipient, dict)
+            for identity in (
+                ("id", recipient.get("id")),
+                ("reach", destination_key(recipient)),
+            )
+            if identity[1]
+        }
+        again = sent & held
+        if again:
+            return "recipients it submits are in a live batch already"
+        return None
 
     def repair(self, live: LiveResource, change: Change) -> Change | None:
         """Cancel the copies nobody was dialled from; a `PlanError` when copies started."""
@@ -996,6 +1038,13 @@ async def _detail(api: Api, path: str) -> JSON | None:
 
 def _submits(request: Request) -> bool:
     return request.method == "POST" and request.path.endswith("/submit")
+
+
+def _target(request: Request, action: str) -> str | None:
+    """The batch id of a `POST {prefix}/{id}/cancel` (or `/retry`) request, else None."""
+    if request.method != "POST" or not request.path.endswith(action):
+        return None
+    return unquote(request.path.removesuffix(action).rsplit("/", 1)[-1])
 
 
 def _submitted_agent(change: Change) -> str | None:

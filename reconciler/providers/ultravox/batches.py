@@ -191,6 +191,11 @@ def _ended(part: Part) -> bool:
     return bool(part.batch.get("endedAt"))
 
 
+def _began(part: Part) -> bool:
+    """Whether anyone may have been dialled from a batch."""
+    return _ended(part) or any(r.status not in NOT_STARTED for r in part.recipients)
+
+
 def _created(part: Part) -> datetime:
     """When the server created the batch (unreadable: the oldest, so it is never the copy)."""
     try:
@@ -396,6 +401,28 @@ class ScheduledBatchType(ResourceType):
             return None
         found = await self._read_agents(api, [agent_id], only=change.key.name, lean=settling)
         return next((c for c in found if c.key == change.key), None)
+
+    def conflict(self, live: LiveResource | None, change: Change) -> str | None:
+        """A replace of a batch that started meanwhile, or calls scheduled that a live batch
+        (other than one the change deletes) already holds."""
+        parts = live_campaign(live).parts if live is not None else ()
+        deleted = {r.path.rsplit("/", 1)[-1] for r in change.requests if r.method == "DELETE"}
+        if change.action is Action.REPLACE:
+            for part in parts:
+                if part.id in deleted and _began(part):
+                    return f"batch {part.id} has started (replacing it would call them again)"
+        held = {r.key for p in parts if p.id not in deleted for r in p.recipients if r.key}
+        scheduled = {
+            str((c.get("metadata") or {}).get(RECIPIENT_KEY))
+            for r in change.requests
+            if _creates_batch(r) and isinstance(r.body, dict)
+            for c in r.body.get("calls") or []
+            if isinstance(c, dict)
+        }
+        again = scheduled & held
+        if again:
+            return f"{len(again)} of the calls it schedules are in a live batch already"
+        return None
 
     def repair(self, live: LiveResource, change: Change) -> Change | None:
         """DELETE the copies nobody was dialled from; a `PlanError` when copies started."""
