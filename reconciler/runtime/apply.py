@@ -29,7 +29,7 @@ from enum import StrEnum
 from itertools import groupby
 from typing import Any
 
-from reconciler.core.domain import JSON, Action, Change, Hold, LiveResource, Plan, Read, Request
+from reconciler.core.domain import JSON, Action, Change, Hold, LiveResource, Plan, Request
 from reconciler.core.errors import (
     ApiError,
     ConfigError,
@@ -269,7 +269,6 @@ async def apply_plan(
     report = ApplyReport()
     refs: dict[str, str] = {}
     gate = asyncio.Semaphore(concurrency)
-    reads = {r.key: r for r in plan.reads}
     stop = stop or Stop()
     not_started: list[Change] = []
 
@@ -288,7 +287,7 @@ async def apply_plan(
             if stop.reason is not None:
                 not_started.append(change)
                 return None
-            result = await _run_change(change, apis[change.provider], types, reads, resolved, refs)
+            result = await _run_change(change, apis[change.provider], types, resolved, refs)
             if stop.reason is not None:
                 result = replace(result, in_flight=True)
             on_result(result)
@@ -310,7 +309,6 @@ async def _run_change(
     change: Change,
     api: Api,
     types: Mapping[str, ResourceType],
-    reads: Mapping[Any, Read],
     resolved: Callable[[Request], Request],
     refs: dict[str, str],
 ) -> ChangeResult:
@@ -324,7 +322,7 @@ async def _run_change(
         try:
             # A campaign's paths name ids of earlier phases only (its agent).
             ready_change = replace(change, requests=tuple(resolved(r) for r in change.requests))
-            skipped = await _changed_since(rt, api, ready_change, reads.get(change.key))
+            skipped = await _changed_since(rt, api, ready_change)
         except ReconcilerError as exc:
             return ChangeResult(change, error=exc.render())
         if skipped is not None:
@@ -397,9 +395,7 @@ def _clock(api: Api) -> datetime:
     return server_now(api) or datetime.now(UTC)
 
 
-async def _changed_since(
-    rt: ResourceType, api: Api, change: Change, read: Read | None
-) -> str | None:
+async def _changed_since(rt: ResourceType, api: Api, change: Change) -> str | None:
     """Why `change` must not be sent, the campaign listed again now (None: it may be).
 
     Not "anything changed": calls progress all the time in a running campaign. What the kind
