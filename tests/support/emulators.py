@@ -144,8 +144,30 @@ class DirectAdmin:
         return dumped
 
 
+class _EmulatorHandle:
+    """What both kinds of test emulator derive from the `Emulator` they wrap."""
+
+    emulator: Emulator
+
+    @property
+    def api_key(self) -> str:
+        return self.config.api_key
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.emulator.config
+
+    @property
+    def app(self) -> Starlette:
+        return self.emulator.app
+
+    @property
+    def store(self) -> Store:
+        return self.emulator.store
+
+
 @dataclass(frozen=True)
-class InProcessEmulator:
+class InProcessEmulator(_EmulatorHandle):
     """An emulator that is never served; the in-process `Cli` reaches it at `base_url`."""
 
     base_url: str
@@ -159,22 +181,6 @@ class InProcessEmulator:
         base_url = f"http://emulator-{next(_NUMBERS)}.invalid"
         return cls(base_url=base_url, emulator=emulator, admin=DirectAdmin(emulator.store))
 
-    @property
-    def api_key(self) -> str:
-        return self.config.api_key
-
-    @property
-    def config(self) -> EmulatorConfig:
-        return self.emulator.config
-
-    @property
-    def app(self) -> Starlette:
-        return self.emulator.app
-
-    @property
-    def store(self) -> Store:
-        return self.emulator.store
-
     def http(self, **options: Any) -> httpx.Client:
         """A sync HTTP client of the emulator (the vendor APIs and `/_emulator/`)."""
         return httpx.Client(
@@ -183,28 +189,12 @@ class InProcessEmulator:
 
 
 @dataclass(frozen=True)
-class ServedEmulator:
+class ServedEmulator(_EmulatorHandle):
     """A `running_emulator`: uvicorn on a free loopback port, in a thread."""
 
     base_url: str
     emulator: Emulator
     admin: EmulatorAdmin
-
-    @property
-    def api_key(self) -> str:
-        return self.config.api_key
-
-    @property
-    def config(self) -> EmulatorConfig:
-        return self.emulator.config
-
-    @property
-    def app(self) -> Starlette:
-        return self.emulator.app
-
-    @property
-    def store(self) -> Store:
-        return self.emulator.store
 
     def http(self, **options: Any) -> httpx.Client:
         """A sync HTTP client of the emulator, over loopback."""
