@@ -1,19 +1,22 @@
 """Field-level differences between two normalized objects.
 
 Owns the one use of deepdiff in the package: it turns deepdiff's tree report into typed
-`FieldChange`s with dotted paths, sorted by path. Pure; must not import httpx or the client.
+`FieldChange`s with dotted paths, sorted by path. deepdiff is imported on the first diff that
+needs it, not with this module. Pure; must not import httpx or the client.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Iterable
-from typing import Any
-
-from deepdiff import DeepDiff
+from typing import TYPE_CHECKING, Any
 
 from reconciler.core import fieldpaths as paths
 from reconciler.core.domain import FieldChange, FieldOp
+
+if TYPE_CHECKING:
+    from deepdiff import DeepDiff
 
 _OPS: dict[str, FieldOp] = {
     "values_changed": FieldOp.CHANGE,
@@ -24,13 +27,23 @@ _OPS: dict[str, FieldOp] = {
     "iterable_item_removed": FieldOp.REMOVE,
 }
 
-# deepdiff >= 8.1 reports two dicts that share few keys as one whole-value change (of the root
-# for a create, of `callTemplate` for a big edit), which would hide the keys a PATCH must clear.
-_ALWAYS_DEEPER: dict[str, Any] = (
-    {"threshold_to_diff_deeper": 0}
-    if "threshold_to_diff_deeper" in inspect.signature(DeepDiff.__init__).parameters
-    else {}
-)
+
+@functools.cache
+def _deepdiff() -> tuple[type[DeepDiff], dict[str, Any]]:
+    """deepdiff's class and the options every call passes, imported on first use: it costs a
+    tenth of a second of CPU at start-up (issue 14's `python -X importtime`), and a plan in
+    which nothing changed, or `validate`, never needs it (`same` decides those)."""
+    from deepdiff import DeepDiff
+
+    # deepdiff >= 8.1 reports two dicts that share few keys as one whole-value change (of the
+    # root for a create, of `callTemplate` for a big edit), which would hide the keys a PATCH
+    # must clear.
+    always_deeper: dict[str, Any] = (
+        {"threshold_to_diff_deeper": 0}
+        if "threshold_to_diff_deeper" in inspect.signature(DeepDiff.__init__).parameters
+        else {}
+    )
+    return DeepDiff, always_deeper
 
 
 def diff(
@@ -48,14 +61,15 @@ def diff(
     # Only the keys that differ go to deepdiff (a prompt of 8 KB that did not change costs
     # nothing), at the same paths, so its report is the same as for the whole objects.
     before, after = _differing(live, desired)
+    deep_diff, always_deeper = _deepdiff()
     # JSON has one number type: protobuf prints a whole float as `1`, a manifest says `1.0`.
-    report = DeepDiff(
+    report = deep_diff(
         before,
         after,
         view="tree",
         verbose_level=2,
         ignore_numeric_type_changes=True,
-        **_ALWAYS_DEEPER,
+        **always_deeper,
     )
     secret_patterns = tuple(paths.parse(p) for p in sensitive)
     changes: list[FieldChange] = []
