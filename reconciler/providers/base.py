@@ -27,7 +27,7 @@ from reconciler.core.domain import (
     SourceRef,
 )
 from reconciler.core.errors import Diagnostic
-from reconciler.core.normalize import NormalizationTable
+from reconciler.core.normalize import NormalizationTable, align, normalize
 from reconciler.core.planning import PlanOptions
 from reconciler.manifests.environment import ProviderOverride
 
@@ -112,6 +112,9 @@ class ProviderSettings:
     path_prefix: str = ""
     """Prefix of the vendor's paths, for vendors whose API moves between presets
     (`/v1/voiceai/batch-calling` on Threetone, `/v1/convai/batch-calling` on ElevenLabs)."""
+    api_root: str = ""
+    """The path every request of the vendor starts with when `path_prefix` is empty (`/api`
+    on Ultravox): a base URL that ends in it would double it, so the client drops it there."""
 
     def overridden(self, override: ProviderOverride) -> ProviderSettings:
         """These settings with what an environment file changes (the base URL is read with
@@ -185,9 +188,34 @@ class ResourceType(ABC):
         """Things a reviewer must know that are not changes (an ended batch's edits, say)."""
         return []
 
-    def comparable(self, resource: DesiredResource | LiveResource) -> dict[str, JSON]:
-        """What `diff-env` compares of a resource: by default its API body (`spec` or `body`)."""
-        return dict(resource.spec if isinstance(resource, DesiredResource) else resource.body)
+    def comparable(
+        self, resource: DesiredResource | LiveResource, desired: DesiredResource | None = None
+    ) -> dict[str, JSON]:
+        """What `diff-env` compares of a resource, as a plan compares it with its manifest.
+
+        A desired resource: its spec, normalized by `comparison_table`. A live object
+        (`diff-env --live`): `compared_body`, normalized by the same table, without the
+        server-computed fields that `desired` (the manifest of that account's environment; None
+        for an object none declares) leaves to the server: what the server sets (ids,
+        timestamps, its own choices) never counts.
+        """
+        table = self.comparison_table(resource.provider)
+        if isinstance(resource, DesiredResource):
+            return normalize(resource.spec, table)
+        wanted = normalize(desired.spec, table) if desired is not None else {}
+        _, have = align(wanted, normalize(self.compared_body(resource, desired), table), table)
+        return have
+
+    def comparison_table(self, provider: str) -> NormalizationTable:
+        """The table a plan compares this kind with for `provider` (the kind's own, by default;
+        a kind served by several vendors has one per vendor)."""
+        return self.table
+
+    def compared_body(
+        self, live: LiveResource, desired: DesiredResource | None
+    ) -> Mapping[str, JSON]:
+        """A live object's body as a plan compares it with `desired` (as read, by default)."""
+        return live.body
 
     async def status(
         self, api: Api, desired: DesiredResource, live: LiveResource | None

@@ -492,15 +492,24 @@ def saved_plan_session(plan: Plan, environ: Mapping[str, str], **options: Any) -
 
 
 async def state_of(workspace: Workspace, live: bool) -> dict[ResourceKey, dict[str, Any]]:
-    """A workspace's desired state, or (live) the account's objects of the manifests' kinds."""
+    """A workspace's desired state, or (live) the account's objects of the manifests' kinds,
+    each as a plan of this environment compares it (`ResourceType.comparable`: normalized by
+    the kind's own table, what the server sets left out).
+
+    Only the providers the manifests use are read: no key of a vendor no manifest names is
+    needed (nor sent anywhere)."""
     types = registry.kinds()
     desired = workspace.desired()
     if not live:
         return {d.key: types[d.key.kind].comparable(d) for d in desired}
     kinds = {d.key.kind for d in desired}
+    providers = providers_for(kinds, {d.provider for d in desired})
     async with workspace.session() as session:
-        found = await read_live(session, providers_for(kinds), desired, kinds)
-    return {item.key: types[item.key.kind].comparable(item) for item in found}
+        found = await read_live(session, providers, desired, kinds)
+    declared = {d.key: d for d in desired}
+    return {
+        item.key: types[item.key.kind].comparable(item, declared.get(item.key)) for item in found
+    }
 
 
 async def diff_environments(

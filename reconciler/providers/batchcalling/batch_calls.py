@@ -304,6 +304,32 @@ class BatchCallType(ResourceType):
             ),
         )
 
+    def comparable(
+        self, resource: DesiredResource | LiveResource, desired: DesiredResource | None = None
+    ) -> dict[str, JSON]:
+        """As a plan compares: in the submit's names, by the preset's table (`_plan_parts`)."""
+        if isinstance(resource, DesiredResource):
+            return comparable(resource.provider, resource.spec)
+        wanted = replace(desired, spec=self.comparable(desired)) if desired is not None else None
+        return super().comparable(resource, wanted)
+
+    def comparison_table(self, provider: str) -> NormalizationTable:
+        return batch_table(provider)
+
+    def compared_body(
+        self, live: LiveResource, desired: DesiredResource | None
+    ) -> Mapping[str, JSON]:
+        """The batch the resource is (its first part), in the submit's names; a scheduled time
+        the hold moved later counts as the manifest's (`_unheld`)."""
+        parts = live_campaign(live).parts
+        first = next((p for p in parts if p.id == live.id), None)
+        if first is None:
+            return live.body
+        body = _comparable(live.provider, first)
+        if desired is None:
+            return body
+        return _unheld(desired, body, first.batch.get("created_at_unix"))
+
     # ---- live -------------------------------------------------------------------------------
 
     async def read(
