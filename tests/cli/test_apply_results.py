@@ -60,7 +60,6 @@ def live_ids(emulator: Any) -> tuple[str, str]:
     return str(agent["agentId"]), str(batch["batchId"])
 
 
-@pytest.mark.e2e
 def test_result_lines_name_the_ids_with_references_resolved(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:

@@ -97,7 +97,6 @@ def applied(cli: Cli, tmp_path: Path) -> Path:
     return manifests
 
 
-@pytest.mark.e2e
 def test_export_writes_batchcall_manifests_and_their_recipients_files(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:

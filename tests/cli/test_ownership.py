@@ -101,7 +101,6 @@ def two_teams(cli: Cli, emulator: Any, tmp_path: Path) -> tuple[Path, Path]:
 # --- 1. ownership -----------------------------------------------------------------------------
 
 
-@pytest.mark.e2e
 def test_prune_deletes_only_what_the_ownership_claims(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:
@@ -150,7 +149,6 @@ def test_prune_is_markdown_and_json_too(cli: Cli, emulator: Any, tmp_path: Path)
     assert {u["kind"] for u in data["unmanaged"]} == {"Agent", "ScheduledBatch"}
 
 
-@pytest.mark.e2e
 def test_prune_without_ownership_refuses_and_shows_the_document(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:
@@ -206,7 +204,6 @@ def test_an_override_of_an_ownership_that_does_not_exist_is_an_error(
     assert "overrides: Ownership/acme is not a resource of these manifests" in result.stderr
 
 
-@pytest.mark.e2e
 def test_export_writes_an_ownership_of_what_it_exported(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:
@@ -230,7 +227,6 @@ def test_export_writes_an_ownership_of_what_it_exported(
 # --- 2. renames keep the id -----------------------------------------------------------------
 
 
-@pytest.mark.e2e
 def test_a_rename_is_one_patch_and_the_campaign_follows(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:
@@ -288,7 +284,6 @@ def test_a_saved_rename_applies_and_is_refused_when_the_new_name_appeared(
     assert agents(emulator)["acme_renewals"]["agentId"] == before
 
 
-@pytest.mark.e2e
 def test_both_names_live_is_an_error_naming_both_ids(
     cli: Cli, emulator: Any, tmp_path: Path
 ) -> None:

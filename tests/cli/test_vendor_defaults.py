@@ -156,7 +156,6 @@ def live_recipients(emulator: Any, preset: Preset) -> list[dict[str, Any]]:
     return recipients
 
 
-@pytest.mark.e2e
 def test_after_apply_the_plan_is_empty_against_an_emulator_that_fills_everything(
     cli: Cli, emulator: Any, preset: Preset, tmp_path: Path
 ) -> None:
