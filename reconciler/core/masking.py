@@ -137,6 +137,12 @@ class Redactor:
             self._pattern = re.compile("|".join(alternatives))
         return self._pattern.sub(SECRET_MASK, text)
 
+    @property
+    def single_line(self) -> bool:
+        """Whether no secret spans a newline: then text redacted in pieces that each end just
+        before a newline is redacted exactly as the whole text would be."""
+        return not any("\n" in secret for secret in self._secrets)
+
     def text(self, text: str) -> str:
         """What may be printed of `text`: secrets and phone numbers masked."""
         return mask_numbers_in_text(self.secrets(text))

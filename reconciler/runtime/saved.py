@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler.core.domain import JSON, Plan, Read, ResourceKey
 from reconciler.core.errors import ConfigError, ReconcilerError, StalePlanError
+from reconciler.core.jsontext import indented, write_indented
 from reconciler.core.limits import DEFAULTS, Limits
 from reconciler.core.masking import REDACTOR
 from reconciler.core.origins import check_file_base_url
@@ -80,14 +81,18 @@ def write_plan(plan: Plan, recorded: Recorded, out: str) -> None:
     never a secret value (secrets are `{"$secret": NAME}` references; the run's redactor masks
     anything else it knows, which a later apply would then refuse as edited)."""
     data = {**plan_to_json(plan), MANIFESTS: recorded.to_json()}
-    text = REDACTOR.secrets(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 fd = -1
-                handle.write(text)
+                if REDACTOR.single_line:
+                    # Streamed: a plan of 100,000 recipients is ~45 MB of text, never whole.
+                    write_indented(data, lambda chunk: handle.write(REDACTOR.secrets(chunk)))
+                    handle.write("\n")
+                else:
+                    handle.write(REDACTOR.secrets(indented(data) + "\n"))
         finally:
             if fd >= 0:
                 os.close(fd)
