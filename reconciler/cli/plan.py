@@ -7,7 +7,7 @@ import click
 from reconciler.cli import common
 from reconciler.cli.errors import EXIT_CHANGES_PENDING, reported
 from reconciler.core.domain import Plan, ResourceKey
-from reconciler.core.render import RENDERERS, render_text
+from reconciler.core.render import MAX_BODY_CHARS, RENDERERS, render_text
 from reconciler.runtime import engine
 from reconciler.runtime import saved as saved_plans
 
@@ -37,6 +37,11 @@ def write_plan(
     help="text for terminals, markdown for pull-request comments, json for machines.",
 )
 @click.option(
+    "--compact",
+    is_flag=True,
+    help=f"Text: cut request bodies after {MAX_BODY_CHARS:,} characters (else printed whole).",
+)
+@click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none."
 )
 @common.prune_option
@@ -47,6 +52,7 @@ def command(
     env_name: str | None,
     out: str | None,
     fmt: str,
+    compact: bool,
     detailed_exitcode: bool,
     prune: bool,
     targets: tuple[str, ...],
@@ -62,7 +68,10 @@ def command(
     plan_ = common.run(engine.plan_workspace(workspace, desired, engine.plan_options(prune), keys))
     if out:
         write_plan(plan_, out, paths, prune, keys)
-    text = render_text(plan_, color=common.color()) if fmt == "text" else RENDERERS[fmt](plan_)
+    if fmt == "text":
+        text = render_text(plan_, color=common.color(), compact=compact)
+    else:
+        text = RENDERERS[fmt](plan_)
     click.echo(text)
     if out:
         common.progress(f"Saved the plan to {out}; apply it with `reconciler apply --plan {out}`.")

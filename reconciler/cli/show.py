@@ -6,7 +6,7 @@ import click
 
 from reconciler.cli import common, safety
 from reconciler.cli.errors import reported
-from reconciler.core.render import RENDERERS, render_text
+from reconciler.core.render import MAX_BODY_CHARS, RENDERERS, render_text
 from reconciler.runtime import saved as saved_plans
 
 
@@ -20,8 +20,13 @@ from reconciler.runtime import saved as saved_plans
     show_default=True,
     help="text for terminals, markdown for pull-request comments, json for machines.",
 )
+@click.option(
+    "--compact",
+    is_flag=True,
+    help=f"Text: cut request bodies after {MAX_BODY_CHARS:,} characters (else printed whole).",
+)
 @reported
-def command(plan_file: str, fmt: str) -> None:
+def command(plan_file: str, fmt: str, compact: bool) -> None:
     """Render a saved plan file again, without touching the network.
 
     PLAN_FILE is what `plan --out FILE` saved. It is shown as `plan` showed it: where it acts
@@ -33,5 +38,8 @@ def command(plan_file: str, fmt: str) -> None:
     # Read as `apply --plan` reads it (bounded, strict JSON); the manifests it records are
     # not read, so where they are does not matter here.
     plan_, _ = saved_plans.read_plan(plan_file, safety.limits(), allow_outside_files=True)
-    text = render_text(plan_, color=common.color()) if fmt == "text" else RENDERERS[fmt](plan_)
+    if fmt == "text":
+        text = render_text(plan_, color=common.color(), compact=compact)
+    else:
+        text = RENDERERS[fmt](plan_)
     click.echo(text)

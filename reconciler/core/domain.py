@@ -32,6 +32,8 @@ class FieldOp(StrEnum):
     ADD = "add"
     REMOVE = "remove"
     CHANGE = "change"
+    KEEP = "keep"
+    """Sent as the server already holds it: a PATCH sends a key whole, unchanged parts too."""
 
 
 @dataclass(frozen=True, order=True)
@@ -131,13 +133,17 @@ def detail_of(resource: DesiredResource | LiveResource, kind: type[Detail]) -> D
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One field that differs. `before`/`after` are None for ADD/REMOVE respectively."""
+    """One field that differs, or that a request sends (KEEP: unchanged, `after` is what is
+    sent). `before`/`after` are None for ADD/REMOVE respectively."""
 
     path: str
     op: FieldOp
     before: JSON = None
     after: JSON = None
     sensitive: bool = False
+    default: bool = False
+    """`after` is the API's default (documented, or a proto3 zero value): comparing counts it
+    as absence, but the request sends it as the manifest wrote it."""
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,14 @@ SENSITIVE = "(sensitive value)"
 
 def field_to_json(field: FieldChange) -> dict[str, JSON]:
     out: dict[str, JSON] = {"path": field.path, "op": field.op.value}
-    if field.op is not FieldOp.ADD:
+    if field.op not in (FieldOp.ADD, FieldOp.KEEP):
         out["before"] = SENSITIVE if field.sensitive else field.before
     if field.op is not FieldOp.REMOVE:
         out["after"] = SENSITIVE if field.sensitive else field.after
     if field.sensitive:
         out["sensitive"] = True
+    if field.default:
+        out["default"] = True
     return out
 
 
@@ -104,6 +106,7 @@ def plan_from_json(data: Any, origin: str) -> Plan:
                         before=f.get("before"),
                         after=f.get("after"),
                         sensitive=bool(f.get("sensitive", False)),
+                        default=bool(f.get("default", False)),
                     )
                     for f in c.get("fields", [])
                 ),

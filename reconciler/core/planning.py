@@ -24,6 +24,7 @@ from reconciler.core.domain import (
     Change,
     DesiredResource,
     FieldChange,
+    FieldOp,
     LiveResource,
     Plan,
     Read,
@@ -96,9 +97,87 @@ def compare(
 
 
 def additions(desired: DesiredResource, table: NormalizationTable) -> tuple[FieldChange, ...]:
-    """The fields a create sets, shown as additions (server defaults left out)."""
+    """The fields a create sends (its body is the spec), shown as additions; those at the
+    API's default (documented, or a proto3 zero value) are marked `default`."""
     want, _ = align(normalize(desired.spec, table), {}, table)
-    return diff({}, want, table.sensitive)
+    return sent_fields(diff({}, want, table.sensitive), desired.spec, want, None, table)
+
+
+def update_fields(
+    desired: DesiredResource,
+    live: LiveResource,
+    changes: Sequence[FieldChange],
+    body: Mapping[str, Any],
+    table: NormalizationTable,
+) -> tuple[FieldChange, ...]:
+    """The field list of an update: `changes` (from `compare`), and every other leaf the
+    PATCH `body` (from `patch_body`) sends, since a key is sent whole: a change to a default
+    is shown with the value sent, the rest as KEEP (defaults marked)."""
+    want = normalize(desired.spec, table)
+    return sent_fields(changes, body, want, live.body, table)
+
+
+def sent_fields(
+    changes: Sequence[FieldChange],
+    body: Mapping[str, Any],
+    want: Mapping[str, Any],
+    live: Mapping[str, Any] | None,
+    table: NormalizationTable,
+) -> tuple[FieldChange, ...]:
+    """`changes` completed with every leaf of `body` (the request's, in the spec's field
+    names) that none of them covers, so a plan lists all a request sends, sorted by path.
+
+    `want` is the normalized desired side: a leaf it lacks is at the API's default (unless
+    the table drops its path as read- or write-only). `live` is None for a create (each leaf
+    is an ADD), else the live body (a leaf is KEEP, and a REMOVE of a leaf the body sends,
+    which can only be a default, becomes the CHANGE to the value sent).
+    """
+    exact = {paths.parse(c.path): c for c in changes}
+    # A leaf is covered when a change is at it, above it or below it.
+    covered = {path[:depth] for path in exact for depth in range(1, len(path) + 1)}
+    removed = [paths.parse(p) for p in (*table.read_only, *table.write_only)]
+    secret = [paths.parse(p) for p in table.sensitive]
+    out = list(changes)
+    for path, value in _body_leaves((), body):
+        if path in covered and path not in exact:
+            continue  # a change below it (an object the change adds leaf by leaf) says it
+        if any(path[:depth] in exact for depth in range(1, len(path))):
+            continue
+        dropped = paths.get(want, path, _MISSING) is _MISSING
+        default = dropped and not any(paths.is_prefix(p, path) for p in removed)
+        found = exact.get(path)
+        if found is not None:
+            if found.op is FieldOp.REMOVE and value is not None:
+                out[out.index(found)] = replace(
+                    found, op=FieldOp.CHANGE, after=value, default=default
+                )
+            continue
+        is_secret = any(paths.is_prefix(p, path) for p in secret)
+        op = FieldOp.ADD if live is None else FieldOp.KEEP
+        out.append(
+            FieldChange(
+                paths.format_path(path), op, None, value, sensitive=is_secret, default=default
+            )
+        )
+    return tuple(sorted(out, key=lambda c: _path_order(c.path)))
+
+
+def _body_leaves(path: paths.Path, value: Any) -> Iterable[tuple[paths.Path, Any]]:
+    """Every leaf of a body with its path; an empty object or list is a leaf, as in `diff`,
+    and so is a secret's reference (`{"$secret": NAME}`)."""
+    if isinstance(value, Mapping) and value and set(value) != {"$secret"}:
+        for key, item in value.items():
+            yield from _body_leaves((*path, key), item)
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            yield from _body_leaves((*path, i), item)
+    elif path:
+        yield path, value
+
+
+def _path_order(text: str) -> tuple[tuple[int, str | int], ...]:
+    # The order `diff` lists its changes in: list indices before keys, each in its order.
+    return tuple((0, s) if isinstance(s, int) else (1, s) for s in paths.parse(text))
 
 
 def removals(live: LiveResource, table: NormalizationTable) -> tuple[FieldChange, ...]:

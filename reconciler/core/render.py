@@ -1,14 +1,18 @@
 """Rendering a plan for people and machines: text (terminals), markdown (PR comments), json.
 
 Owns the look of a plan: `+ create`, `~ update`, `- delete`, `-/+ replace`, field lines
-`old -> new`, multi-line strings as unified diffs, the requests, warnings and the summary line.
-Phone numbers are masked and secrets never shown in text and markdown. Pure: takes a `Plan`,
-returns a string; must not import httpx, deepdiff, the client or apply.
+`old -> new` (a default sent marked `(default)`, a part a PATCH sends unchanged `(unchanged)`),
+multi-line strings as unified diffs, the requests with their bodies (whole, or cut with
+`compact`; in markdown collapsed, under a table of every resource that survives any cut), the
+warnings and the summary line. Phone numbers are masked and secrets never shown in text and
+markdown. Pure: takes a `Plan`, returns a string; must not import httpx, deepdiff, the client
+or apply.
 """
 
 from __future__ import annotations
 
 import difflib
+import html
 import json
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +56,24 @@ def summary_line(plan: Plan) -> str:
 
 
 def _field_lines(field: FieldChange) -> list[tuple[str, str]]:
-    """(symbol, text) pairs for one field; multi-line strings become unified diffs."""
+    """(symbol, text) pairs for one field; multi-line strings become unified diffs. A field
+    sent at the API's default says `(default)`; one sent unchanged (KEEP) is unmarked and
+    says `(unchanged)`."""
+    lines = _value_lines(field)
+    note = _NOTE.get((field.op is FieldOp.KEEP, field.default))
+    if note:
+        symbol, text = lines[0]
+        lines[0] = (symbol, f"{text} ({note})")
+    return lines
+
+
+_NOTE = {(False, True): "default", (True, False): "unchanged", (True, True): "unchanged, default"}
+
+
+def _value_lines(field: FieldChange) -> list[tuple[str, str]]:
+    if field.op is FieldOp.KEEP:
+        # Not a difference: one line, the value as sent (a long text is in the body anyway).
+        return [("#", f"{field.path}: {SENSITIVE if field.sensitive else _show(field.after)}")]
     if field.sensitive:
         symbol = {FieldOp.ADD: "+", FieldOp.REMOVE: "-", FieldOp.CHANGE: "~"}[field.op]
         return [(symbol, f"{field.path}: {SENSITIVE}")]
@@ -84,11 +105,13 @@ def _field_lines(field: FieldChange) -> list[tuple[str, str]]:
     return [("~", f"{field.path}: {_show(before)} -> {_show(after)}")]
 
 
-def _request_line(request: Request) -> str:
+def _request_line(request: Request, *, compact: bool = False) -> str:
+    """`METHOD path body`: the body whole (masked), or with `compact` cut after
+    `MAX_BODY_CHARS` characters."""
     text = f"{request.method} {request.path}"
     if request.body is not None:
         body = _show(request.body)
-        if len(body) > MAX_BODY_CHARS:
+        if compact and len(body) > MAX_BODY_CHARS:
             body = f"{body[:MAX_BODY_CHARS]}... ({len(body):,} characters in all)"
         text += f" {body}"
     return text
@@ -136,7 +159,10 @@ def unmanaged_lines(plan: Plan, *, most: int | None = 20) -> list[str]:
     return lines
 
 
-def render_text(plan: Plan, *, color: bool = False) -> str:
+def render_text(plan: Plan, *, color: bool = False, compact: bool = False) -> str:
+    """The plan for a terminal: each change with its fields and its requests, bodies whole
+    (masked; `compact`: long ones cut), then warnings, what `--prune` left alone, the summary."""
+
     def paint(symbol: str, text: str) -> str:
         return f"\x1b[{_COLOR[symbol]}m{text}\x1b[0m" if color and symbol in _COLOR else text
 
@@ -150,7 +176,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         for note in change.notes:
             out.append(f"    # {note}")
         for request in change.requests:
-            out.append(paint("#", f"    => {_request_line(request)}"))
+            out.append(paint("#", f"    => {_request_line(request, compact=compact)}"))
         out.append("")
     for warning in plan.warnings:
         out.append(paint("!", f"Warning: {warning}"))
@@ -164,13 +190,23 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
 
 
 MARKDOWN_LIMIT = 65_000
+FULL_PLAN_FILE = "plan.json"
+_ACTION_WORD = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.DELETE: "delete",
+    Action.REPLACE: "replace",
+}
 
 
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
-    """A pull-request comment: summary first, then one collapsible section per resource.
+    """A pull-request comment: where it acts, the summary, warnings and deletions, a table of
+    every resource and its action, then one collapsible section per resource (its field
+    diff, each request body in a collapsed block of its own).
 
-    Over `limit` characters, resource details are cut (with a note) while the summary, the
-    deletions and the warnings stay.
+    Over `limit` characters, request bodies are cut first, then whole sections from the end,
+    with a note saying so and where the full plan is; the table always stays (should it not
+    fit either, its last row counts the resources it leaves out).
     """
     where = where_lines(plan)
     head = [where[0] + "".join(f" · `{line.strip()}`" for line in where[1:]), ""]
@@ -182,29 +218,95 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     if deletions:
         head.append("Destroys: " + ", ".join(f"`{c.key}`" for c in deletions))
         head.append("")
-    sections = [_markdown_section(c) for c in plan.changes]
+    # A blank line before the first <details>: GitHub renders HTML blocks only after one.
+    text = "\n".join(head) + "\n"
+    full = [_markdown_section(c, bodies=True) for c in plan.changes]
+    short = [_markdown_section(c, bodies=False) for c in plan.changes]
     unmanaged = unmanaged_lines(plan, most=None)
     if unmanaged:
         body = "\n".join(f"- {line.strip()}" for line in unmanaged[1:])
-        sections.append(f"<details><summary>{unmanaged[0]}</summary>\n\n{body}\n\n</details>\n")
-    # A blank line before the first <details>: GitHub renders HTML blocks only after one.
-    text = "\n".join(head) + "\n"
-    kept = 0
-    for section in sections:
-        note_room = 200
-        if len(text) + len(section) + note_room > limit:
+        listed = f"<details><summary>{unmanaged[0]}</summary>\n\n{body}\n\n</details>\n"
+        full.append(listed)
+        short.append(listed)
+    # Room for the longest note these counts can make, so the note never pushes it over.
+    note_room = len(_cut_note(plan, len(full), len(full), len(full))) + 2
+    text += _table(plan.changes, limit - len(text) - note_room)
+    room = limit - len(text)
+    if sum(map(len, full)) <= room:
+        return text + "".join(full)
+    # Every resource's fields before anyone's bodies: the short forms, in order, while they
+    # fit; then, in the same order, the bodies back while they fit.
+    room -= note_room
+    kept: list[str] = []
+    for section in short:
+        if len(section) > room:
             break
-        text += section
-        kept += 1
-    if kept < len(sections):
-        text += (
-            f"\n_{len(sections) - kept} of {len(sections)} resource details were cut to fit "
-            f"a comment; run `reconciler plan` for the full plan._\n"
+        kept.append(section)
+        room -= len(section)
+    bodies_cut = 0
+    for i, section in enumerate(kept):
+        grown = len(full[i]) - len(section)
+        if grown and grown <= room:
+            kept[i] = full[i]
+            room -= grown
+        elif grown:
+            bodies_cut += 1
+    text += "".join(kept)
+    return text + "\n" + _cut_note(plan, len(full) - len(kept), len(full), bodies_cut) + "\n"
+
+
+def _cut_note(plan: Plan, cut: int, sections: int, bodies_cut: int) -> str:
+    """What was cut to fit a comment, and where the whole plan is: the file `plan --out`
+    saves, which the example workflow uploads as an artifact."""
+    if cut and bodies_cut:
+        said = (
+            f"{cut} of {sections} resource details were cut to fit a comment, and the "
+            f"request bodies of {bodies_cut} of the resources shown"
         )
-    return text
+    elif cut:
+        said = f"{cut} of {sections} resource details were cut to fit a comment"
+    else:
+        said = (
+            f"The request bodies of {bodies_cut} of {sections} "
+            f"resource{'' if sections == 1 else 's'} were cut to fit a comment"
+        )
+    artifact = f"reconciler-plan-{plan.environment or 'ENV'}"
+    return (
+        f"_{said}. The full plan is "
+        f"the JSON file `reconciler plan --out {FULL_PLAN_FILE}` saves (the example workflow "
+        f"docs/workflows/plan-on-pull-request.yml uploads it as the artifact `{artifact}`); "
+        f"`reconciler show {FULL_PLAN_FILE}` prints it whole._"
+    )
 
 
-def _markdown_section(change: Change) -> str:
+def _table(changes: tuple[Change, ...], room: int) -> str:
+    """Every resource and its action, one row each; rows that do not fit in `room` are
+    counted in a last row instead."""
+    if not changes:
+        return ""
+    text = "| | Resource | Action |\n|---|---|---|\n"
+    for i, change in enumerate(changes):
+        renamed = f" (renamed from `{_cell(change.renamed_from)}`)" if change.renamed_from else ""
+        ident = f" (id `{_cell(change.resource_id)}`)" if change.resource_id else ""
+        row = (
+            f"| `{_SYMBOL[change.action]}` | `{_cell(str(change.key))}`{renamed} | "
+            f"{_ACTION_WORD[change.action]}{ident} |\n"
+        )
+        more = f"| | … and {len(changes) - i} more (see the full plan) | |\n"
+        last = i == len(changes) - 1
+        if len(text) + len(row) + (0 if last else len(more)) > room:
+            text += more
+            break
+        text += row
+    return text + "\n"
+
+
+def _cell(text: str) -> str:
+    # A `|` would end the table cell, even inside code.
+    return text.replace("|", "\\|")
+
+
+def _markdown_section(change: Change, *, bodies: bool) -> str:
     lines = [
         f"<details><summary><code>{_SYMBOL[change.action]}</code> "
         f"<b>{_named(change)}</b> {_VERB[change.action]}</summary>",
@@ -220,10 +322,30 @@ def _markdown_section(change: Change) -> str:
     lines.append("```")
     if change.requests:
         lines.append("")
-        lines.append("Requests:")
+        lines += ["Requests:", ""]
         for request in change.requests:
-            lines.append(f"- `{request.method} {request.path}`")
-    lines += ["", "</details>", ""]
+            line = f"{request.method} {request.path}"
+            if request.body is None or not bodies:
+                lines.append(f"- `{line}`")
+                continue
+            # A block of its own, collapsed: the exact body, masked as everywhere else (an
+            # HTML block starts only after a blank line).
+            shown = json.dumps(masked(request.body), indent=2, ensure_ascii=False)
+            if lines[-1]:
+                lines.append("")
+            lines += [
+                f"<details><summary><code>{html.escape(line)}</code> (body)</summary>",
+                "",
+                "```json",
+                shown,
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
+    if lines[-1]:
+        lines.append("")
+    lines += ["</details>", ""]
     return "\n".join(lines) + "\n"
 
 

@@ -108,11 +108,14 @@ def test_create_posts_the_manifest_as_written() -> None:
         ),
     )
     assert change.resource_id is None
-    # The fields a reviewer sees: what the manifest sets, defaults and write-only values left out.
-    assert [(f.path, f.op, f.after) for f in change.fields] == [
-        ("callTemplate.systemPrompt", FieldOp.ADD, "You help {{companyName}}."),
-        ("callTemplate.temperature", FieldOp.ADD, 0.4),
-        ("name", FieldOp.ADD, "bot"),
+    # The fields a reviewer sees: all the POST sends (issue 13, item 6), a default as written
+    # and marked, a write-only secret flagged sensitive.
+    assert [(f.path, f.op, f.after, f.default, f.sensitive) for f in change.fields] == [
+        ("callTemplate.joinTimeout", FieldOp.ADD, "30.000s", True, False),
+        ("callTemplate.sharedSecrets", FieldOp.ADD, {"$secret": "SHARED"}, False, True),
+        ("callTemplate.systemPrompt", FieldOp.ADD, "You help {{companyName}}.", False, False),
+        ("callTemplate.temperature", FieldOp.ADD, 0.4, False, False),
+        ("name", FieldOp.ADD, "bot", False, False),
     ]
 
 
@@ -340,7 +343,8 @@ def test_update_patches_only_changed_keys(
     assert change is not None
     assert change.action is Action.UPDATE
     assert change.resource_id == "a-1"
-    assert [f.path for f in change.fields] == paths
+    # What changes; the rest the PATCH sends is listed as KEEP (tests/core/test_render_sent.py).
+    assert [f.path for f in change.fields if f.op is not FieldOp.KEEP] == paths
     (request,) = change.requests
     assert (request.method, request.path) == ("PATCH", "/api/agents/a-1")
     assert request.body == {"callTemplate": patch}
@@ -435,7 +439,8 @@ def test_ignore_changes_in_patch(
     change = AGENTS.plan(desired(manifest, ignore=ignore), live(returned), KEEP)
     assert change is not None
     assert change.requests[0].body == {"callTemplate": patch}
-    assert all(not f.path.startswith(ignore) for f in change.fields)
+    # No change at an ignored path (what the PATCH sends there is the live value, as KEEP).
+    assert all(not f.path.startswith(ignore) for f in change.fields if f.op is not FieldOp.KEEP)
 
 
 def test_only_ignored_differences_means_no_change() -> None:

@@ -179,7 +179,7 @@ def test_no_changes_text() -> None:
     )
 
 
-def test_long_request_body_is_cut() -> None:
+def test_long_request_body_is_cut_when_compact() -> None:
     prompt = "x" * 5000
     change = Change(
         ResourceKey("Agent", "a"),
@@ -187,7 +187,8 @@ def test_long_request_body_is_cut() -> None:
         Action.UPDATE,
         requests=(Request("PATCH", "/api/agents/1", {"callTemplate": {"systemPrompt": prompt}}),),
     )
-    (line,) = [x for x in render_text(Plan(changes=(change,))).splitlines() if "=>" in x]
+    plan = Plan(changes=(change,))
+    (line,) = [x for x in render_text(plan, compact=True).splitlines() if "=>" in x]
     assert prompt not in line
     assert line.endswith("characters in all)")
 
@@ -309,13 +310,15 @@ def test_markdown_layout() -> None:
     assert lines[2] == "**Plan: 1 to create, 1 to update, 1 to delete.**"
     assert "> Agent/x: mind the gap" in lines
     assert "Destroys: `Agent/old_bot`" in lines
-    assert md.count("<details>") == 3 and md.count("</details>") == 3
-    assert md.count("```diff") == 3
+    # A section per resource, and a collapsed block per request body (POST and PATCH).
+    assert md.count("<details>") == 5 and md.count("</details>") == 5
+    assert md.count("```diff") == 3 and md.count("```json") == 2
     # The summary comes before any resource detail.
     assert md.index("Plan: 1 to create") < md.index("<details>")
     for name in ("new_bot", "support_bot", "old_bot"):
         assert f"<b>Agent/{name}</b>" in md
-    assert "- `PATCH /api/agents/a-1`" in lines
+    assert "<details><summary><code>PATCH /api/agents/a-1</code> (body)</summary>" in lines
+    assert "- `DELETE /api/agents/a-2`" in lines
     assert "! callTemplate.temperature: 0.2 -> 0.4" in lines
     assert '- callTemplate.voice: "Mark" -> (unset)' in lines
     assert "\x1b[" not in md
@@ -342,7 +345,7 @@ def test_markdown_cut_to_limit(count: int) -> None:
         for i in range(count)
     )
     plan = Plan(changes=(*changes, DELETE), warnings=("keep me",))
-    limit = 2500
+    limit = 1500 + 60 * count  # room for the table, a row per resource, and a section or two
     md = render_markdown(plan, limit=limit)
     assert len(md) <= limit
     assert f"**Plan: 0 to create, {count} to update, 1 to delete.**" in md
@@ -353,6 +356,10 @@ def test_markdown_cut_to_limit(count: int) -> None:
     assert f"_{count + 1 - kept} of {count + 1} resource details were cut" in md
     # Whole sections only: nothing is cut mid-block.
     assert md.count("```diff") == kept and md.count("</details>") == kept
+    # The table keeps every resource and its action.
+    for i in range(count):
+        assert f"| `~` | `Agent/bot_{i:02}` | update (id `a-{i}`) |" in md.splitlines()
+    assert "| `-` | `Agent/old_bot` | delete (id `a-2`) |" in md.splitlines()
     # Without a limit nothing is cut.
     full = render_markdown(plan)
     assert full.count("<details>") == count + 1 and "were cut" not in full

@@ -28,7 +28,14 @@ from reconciler.core.domain import (
     fingerprint,
 )
 from reconciler.core.normalize import NormalizationTable, normalize
-from reconciler.core.planning import PlanOptions, additions, compare, patch_body, removals
+from reconciler.core.planning import (
+    PlanOptions,
+    additions,
+    compare,
+    patch_body,
+    removals,
+    update_fields,
+)
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.ultravox.manifests import DURATIONS, AgentManifest
@@ -161,7 +168,8 @@ class AgentType(ResourceType):
             key=desired.key,
             provider=self.provider,
             action=Action.UPDATE,
-            fields=fields,
+            # All the PATCH sends: its keys go whole, unchanged parts and defaults too.
+            fields=update_fields(desired, live, fields, body, self.table),
             requests=(Request("PATCH", f"{AGENTS_PATH}/{live.id}", body),),
             resource_id=live.id,
         )
