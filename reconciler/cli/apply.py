@@ -24,6 +24,7 @@ from reconciler.cli.errors import reported
 from reconciler.core.domain import Plan, ResourceKey
 from reconciler.core.errors import ApplyError, ApprovalError, ConfigError
 from reconciler.core.render import render_json, render_text, summary_line, where_lines
+from reconciler.core.wording import count
 from reconciler.runtime import engine
 from reconciler.runtime import saved as saved_plans
 from reconciler.runtime.apply import ApplyReport, ChangeResult, Outcome, Stop
@@ -331,8 +332,7 @@ def _approve(auto_approve: bool, plan_: Plan) -> None:
             "pass --auto-approve (or apply a reviewed plan with --plan FILE). Nothing was sent."
         )
     # The question says where, again: the plan above may be long (issue 12).
-    count = len(plan_.changes)
-    what = f"{count} change{'s' if count != 1 else ''}"
+    what = count(len(plan_.changes), "change")
     where = f" to {plan_.environment}" if plan_.environment else " (no environment)"
     answer = click.prompt(
         f"\nApply {what}{where}? Only 'yes' is accepted",

@@ -14,6 +14,7 @@ import click
 from reconciler.cli import common, safety
 from reconciler.cli.errors import reported
 from reconciler.core.errors import ConfigError
+from reconciler.core.wording import count
 from reconciler.manifests.environment import ENV_DIR, load_environment
 from reconciler.providers import registry
 from reconciler.runtime import engine
@@ -95,11 +96,11 @@ async def _export(out: Path, overrides: Any, force: bool) -> ExportReport:
 def _show(report: ExportReport) -> None:
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    detail = ", ".join(f"{kind}: {count}" for kind, count in report.counts.items())
+    detail = ", ".join(f"{kind}: {n}" for kind, n in report.counts.items())
     total = sum(report.counts.values())
     sources = ", ".join(sorted(set(report.base_urls.values())))
     click.echo(
-        f"Exported {total} resources ({detail or 'none'}) from {sources or 'the API'} "
+        f"Exported {count(total, 'resource')} ({detail or 'none'}) from {sources or 'the API'} "
         f"to {report.out_dir}."
     )
     if report.schema_written:

@@ -6,6 +6,7 @@ import click
 
 from reconciler.cli import common
 from reconciler.cli.errors import reported
+from reconciler.core.wording import count
 
 
 @click.command("validate")
@@ -25,7 +26,6 @@ def command(paths: tuple[str, ...], env_name: str | None) -> None:
     kinds: dict[str, int] = {}
     for resource in desired:
         kinds[resource.key.kind] = kinds.get(resource.key.kind, 0) + 1
-    detail = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
+    detail = ", ".join(f"{kind}: {n}" for kind, n in sorted(kinds.items()))
     where = f" in environment {env_name!r}" if env_name else ""
-    noun = "resource" if len(desired) == 1 else "resources"
-    click.echo(f"Valid: {len(desired)} {noun}{where} ({detail or 'none'}).")
+    click.echo(f"Valid: {count(len(desired), 'resource')}{where} ({detail or 'none'}).")

@@ -42,6 +42,7 @@ from reconciler.core.planning import (
     compare_states,
     restrict,
 )
+from reconciler.core.wording import count
 from reconciler.manifests.environment import Environment, ProviderOverride, load_environment
 from reconciler.manifests.loader import Manifests, load_manifests
 from reconciler.providers import registry
@@ -485,8 +486,8 @@ def saved_plan_session(plan: Plan, environ: Mapping[str, str], **options: Any) -
             )
         except ValidationError as exc:
             raise ConfigError(
-                f"the saved plan's endpoints.{name} is malformed ({exc.error_count()} "
-                "problems); plan again"
+                f"the saved plan's endpoints.{name} is malformed "
+                f"({count(exc.error_count(), 'problem')}); plan again"
             ) from None
     return Session(environ, overrides=overrides, **options)
 

@@ -31,6 +31,7 @@ from reconciler.core.domain import JSON, Action, Change, LiveResource, ResourceK
 from reconciler.core.errors import ConfigError, ReconcilerError
 from reconciler.core.ownership import KIND as OWNERSHIP
 from reconciler.core.planning import PlanOptions, build_plan
+from reconciler.core.wording import agree
 from reconciler.manifests.fields import NAME_PATTERN
 from reconciler.manifests.jsonschema import SCHEMA_FILE, schema_text
 from reconciler.manifests.loader import load_manifests, unwrap_annotation
@@ -400,16 +401,17 @@ async def export_account(
     existing = [f.path for f in (*result.files, *extra) if _occupied(out_dir / f.path)]
     if existing and not force:
         shown = ", ".join(str(out_dir / p) for p in existing[:5])
-        more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+        more = _more(existing)
         raise ConfigError(
-            f"{shown}{more} already exist{'s' if len(existing) == 1 else ''}; nothing was "
+            f"{shown}{more} already {agree(len(existing), 'exists', 'exist')}; nothing was "
             "written. Pass --force to overwrite, or choose another --out directory."
         )
     attached = [a for f in result.files for a in f.attachments]
     taken = [path for path, _ in attached if _occupied(out_dir / path)]
     if taken and not force:
         raise ConfigError(
-            f"{', '.join(str(out_dir / p) for p in taken[:5])} already exist(s); nothing was "
+            f"{', '.join(str(out_dir / p) for p in taken[:5])}{_more(taken)} already "
+            f"{agree(len(taken), 'exists', 'exist')}; nothing was "
             "written. Pass --force to overwrite, or choose another --out directory."
         )
     if schema is None:
@@ -440,6 +442,11 @@ async def export_account(
         variables=result.variables,
         warnings=tuple(warnings),
     )
+
+
+def _more(paths: Sequence[str]) -> str:
+    """` and 3 more` after the first five of `paths` shown, or nothing."""
+    return f" and {len(paths) - 5} more" if len(paths) > 5 else ""
 
 
 def _configured(session: engine.Session, providers: Sequence[Provider]) -> list[Provider]:

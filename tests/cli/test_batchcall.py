@@ -194,7 +194,7 @@ def test_recipients_added_after_start_go_to_a_supplemental_batch(
     emulator.admin.clear_requests()
     shown = apply(cli, env, manifests)
     assert "~ BatchCall/spring will be updated in place" in shown
-    assert "2 recipient(s) added after calls started, submitted as 'spring~2'" in shown
+    assert "2 recipients added after calls started, submitted as 'spring~2'" in shown
     posted = writes(emulator)
     assert len(posted) == 1
     assert posted[0]["body"]["call_name"] == "spring~2"
@@ -212,8 +212,8 @@ def test_recipients_added_after_start_go_to_a_supplemental_batch(
     refused = cli("apply", "--auto-approve", str(manifests), env=env)
     assert refused.code == 1, refused.output
     for message in (
-        "1 recipient(s) were removed from the manifest after calls started (+1415***2003)",
-        "recipient(s) changed after calls started",
+        "1 recipient was removed from the manifest after calls started (+1415***2003)",
+        "6 recipients changed after calls started",
         "scheduledTime cannot change",
     ):
         assert message in refused.stderr
@@ -278,7 +278,7 @@ def test_retries_until_the_retry_count_is_reached_and_status_counts(
 
     emulator.admin.clear_requests()
     shown = apply(cli, env, manifests)
-    assert "2 failed or voicemail call(s); retry 1 of 1" in shown
+    assert "2 failed or voicemail calls; retry 1 of 1" in shown
     assert [r["path"].rsplit("/", 1)[-1] for r in writes(emulator)] == ["retry"]
     assert_empty_plan(cli, env, manifests)  # running again
     emulator.admin.advance(30)

@@ -197,7 +197,7 @@ def test_recipients_added_after_calls_were_made_reach_only_the_new_ones(
     (manifests / "batch.yaml").write_text(batch(more))
     emulator.admin.clear_requests()
     plan = cli("plan", str(manifests))
-    assert "2 recipient(s) added, scheduled in a supplemental batch" in plan.stdout
+    assert "2 recipients added, scheduled in a supplemental batch" in plan.stdout
     apply(cli, manifests)
     posted = [r for r in writes(emulator) if r["method"] == "POST"]
     assert len(posted) == 1

@@ -109,7 +109,7 @@ def test_a_copy_nobody_was_called_from_is_deleted_by_the_next_plan(
 
     plan = cli("plan", "--detailed-exitcode", str(manifests))
     assert plan.code == 2, plan.output
-    assert f"duplicate: batch {copy} repeats 3 recipient(s) of batch {kept}" in plan.stdout
+    assert f"duplicate: batch {copy} repeats 3 recipients of batch {kept}" in plan.stdout
     assert "so it is deleted and each is called once" in plan.stdout
     assert f"DELETE {first['path']}/{copy}" in plan.stdout
     no_number_in(plan.output, NUMBERS)
@@ -138,7 +138,7 @@ def test_copies_that_both_started_stop_the_plan_naming_batches_and_numbers(
     assert plan.code == 1, plan.output
     message = plan.stderr
     assert "ScheduledBatch/renewals would call people twice" in message
-    assert f"batch {copy} and batch {kept} both hold 1 recipient(s)" in message  # one still to call
+    assert f"batch {copy} and batch {kept} both hold 1 recipient" in message  # one still to call
     assert "both have started" in message
     assert "+1415***3002" in message
     no_number_in(plan.output, NUMBERS)
@@ -160,7 +160,7 @@ def test_a_duplicated_batch_call_is_cancelled_instead_of_refusing_every_plan(
     copy, kept = copy_and_kept([b["id"] for b in batches(emulator, preset)])
     plan = cli("plan", "--detailed-exitcode", str(manifests))
     assert plan.code == 2, plan.output
-    assert f"duplicate: batch {copy} repeats 3 recipient(s) of batch {kept}" in plan.stdout
+    assert f"duplicate: batch {copy} repeats 3 recipients of batch {kept}" in plan.stdout
     assert f"POST {preset.prefix}/{copy}/cancel" in plan.stdout
     status = cli("status", str(manifests))
     assert "(the first and 1 duplicate)" in status.stdout and "supplemental" not in status.stdout

@@ -55,7 +55,7 @@ def test_a_recipient_added_after_the_window_closed_is_an_error_not_no_changes(
         assert result.code == 1, result.output
         assert "No changes" not in result.stdout
         message = result.stderr
-        assert "ScheduledBatch/renewals: 1 recipient(s) the manifest wants called" in message
+        assert "ScheduledBatch/renewals: 1 recipient the manifest wants called" in message
         assert (
             "+1415***3888" in message
             and "windowEnd 2030-01-14T20:00:00Z is already past" in message
@@ -77,7 +77,7 @@ def test_a_recipient_added_after_the_batch_ended_early_is_still_called(
     (manifests / "batch.yaml").write_text(batch([*NUMBERS, added]))
     plan = cli("plan", str(manifests))
     assert plan.code == 0, plan.output
-    assert "1 recipient(s) added after the campaign ended" in plan.stdout
+    assert "1 recipient added after the campaign ended" in plan.stdout
     apply(cli, manifests)
     assert_empty_plan(cli, manifests)
     emulator.admin.advance(120)  # held for 60 s after submission, then dialled
@@ -100,7 +100,7 @@ def test_a_recipient_added_to_a_batch_call_cancelled_after_calls_started_is_an_e
     result = cli("plan", "--detailed-exitcode", str(manifests))
     assert result.code == 1, result.output
     assert "BatchCall/spring: it was cancelled after calls started" in result.stderr
-    assert "1 recipient(s) the manifest wants called can no longer be" in result.stderr
+    assert "1 recipient the manifest wants called can no longer be" in result.stderr
     assert "+1415***3888" in result.stderr and "a new BatchCall" in result.stderr
     no_number_in(result.output, ["+14155553888"])
     assert writes(emulator) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Cli
+from tests.conftest import AnyEmulator, Cli
 
 
 def test_an_empty_file_is_no_manifests_not_valid(cli: Cli, tmp_path: Path) -> None:
@@ -36,3 +36,44 @@ def test_one_resource_is_singular(cli: Cli, tmp_path: Path) -> None:
 def test_two_resources_are_plural(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("kind: Agent\nname: one\n---\nkind: Agent\nname: two\n")
     assert cli("validate", str(tmp_path)).stdout == "Valid: 2 resources (Agent: 2).\n"
+
+
+def test_one_call_not_outgoing_without_a_webhook_is_singular(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "kind: ScheduledBatch\n"
+        "name: chats\n"
+        "agentId: 3c90c3cc-0d44-4b50-8888-8dd25736052a\n"
+        'windowStart: "2030-01-14T16:00:00Z"\n'
+        'windowEnd: "2030-01-14T23:00:00Z"\n'
+        "calls:\n"
+        "  - medium: {serverWebSocket: {inputSampleRate: 16000, outputSampleRate: 16000}}\n"
+    )
+    result = cli("validate", str(tmp_path))
+    assert result.code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'a.yaml'}:1: webhookUrl is required: batch 'chats' has 1 call "
+        "whose medium is not outgoing\n"
+        "1 error in manifests; nothing was sent.\n"
+    )
+
+
+def test_an_export_of_one_agent_is_singular(
+    cli: Cli, emulator: AnyEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "a.yaml").write_text("kind: Agent\nname: only_one\n")
+    assert cli("apply", "--auto-approve", str(tmp_path / "m")).code == 0
+    out = tmp_path / "exported"
+    result = cli("export", "--out", str(out))
+    assert result.code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        f"Exported 1 resource (Agent: 1) from {emulator.base_url} to {out}."
+    )
+    # Exported again: one file of the export is there already (ownership.yaml is the other).
+    (out / "ownership.yaml").unlink()
+    refused = cli("export", "--out", str(out))
+    assert refused.code == 1
+    assert refused.stderr.splitlines()[-1] == (
+        f"Error: {out / 'agents' / 'only_one.yaml'} already exists; nothing was written. Pass "
+        "--force to overwrite, or choose another --out directory."
+    )

@@ -61,6 +61,7 @@ from reconciler.core.domain import (
 from reconciler.core.errors import ApiError, Diagnostic, ManifestError, PlanError
 from reconciler.core.normalize import NormalizationTable
 from reconciler.core.planning import PlanOptions, additions, compare
+from reconciler.core.wording import agree, count
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, NotExported, ProviderSettings, ResourceType
 from reconciler.providers.batchcalling.manifest import (
@@ -555,7 +556,7 @@ class BatchCallType(ResourceType):
             ),
             requests=(_submit_request(desired, prefix, 1, recipients),),
             notes=(
-                f"{len(recipients)} recipients: {_recipient_list(recipients)}",
+                f"{count(len(recipients), 'recipient')}: {_recipient_list(recipients)}",
                 _when(desired),
             ),
         )
@@ -576,9 +577,9 @@ class BatchCallType(ResourceType):
             requests=tuple(_cancel_request(prefix, p) for p in active),
             resource_id=live.id,
             notes=(
-                f"cancelled, not deleted: {len(active)} batch(es) still pending or in progress "
-                "stop dialling; calls already under way finish. Cancelling is one-way; "
-                "finished batches stay as history.",
+                f"cancelled, not deleted: {count(len(active), 'batch', 'batches')} still pending "
+                f"or in progress {agree(len(active), 'stops', 'stop')} dialling; calls already "
+                "under way finish. Cancelling is one-way; finished batches stay as history.",
             ),
         )
 
@@ -601,8 +602,9 @@ class BatchCallType(ResourceType):
             requests=tuple(_cancel_request(prefix, p) for p in active),
             resource_id=live.id,
             notes=(
-                f"{waiting} recipient(s) not yet dialled are cancelled; calls already under way "
-                "finish. Cancelling is one-way.",
+                f"{count(waiting, 'recipient')} not yet dialled "
+                f"{agree(waiting, 'is', 'are')} cancelled; calls already under way finish. "
+                "Cancelling is one-way.",
             ),
         )
 
@@ -677,7 +679,7 @@ class BatchCallType(ResourceType):
             number = next_number(parts)
             requests.append(_submit_request(desired, prefix, number, added, supplemental=True))
             notes.append(
-                f"{len(added)} recipient(s) added after calls started, submitted as "
+                f"{count(len(added), 'recipient')} added after calls started, submitted as "
                 f"{part_name(desired.key.name, number)!r} holding only them: "
                 f"{_recipient_list(added)}"
             )
@@ -687,13 +689,13 @@ class BatchCallType(ResourceType):
                 Request("POST", f"{prefix}/{_quoted(part.id)}/retry", None, f"retry {part.name}")
             )
             notes.append(
-                f"{part.name!r} finished with {failed} failed or voicemail call(s); "
+                f"{part.name!r} finished with {count(failed, 'failed or voicemail call')}; "
                 f"retry {_retry_count(part) + 1} of {desired_campaign(desired).retries}"
             )
             if not retried:
                 # The retries done so far, as `retries:` counts them: one more per apply.
-                count = _retry_count(part)
-                retried.append(FieldChange("retries", FieldOp.CHANGE, count, count + 1))
+                done = _retry_count(part)
+                retried.append(FieldChange("retries", FieldOp.CHANGE, done, done + 1))
         if not requests:
             return None
         return Change(
@@ -727,7 +729,10 @@ class BatchCallType(ResourceType):
                 f"recipients: {len(changes.added)} added, {len(changes.removed)} removed, "
                 f"{len(changes.changed)} changed"
             )
-        notes += [f"{len(recipients)} recipients: {_recipient_list(recipients)}", _when(desired)]
+        notes += [
+            f"{count(len(recipients), 'recipient')}: {_recipient_list(recipients)}",
+            _when(desired),
+        ]
         return Change(
             key=desired.key,
             provider=desired.provider,
@@ -1171,8 +1176,8 @@ def _refusal(
     if reason is Refusal.STOPPED:
         cancelled = ", ".join(p.id for p in parts if p.status == "cancelled")
         wanted = (
-            f" ({len(changes.added)} recipient(s) the manifest wants called can no longer be "
-            f"by it: {_recipient_list(changes.added)})"
+            f" ({count(len(changes.added), 'recipient')} the manifest wants called can no longer "
+            f"be by it: {_recipient_list(changes.added)})"
             if changes.added
             else ""
         )
@@ -1190,12 +1195,12 @@ def _refusal(
     if reason is Refusal.REMOVED:
         shown = ", ".join(r.masked for r in changes.removed[:MAX_SHOWN])
         return (
-            f"{len(changes.removed)} recipient(s) were removed from the manifest after calls "
-            f"started ({shown}); the API cannot take recipients out of a batch. Put them "
-            "back, or set `cancelled: true`"
+            f"{count(len(changes.removed), 'recipient was', 'recipients were')} removed from the "
+            f"manifest after calls started ({shown}); the API cannot take recipients out of a "
+            "batch. Put them back, or set `cancelled: true`"
         )
     return (
-        f"{len(changes.changed)} recipient(s) changed after calls started "
+        f"{count(len(changes.changed), 'recipient')} changed after calls started "
         f"({_recipient_list(changes.changed)}); a submitted recipient cannot be modified. Put "
         "the old values back, or call them in a new BatchCall (a new name)"
     )
@@ -1240,7 +1245,7 @@ def _submit_request(
         "POST",
         f"{prefix}/submit",
         body,
-        description=f"{what} {body['call_name']!r}: {len(recipients)} recipients",
+        description=f"{what} {body['call_name']!r}: {count(len(recipients), 'recipient')}",
         # The batch's id, for apply's result line (every answer of the vendors' models has it).
         capture="id",
     )

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.core.domain import Action, Change, Request, ResourceKey
+from reconciler.core.wording import count
 from reconciler.providers.campaigns.recipients import MAX_SHOWN
 from reconciler.providers.campaigns.state import LiveRecipient, Part
 
@@ -132,7 +133,7 @@ def removal_note(copy: Copy, removed: str) -> str:
     """What a plan says of a copy it removes (`removed`: "deleted", "cancelled")."""
     kept = ", ".join(p.id for p in copy.kept)
     return (
-        f"duplicate: batch {copy.part.id} repeats {len(copy.shared)} recipient(s) of batch "
+        f"duplicate: batch {copy.part.id} repeats {count(len(copy.shared), 'recipient')} of batch "
         f"{kept} and nobody has been dialled from it yet, so it is {removed} and each is "
         f"called once ({_shown(copy.shared)})"
     )
@@ -142,7 +143,7 @@ def stuck_message(key: ResourceKey, copies: Sequence[Copy], advice: str) -> str:
     """Why a plan stops on copies that have started: the batches and the masked numbers."""
     lines = [
         f"batch {c.part.id} and batch {', '.join(p.id for p in c.kept)} both hold "
-        f"{len(c.shared)} recipient(s) and both have started: {_shown(c.shared)}"
+        f"{count(len(c.shared), 'recipient')} and both have started: {_shown(c.shared)}"
         for c in copies
     ]
     return (

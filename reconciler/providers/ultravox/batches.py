@@ -42,6 +42,7 @@ from reconciler.core.errors import ApiError, Diagnostic, ManifestError, PlanErro
 from reconciler.core.masking import mask_number
 from reconciler.core.normalize import NormalizationTable, canonical_datetime
 from reconciler.core.planning import PlanOptions, additions, compare, patch_body
+from reconciler.core.wording import count
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
 from reconciler.providers.campaigns.decision import Refusal, Verdict, decide, has_started
@@ -173,7 +174,7 @@ def _check_window(desired: DesiredResource, change: Change, options: PlanOptions
 def _uncallable(key: ResourceKey, recipients: Sequence[Recipient], why: str) -> str:
     """Recipients the manifest wants called that can no longer be: never "No changes"."""
     return (
-        f"{key}: {len(recipients)} recipient(s) the manifest wants called can no longer be "
+        f"{key}: {count(len(recipients), 'recipient')} the manifest wants called can no longer be "
         f"called, because {why}: {_recipient_list(recipients)}. Nothing was sent. Give the "
         "campaign a new window (windowStart and windowEnd still to come: they are then "
         "scheduled in a supplemental batch), schedule them in a new ScheduledBatch (a new "
@@ -428,7 +429,10 @@ class ScheduledBatchType(ResourceType):
         }
         again = scheduled & held
         if again:
-            return f"{len(again)} of the calls it schedules are in a live batch already"
+            return (
+                count(len(again), "of the calls it schedules is", "of the calls it schedules are")
+                + " in a live batch already"
+            )
         return None
 
     def repair(self, live: LiveResource, change: Change) -> Change | None:
@@ -503,10 +507,13 @@ class ScheduledBatchType(ResourceType):
                 fields=additions(desired, self.table),
                 requests=(
                     self._post(
-                        desired, self._agent_path(desired, options), calls, f"{len(calls)} calls"
+                        desired,
+                        self._agent_path(desired, options),
+                        calls,
+                        count(len(calls), "call"),
                     ),
                 ),
-                notes=(f"{len(calls)} recipients: {_recipient_list(calls)}",),
+                notes=(f"{count(len(calls), 'recipient')}: {_recipient_list(calls)}",),
             )
         if desired is None and live is not None:
             return self._prune(live) if options.prune else None
@@ -525,7 +532,13 @@ class ScheduledBatchType(ResourceType):
             action=Action.DELETE,
             requests=tuple(Request("DELETE", f"{path}/{p.id}") for p in active),
             resource_id=live.id,
-            notes=(f"{sum(len(p.recipients) for p in active)} scheduled calls are removed",),
+            notes=(
+                count(
+                    sum(len(p.recipients) for p in active),
+                    "scheduled call is removed",
+                    "scheduled calls are removed",
+                ),
+            ),
         )
 
     def _plan_existing(
@@ -580,10 +593,10 @@ class ScheduledBatchType(ResourceType):
         if decision.verdict is Verdict.REFUSE:
             assert decision.refusals == (Refusal.REMOVED,)
             raise PlanError(
-                f"{desired.key}: {len(changes.removed)} recipient(s) were removed from the "
-                "manifest after calls started; the API cannot take calls out of a batch. Put "
-                "them back, or set `paused: true` to stop every remaining call and schedule the "
-                "ones still wanted in a new ScheduledBatch."
+                f"{desired.key}: {count(len(changes.removed), 'recipient was', 'recipients were')} "
+                "removed from the manifest after calls started; the API cannot take calls out of "
+                "a batch. Put them back, or set `paused: true` to stop every remaining call and "
+                "schedule the ones still wanted in a new ScheduledBatch."
             )
         if decision.verdict is Verdict.REPLACE:
             return self._replace(desired, live, active, path, changes)
@@ -591,11 +604,11 @@ class ScheduledBatchType(ResourceType):
             return None
         notes: list[str] = []
         if changes.added:
-            what = f"supplemental batch: {len(changes.added)} new recipients"
+            what = f"supplemental batch: {count(len(changes.added), 'new recipient')}"
             patches.append(self._post(desired, path, changes.added, what))
             notes.append(
-                f"{len(changes.added)} recipient(s) added, scheduled in a supplemental batch "
-                f"holding only them: {_recipient_list(changes.added)}"
+                f"{count(len(changes.added), 'recipient')} added, scheduled in a supplemental "
+                f"batch holding only them: {_recipient_list(changes.added)}"
             )
         return Change(
             key=desired.key,
@@ -628,7 +641,7 @@ class ScheduledBatchType(ResourceType):
                 f"{desired.key}: its batches live on agent {agent_id}, but the manifest names "
                 "another agent; calls cannot move between agents. Use a new batch name."
             )
-        what = f"supplemental batch: {len(added)} new recipients"
+        what = f"supplemental batch: {count(len(added), 'new recipient')}"
         return Change(
             key=desired.key,
             provider=self.provider,
@@ -636,9 +649,9 @@ class ScheduledBatchType(ResourceType):
             requests=(self._post(desired, _batches_path(agent_id), added, what),),
             resource_id=live.id,
             notes=(
-                f"{len(added)} recipient(s) added after the campaign ended (at {ended}); its "
-                "window is still open, so they are scheduled in a supplemental batch holding "
-                f"only them: {_recipient_list(added)}",
+                f"{count(len(added), 'recipient')} added after the campaign ended (at {ended}); "
+                "its window is still open, so they are scheduled in a supplemental batch "
+                f"holding only them: {_recipient_list(added)}",
             ),
         )
 
@@ -685,7 +698,7 @@ class ScheduledBatchType(ResourceType):
     ) -> Change:
         wanted = desired_campaign(desired).recipients
         requests = [Request("DELETE", f"{path}/{p.id}") for p in active]
-        requests.append(self._post(desired, path, wanted, f"{len(wanted)} calls"))
+        requests.append(self._post(desired, path, wanted, count(len(wanted), "call")))
         return Change(
             key=desired.key,
             provider=self.provider,
@@ -694,9 +707,9 @@ class ScheduledBatchType(ResourceType):
             requests=tuple(requests),
             resource_id=live.id,
             notes=(
-                f"{len(changes.removed)} recipient(s) removed, {len(changes.added)} added; no "
-                "call has started, so the batch is deleted and created again",
-                f"{len(wanted)} recipients: {_recipient_list(wanted)}",
+                f"{count(len(changes.removed), 'recipient')} removed, {len(changes.added)} added; "
+                "no call has started, so the batch is deleted and created again",
+                f"{count(len(wanted), 'recipient')}: {_recipient_list(wanted)}",
             ),
         )
 
@@ -862,8 +875,8 @@ def _webhook_problems(
             Diagnostic(
                 source.file,
                 source.line,
-                f"webhookUrl is required: {non_outgoing} call(s) of batch "
-                f"{manifest.name!r} have a medium that is not outgoing",
+                f"webhookUrl is required: batch {manifest.name!r} has "
+                f"{count(non_outgoing, 'call')} whose medium is not outgoing",
             )
         ]
     if manifest.webhookUrl and not non_outgoing:

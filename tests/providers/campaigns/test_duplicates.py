@@ -136,7 +136,7 @@ def test_kept_is_the_parts_without_the_removable_copies() -> None:
 def test_messages_name_the_batches_and_only_masked_numbers() -> None:
     found = find(part("a", 1, P, Q), part("b", 2, P, Q))
     note = removal_note(found.removable[0], "cancelled")
-    assert "batch b repeats 2 recipient(s) of batch a" in note and "cancelled" in note
+    assert "batch b repeats 2 recipients of batch a" in note and "cancelled" in note
     assert "+1415***0100, +1415***0101" in note
     stuck = find(
         part("a", 1, ("0100", "completed"), Q, status="in_progress"),
