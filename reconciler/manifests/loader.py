@@ -34,7 +34,7 @@ from reconciler.core.domain import DesiredResource, ResourceKey, SourceRef
 from reconciler.core.errors import Diagnostic, ManifestError
 from reconciler.core.interpolate import interpolate
 from reconciler.core.limits import DEFAULTS, Limits
-from reconciler.core.masking import REDACTOR
+from reconciler.core.masking import REDACTOR, mask_number
 from reconciler.core.ownership import KIND as OWNERSHIP
 from reconciler.core.ownership import Ownership, merged
 from reconciler.manifests.documents import (
@@ -45,7 +45,7 @@ from reconciler.manifests.documents import (
     show_value,
 )
 from reconciler.manifests.environment import Environment, deep_merge, included, variables
-from reconciler.manifests.fields import DURATION_PATTERN, PATTERN_HINTS
+from reconciler.manifests.fields import DURATION_PATTERN, PATTERN_HINTS, e164_validator
 from reconciler.manifests.ownership import OwnershipManifest
 
 READ_ONLY = "readOnly"
@@ -454,6 +454,34 @@ def _partial_model(
     return None, removed
 
 
+def check_row(model: type[BaseModel], data: Any) -> tuple[BaseModel | None, list[str]]:
+    """One row of a recipients file (a CSV row, a JSONL line) validated with `model`, as a
+    document is: the model (None when anything is wrong) and every problem of the row, field
+    errors and the model's rules (`RuleChecked`) together, each as `path: message`."""
+    problems: list[tuple[Loc, str]] = []
+    removed: list[Loc] = []
+    try:
+        validated: BaseModel | None = model.model_validate(data)
+    except ValidationError as exc:
+        details = exc.errors(include_url=False)
+        problems = [(tuple(d["loc"]), _describe(model, d)) for d in details]
+        validated, removed = _partial_model(model, data, exc)
+    if isinstance(validated, RuleChecked):
+        problems += [
+            (tuple(loc), message)
+            for loc, message in validated.rule_violations()
+            if not _touches(tuple(loc), removed)
+        ]
+    if problems:
+        return None, [_at(loc, message) for loc, message in problems]
+    return validated, []
+
+
+def _at(loc: Loc, message: str) -> str:
+    where = field_paths.format_path(loc)
+    return f"{where}: {message}" if where else message
+
+
 def _touches(loc: Loc, removed: Sequence[Loc]) -> bool:
     """Whether a rule at `loc` is about a value taken out (or holding one)."""
     return any(loc == r[: len(loc)] or r == loc[: len(r)] for r in removed)
@@ -588,9 +616,7 @@ def _undeclared_environments(document: Document, environment: Environment) -> Di
 
 
 def _diagnostic(document: Document, loc: Loc, message: str) -> Diagnostic:
-    where = field_paths.format_path(loc)
-    text = f"{where}: {message}" if where else message
-    return Diagnostic(document.source.file, document.line_of(loc), text)
+    return Diagnostic(document.source.file, document.line_of(loc), _at(loc, message))
 
 
 def _describe(
@@ -633,6 +659,18 @@ def _describe(
         # `maxDuration: 30` quoted is "30", still no duration: the hint is the duration itself.
         fixed = f'"{_number(value)}s"'
         return f'expected a duration like "30s", got {shown}; write {fixed} ({shown} seconds)'
+    if (
+        kind == "string_type"
+        and type(value) is int
+        and not names
+        and (loc[-1:] in (("to",), ("from",), ("phone_number",)) or _is_e164(model, loc))
+    ):
+        # YAML reads `+14155550100` as the number 14155550100: quoted without its `+` it is
+        # still no E.164 number, so the hint gives the `+` back. Masked: an error is a log line.
+        return (
+            f"expected a string, got the number {mask_number(str(value))}: write the phone "
+            f'number in quotes with its + ("{mask_number(f"+{value}")}", masked here)'
+        )
     if kind in _EXPECTED:
         message = f"expected {_EXPECTED[kind]}, got {shown}"
         if kind == "string_type" and isinstance(value, bool | int | float) and not names:
@@ -779,6 +817,15 @@ def _bounds(field: FieldInfo | None, context: Mapping[str, Any]) -> str:
         return f"between {_number(found['ge'])} and {_number(found['le'])}"
     words = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}
     return " and ".join(f"{words[k]} {_number(v)}" for k, v in found.items())
+
+
+def _is_e164(model: type[BaseModel], loc: Loc) -> bool:
+    """Whether the field at `loc` holds a phone number in E.164 (an `E164Number`)."""
+    _, field = _resolve(model, loc)
+    return any(
+        getattr(item, "func", None) is e164_validator
+        for item in (field.metadata if field is not None else ())
+    )
 
 
 def _pattern(field: FieldInfo | None) -> str | None:

@@ -1,8 +1,9 @@
 """Reading recipient files (JSONL, and the problem type CSV readers share) for campaign kinds.
 
-Owns the one way a recipients file reports a problem: `FileProblem`, carrying a `Diagnostic`
-with the recipients file and its line, so every vendor's loader reports alike. Reads files;
-must not import httpx, deepdiff or any provider.
+Owns the one way a recipients file reports a problem: a `Diagnostic` with the recipients file
+and its line (`FileProblem` for one that stops the reading, a header that cannot be read), so
+every vendor's loader reports alike; a bad row is reported and the rows after it still read.
+Reads files; must not import httpx, deepdiff or any provider.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ def _not_a_number(name: str) -> object:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def jsonl_objects(path: Path, shown: str, what: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, object) for each non-blank line; `what` names one object in errors ("one call")."""
+def jsonl_objects(
+    path: Path, shown: str, what: str, problems: list[Diagnostic]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) for each non-blank line; `what` names one object in errors ("one call").
+    A line that is no JSON object is added to `problems` and skipped: the lines after it are
+    still read, so a file's problems come in one run."""
     with path.open(encoding="utf-8") as handle:
         for line, text in enumerate(handle, start=1):
             if not text.strip():
@@ -38,7 +43,10 @@ def jsonl_objects(path: Path, shown: str, what: str) -> Iterator[tuple[int, dict
                 item = json.loads(text, parse_constant=_not_a_number)
             except (ValueError, RecursionError) as exc:
                 reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                raise FileProblem(shown, line, f"not valid JSON: {reason}") from None
+                problems.append(Diagnostic(shown, line, f"not valid JSON: {reason}"))
+                continue
             if not isinstance(item, dict):
-                raise FileProblem(shown, line, f"each line must be a JSON object ({what})")
+                message = f"each line must be a JSON object ({what})"
+                problems.append(Diagnostic(shown, line, message))
+                continue
             yield line, item

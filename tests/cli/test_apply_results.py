@@ -31,6 +31,7 @@ BATCH = """
     windowEnd: "2030-01-14T20:00:00Z"
     calls:
       - medium: {twilio: {outgoing: {to: "+14155550123", from: "+14155550199"}}}
+        templateContext: {customerName: Ada}
 """
 
 

@@ -214,6 +214,7 @@ def test_secrets_never_come_from_environment_files(
         webhookSecret: ${HOOK_SECRET}
         calls:
           - medium: {serverWebSocket: {inputSampleRate: 16000}}
+            templateContext: {company: Acme}
         """).lstrip()
     )
     staging_file = manifests / "environments" / "staging.yaml"
@@ -242,6 +243,7 @@ def test_target_limits_plan_and_apply(cli: Cli, staging: Any, prod: Any, tmp_pat
         windowEnd: "2031-01-01T17:00:00Z"
         calls:
           - medium: {twilio: {outgoing: {to: "+14155550100", from: "+14155550199"}}}
+            templateContext: {company: Acme}
         """).lstrip()
     )
     plan = cli("plan", "--env", "staging", "--target", "Agent/canary", str(manifests))
@@ -283,7 +285,9 @@ def test_prevent_destroy_blocks_a_replace(
         windowEnd: "2031-01-01T17:00:00Z"
         calls:
           - medium: {twilio: {outgoing: {to: "+14155550100", from: "+14155550199"}}}
+            templateContext: {company: Acme}
           - medium: {twilio: {outgoing: {to: "+14155550101", from: "+14155550199"}}}
+            templateContext: {company: Acme}
         """).lstrip()
     (manifests / "batch.yaml").write_text(batch)
     assert cli("apply", "--env", "staging", "--auto-approve", str(manifests)).code == 0

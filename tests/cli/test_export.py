@@ -139,6 +139,7 @@ def test_export_joins_supplemental_parts_and_survives_calls_in_progress(
         vip.read_text().replace(
             "---\n# Web-chat",
             '  - medium: {twilio: {outgoing: {to: "+14155550125", from: "+14155550199"}}}\n'
+            '    templateContext: {companyName: Acme Telecom, accountNumber: "AC-1003"}\n'
             '    metadata: {crmId: "1003"}\n---\n# Web-chat',
         )
     )

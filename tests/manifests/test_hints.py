@@ -57,3 +57,92 @@ def test_following_the_hint_fixes_the_manifest(
     assert repaired == fixed
     path.write_text(AGENT.format(line=repaired))
     assert [r.key.name for r in parse_manifests([str(path)], kinds())] == ["a1"]
+
+
+# --- phone numbers: YAML reads `+14155550100` as the number 14155550100 -----------------------
+
+BATCH = (
+    "kind: ScheduledBatch\nname: b1\nagentId: a1\n"
+    "calls:\n  - medium: {{twilio: {{outgoing: {{to: {to}, from: '+14155550199'}}}}}}\n"
+)
+BATCH_CALL = (
+    "kind: BatchCall\nprovider: threetone\nname: b2\nagentId: a1\n"
+    "recipients:\n  - phone_number: {to}\n"
+)
+AGENT_DIALS = (
+    "kind: Agent\nname: a2\ncallTemplate:\n  medium: {{twilio: {{outgoing: {{to: {to}}}}}}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "where"),
+    [
+        (BATCH, "calls[0].medium.twilio.outgoing.to"),
+        (BATCH_CALL, "recipients[0].phone_number"),
+        (AGENT_DIALS, "callTemplate.medium.twilio.outgoing.to"),
+    ],
+    ids=["ScheduledBatch", "BatchCall", "Agent"],
+)
+def test_an_unquoted_phone_number_is_to_be_quoted_with_its_plus(
+    tmp_path: Path, template: str, where: str
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(template.format(to="+14155550100"))
+    assert _problem(path) == (
+        f"{where}: expected a string, got the number 14155***0100: write the phone number in "
+        'quotes with its + ("+1415***0100", masked here)'
+    )
+    # Quoting alone ("14155550100") would be a number without its country code; with its +:
+    path.write_text(template.format(to='"+14155550100"'))
+    assert len(parse_manifests([str(path)], kinds())) == 1
+
+
+def test_quoting_without_the_plus_is_what_the_hint_prevents(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(BATCH.format(to='"14155550100"'))
+    assert "no country code" in _problem(path)
+
+
+# --- template variables: a call's templateContext covers its agent's {{variables}} -----------
+
+AGENT_USES = (
+    "kind: Agent\nname: caller\ncallTemplate:\n  systemPrompt: Hi {{{{customerName}}}}.\n{schema}"
+    "---\n"
+    "kind: ScheduledBatch\nname: b3\nagent: caller\ncallsFrom: calls.csv\n"
+    "calls:\n  - medium: {{twilio: {{outgoing: {{to: '+14155550100', from: '+14155550199'}}}}}}\n"
+    "{context}"
+)
+CSV_HEADER = "to,from,context.customerName\n"
+
+
+def test_the_template_variable_hint_works_either_way(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    (tmp_path / "calls.csv").write_text(CSV_HEADER + "+14155550101,+14155550199,\n")
+    path.write_text(AGENT_USES.format(schema="", context=""))
+    with pytest.raises(ManifestError) as caught:
+        parse_manifests([str(path)], kinds())
+    fixes = [d.message for d in caught.value.diagnostics]
+    assert [(Path(d.file).name, d.line) for d in caught.value.diagnostics] == [
+        ("a.yaml", 11),
+        ("calls.csv", 2),
+    ]
+    assert all(
+        "or give customerName a default in the agent's callTemplate.contextSchema" in f
+        for f in fixes
+    )
+    assert "set templateContext.customerName on this call" in fixes[0]
+    assert "fill in this row's context.customerName cell" in fixes[1]
+    # Done as said: a value on the call and in the row's cell...
+    (tmp_path / "calls.csv").write_text(CSV_HEADER + "+14155550101,+14155550199,Bob\n")
+    path.write_text(
+        AGENT_USES.format(schema="", context="    templateContext: {customerName: Ada}\n")
+    )
+    assert len(parse_manifests([str(path)], kinds())) == 2
+    # ... or a default in the agent's contextSchema instead.
+    (tmp_path / "calls.csv").write_text(CSV_HEADER + "+14155550101,+14155550199,\n")
+    schema = (
+        "  contextSchema:\n    type: object\n"
+        "    properties: {customerName: {type: string, default: there}}\n"
+    )
+    path.write_text(AGENT_USES.format(schema=schema, context=""))
+    assert len(parse_manifests([str(path)], kinds())) == 2

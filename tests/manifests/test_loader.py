@@ -217,8 +217,9 @@ BAD_CASES: dict[str, tuple[int, str]] = {
     ),
     "unquoted_phone.yaml": (
         7,
-        "callTemplate.medium.twilio.outgoing.to: expected a string, got 14155550100 "
-        "(quote it to make it a string)",
+        "callTemplate.medium.twilio.outgoing.to: expected a string, got the number "
+        '14155***0100: write the phone number in quotes with its + ("+1415***0100", masked '
+        "here)",
     ),
     "voice_overrides_without_voice.yaml": (
         4,

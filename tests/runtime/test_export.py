@@ -484,7 +484,7 @@ ROUND_TRIP_TEMPLATES: list[Any] = [
     {"systemPrompt": "Olá — ¿qué tal? 👋\n", "temperature": 0.7, "languageHint": "pt-BR"},
     # protobuf JSON prints a whole float as `1`; the manifest model reads it back as 1.0.
     {"temperature": 1},
-    {"systemPrompt": "Costs ${PRICE} or $${X}; {{name}}", "maxDuration": "90.500s"},
+    {"systemPrompt": "Costs ${PRICE} or $${X}; {{customerName}}", "maxDuration": "90.500s"},
     {"systemPrompt": "yes", "voice": "no", "timeExceededMessage": "1.10"},
     {
         "inactivityMessages": [{"duration": "8.000s", "message": "Still there?"}],

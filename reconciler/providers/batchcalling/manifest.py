@@ -28,7 +28,6 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
-    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -45,6 +44,7 @@ from reconciler.manifests.fields import (
     canonical_or_same,
     known_region,
 )
+from reconciler.manifests.loader import check_row
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 from reconciler.providers.batchcalling.vendors import VENDOR_APIS, unsupported
 from reconciler_apis import elevenlabs as elevenlabs_api
@@ -129,11 +129,14 @@ class Recipient(_Closed):
     whatsapp_user_id: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
     conversation_initiation_client_data: ClientData | None = None
 
-    @model_validator(mode="after")
-    def _one_destination(self) -> Recipient:
-        if (self.phone_number is None) == (self.whatsapp_user_id is None):
-            raise ValueError("set exactly one of phone_number or whatsapp_user_id")
-        return self
+    def rule_violations(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Exactly one destination: at the second one when both are set."""
+        if (self.phone_number is None) != (self.whatsapp_user_id is None):
+            return []
+        rule = "set exactly one of phone_number or whatsapp_user_id"
+        if self.phone_number is None:
+            return [((), rule)]
+        return [(("whatsapp_user_id",), f"conflicts with phone_number: {rule}")]
 
 
 class WhatsappParams(_Closed):
@@ -291,15 +294,12 @@ class BatchCallManifest(_Closed):
             raise ValueError("recipientsFrom must name a .csv or .jsonl file")
         return value
 
-    @model_validator(mode="after")
-    def _has_recipients(self) -> BatchCallManifest:
-        if not self.recipients and self.recipientsFrom is None:
-            raise ValueError("a batch needs recipients: recipients, recipientsFrom, or both")
-        return self
-
     def rule_violations(self) -> Iterable[tuple[tuple[str | int, ...], str]]:
-        """Fields the preset's API lacks, at their line; inline recipients listed twice, at the
-        line of the second one."""
+        """Every rule across fields, each at its key: recipients needed, fields the preset's
+        API lacks, each recipient's own rules, inline recipients listed twice (at the second
+        one)."""
+        if not self.recipients and self.recipientsFrom is None:
+            yield (), "a batch needs recipients: recipients, recipientsFrom, or both"
         api = VENDOR_APIS[self.provider]
         for field in unsupported(self.provider, self.model_fields_set):
             yield (
@@ -310,6 +310,8 @@ class BatchCallManifest(_Closed):
             )
         seen: dict[str, int] = {}
         for index, recipient in enumerate(self.recipients or []):
+            for loc, message in recipient.rule_violations():
+                yield ("recipients", index, *loc), message
             data = dump(recipient)
             for key in (f"id:{recipient.id}" if recipient.id else None, destination_key(data)):
                 if key is None:
@@ -373,7 +375,9 @@ def _nest(target: dict[str, Any], dotted: str, value: str) -> None:
     target[parts[-1]] = value
 
 
-def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_rows(
+    path: Path, shown: str, problems: list[Diagnostic]
+) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         fields = [f for f in reader.fieldnames or [] if f is not None]
@@ -392,7 +396,8 @@ def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
         for row in reader:
             line = reader.line_num
             if None in row:
-                raise FileProblem(shown, line, "more cells than the header has columns")
+                problems.append(Diagnostic(shown, line, "more cells than the header has columns"))
+                continue
             recipient: dict[str, Any] = {}
             data: dict[str, Any] = {}
             for column, raw in row.items():
@@ -413,34 +418,28 @@ def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def load_recipients(
-    name: str, manifest_file: str, region: str | None = None
+    name: str, manifest_file: str, region: str | None = None, line: int = 1
 ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
-    """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem.
-    Numbers are kept in E.164, national ones read with `region` (`defaultRegion`)."""
+    """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem, each
+    at its row (a missing file at `line`, the manifest's `recipientsFrom`). Numbers are kept
+    in E.164, national ones read with `region` (`defaultRegion`)."""
     path = Path(manifest_file).parent / name
     shown = str(path)
     if not path.is_file():
-        return [], [Diagnostic(manifest_file, 1, f"recipientsFrom: no such file {shown}")]
+        return [], [Diagnostic(manifest_file, line, f"recipientsFrom: no such file {shown}")]
+    problems: list[Diagnostic] = []
     rows = (
-        _csv_rows(path, shown)
+        _csv_rows(path, shown, problems)
         if name.endswith(".csv")
-        else jsonl_objects(path, shown, "one recipient")
+        else jsonl_objects(path, shown, "one recipient", problems)
     )
     found: list[tuple[str, int, dict[str, Any]]] = []
-    problems: list[Diagnostic] = []
     try:
-        for line, raw in rows:
-            try:
-                model = Recipient.model_validate(canonical_recipient(raw, region))
-            except ValidationError as exc:
-                for error in exc.errors(include_url=False):
-                    where = ".".join(str(p) for p in error["loc"])
-                    message = str(error["msg"]).removeprefix("Value error, ")
-                    problems.append(
-                        Diagnostic(shown, line, f"{where + ': ' if where else ''}{message}")
-                    )
-                continue
-            found.append((shown, line, dump(model)))
+        for row, raw in rows:
+            model, messages = check_row(Recipient, canonical_recipient(raw, region))
+            problems += [Diagnostic(shown, row, message) for message in messages]
+            if isinstance(model, Recipient):
+                found.append((shown, row, dump(model)))
     except FileProblem as problem:
         problems.append(problem.diagnostic)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

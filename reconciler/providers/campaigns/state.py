@@ -11,7 +11,7 @@ Pure data: must not import httpx, deepdiff, pydantic or any vendor folder.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.core.domain import JSON, DesiredResource, LiveResource, detail_of
 
@@ -48,6 +48,9 @@ class DesiredCampaign:
     """`cancelled: true` (BatchCall): cancel what is still to be called."""
     retries: int | None = None
     """`retries: N` (BatchCall): retry a finished part's failed calls until its count is N."""
+    origins: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    """Where each recipient is listed (file, line), in the order of `recipients`, for the
+    checks across documents (a call's template variables); empty where unknown."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from reconciler.manifests.fields import (
     is_e164,
     known_region,
 )
+from reconciler.manifests.loader import check_row
 from reconciler.manifests.recipients import FileProblem, jsonl_objects
 from reconciler.providers.ultravox.schema import CallMedium
 
@@ -53,12 +54,9 @@ class ScheduledCallManifest(_Closed):
     metadata: dict[str, str] | None = None
     experimentalSettings: Any = None
 
-    @model_validator(mode="after")
-    def _rules(self) -> ScheduledCallManifest:
-        problems = call_problems(self.model_dump(mode="json", by_alias=True, exclude_none=True))
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    def rule_violations(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """The call's rules (`call_violations`), each at the key it is about."""
+        return call_violations(self.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
 class CallsFrom(_Closed):
@@ -140,6 +138,8 @@ class ScheduledBatchManifest(_Closed):
             found.append((("windowEnd",), "must be after windowStart"))
         if not self.calls and self.callsFrom is None:
             found.append(((), "a batch needs recipients: calls, callsFrom, or both"))
+        for index, call in enumerate(self.calls or []):
+            found += [(("calls", index, *loc), message) for loc, message in call.rule_violations()]
         return found
 
 
@@ -185,29 +185,35 @@ def _number_problem(number: str) -> str:
     return f"{mask_number(number)!r} is not written in E.164 (like +14155550100)"
 
 
-def call_problems(call: dict[str, Any]) -> list[str]:
-    """What is wrong with one call, as the API and its telephony would see it."""
-    problems: list[str] = []
+def call_violations(call: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """What is wrong with one call, as the API and its telephony would see it, each at the
+    key it is about (a path into the call): the second medium, `to`, `from`, a metadata key."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
     medium = call.get("medium")
     if isinstance(medium, dict):
         set_media = [k for k, v in medium.items() if v is not None]
         if len(set_media) != 1:
-            problems.append(f"medium: set exactly one medium, found {len(set_media)}")
+            where: tuple[str | int, ...] = ("medium", *set_media[1:2])
+            problems.append((where, f"set exactly one medium, found {len(set_media)}"))
     number = destination(call)
+    kind, media = _medium_kind(call)
+    leg: tuple[str | int, ...] = ("medium", kind or "", "outgoing")
     # Numbers are masked even when malformed: an error message is a log line.
     if number is not None and not is_e164(number):
-        problems.append(f"medium: {_number_problem(number)}")
+        problems.append(((*leg, "to"), _number_problem(number)))
     if number is not None:
-        kind, media = _medium_kind(call)
         caller = ((media.get(kind or "") or {}).get("outgoing") or {}).get("from")
         if caller is not None and kind != "sip" and not is_e164(str(caller)):
-            problems.append(f"medium: caller {_number_problem(str(caller))}")
+            problems.append(((*leg, "from"), f"caller {_number_problem(str(caller))}"))
     for key in call.get("metadata") or {}:
         if key.startswith(RESERVED_PREFIXES):
             problems.append(
-                f"metadata key {key!r} is reserved (keys may not start with "
-                + " or ".join(repr(p) for p in RESERVED_PREFIXES)
-                + ")"
+                (
+                    ("metadata", key),
+                    "reserved key (keys may not start with "
+                    + " or ".join(repr(p) for p in RESERVED_PREFIXES)
+                    + ")",
+                )
             )
     return problems
 
@@ -227,7 +233,7 @@ def recipient_key(call: dict[str, Any]) -> str:
 
 
 def _csv_calls(
-    path: Path, spec: CallsFrom, shown: str, region: str | None
+    path: Path, spec: CallsFrom, shown: str, region: str | None, problems: list[Diagnostic]
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -250,7 +256,8 @@ def _csv_calls(
         for row in reader:
             line = reader.line_num
             if None in row:
-                raise FileProblem(shown, line, "more cells than the header has columns")
+                problems.append(Diagnostic(shown, line, "more cells than the header has columns"))
+                continue
             outgoing: dict[str, Any] = {"to": canonical_or_same(row.get("to") or "", region)}
             caller = canonical_or_same((row.get("from") or "").strip(), region) or spec.from_
             if caller:
@@ -266,40 +273,37 @@ def _csv_calls(
 
 
 def load_recipients(
-    callsfrom: str | CallsFrom, manifest_file: str, region: str | None = None
+    callsfrom: str | CallsFrom, manifest_file: str, region: str | None = None, line: int = 1
 ) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
-    """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found.
-    Numbers are kept in E.164, national ones read with `region` (`defaultRegion`)."""
+    """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found, each
+    at its row (a missing file at `line`, the manifest's `callsFrom`). Numbers are kept in
+    E.164, national ones read with `region` (`defaultRegion`)."""
     try:
         spec = CallsFrom(file=callsfrom) if isinstance(callsfrom, str) else callsfrom
     except ValidationError:
-        return [], [Diagnostic(manifest_file, 1, "callsFrom must name a .csv or .jsonl file")]
+        return [], [Diagnostic(manifest_file, line, "callsFrom must name a .csv or .jsonl file")]
     path = Path(manifest_file).parent / spec.file
     shown = str(path)
     if not path.is_file():
-        return [], [Diagnostic(manifest_file, 1, f"callsFrom: no such file {shown}")]
+        return [], [Diagnostic(manifest_file, line, f"callsFrom: no such file {shown}")]
+    problems: list[Diagnostic] = []
     rows = (
-        _csv_calls(path, spec, shown, region)
+        _csv_calls(path, spec, shown, region, problems)
         if spec.file.endswith(".csv")
-        else ((n, canonical_call(c, region)) for n, c in jsonl_objects(path, shown, "one call"))
+        else (
+            (n, canonical_call(c, region))
+            for n, c in jsonl_objects(path, shown, "one call", problems)
+        )
     )
     calls: list[tuple[str, int, dict[str, Any]]] = []
-    problems: list[Diagnostic] = []
     try:
-        for line, call in rows:
-            try:
-                model = ScheduledCallManifest.model_validate(call)
-            except ValidationError as exc:
-                for error in exc.errors():
-                    where = ".".join(str(p) for p in error["loc"])
-                    message = str(error["msg"]).removeprefix("Value error, ")
-                    problems.append(
-                        Diagnostic(shown, line, f"{where + ': ' if where else ''}{message}")
-                    )
-                continue
-            calls.append(
-                (shown, line, model.model_dump(mode="json", by_alias=True, exclude_none=True))
-            )
+        for row, call in rows:
+            model, found = check_row(ScheduledCallManifest, call)
+            problems += [Diagnostic(shown, row, message) for message in found]
+            if model is not None:
+                calls.append(
+                    (shown, row, model.model_dump(mode="json", by_alias=True, exclude_none=True))
+                )
     except FileProblem as problem:
         problems.append(problem.diagnostic)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

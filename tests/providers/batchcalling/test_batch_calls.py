@@ -244,7 +244,8 @@ FILES = [
         "jsonl_both",
         "r.jsonl",
         f'{{"phone_number": "{A}", "whatsapp_user_id": "w"}}\n',
-        "r.jsonl:1: set exactly one",
+        "r.jsonl:1: whatsapp_user_id: conflicts with phone_number: set exactly one of "
+        "phone_number or whatsapp_user_id",
     ),
     (
         "duplicate_across",
