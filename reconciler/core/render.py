@@ -21,6 +21,7 @@ from reconciler.core.domain import Action, Change, FieldChange, FieldOp, Plan, R
 from reconciler.core.masking import mask_phone, masked
 from reconciler.core.planfile import SENSITIVE, plan_to_json
 from reconciler.core.planning import StateDifference
+from reconciler.core.wording import agree, count
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -149,8 +150,8 @@ def unmanaged_lines(plan: Plan, *, most: int | None = 20) -> list[str]:
         by_kind.setdefault(item.key.kind, []).append(item.key.name)
     counts = ", ".join(f"{kind}: {len(names)}" for kind, names in sorted(by_kind.items()))
     lines = [
-        f"Not managed here: {len(plan.unmanaged)} live objects ({counts}) that no Ownership "
-        "claim covers; --prune leaves them alone"
+        f"Not managed here: {count(len(plan.unmanaged), 'live object')} ({counts}) that no "
+        "Ownership claim covers; --prune leaves them alone"
     ]
     for kind, names in sorted(by_kind.items()):
         shown = names if most is None else names[:most]
@@ -260,15 +261,18 @@ def _cut_note(plan: Plan, cut: int, sections: int, bodies_cut: int) -> str:
     saves, which the example workflow uploads as an artifact."""
     if cut and bodies_cut:
         said = (
-            f"{cut} of {sections} resource details were cut to fit a comment, and the "
-            f"request bodies of {bodies_cut} of the resources shown"
+            f"{cut} of {count(sections, 'resource detail')} {agree(cut, 'was', 'were')} cut to "
+            f"fit a comment, and the request bodies of {bodies_cut} of the resources shown"
         )
     elif cut:
-        said = f"{cut} of {sections} resource details were cut to fit a comment"
+        said = (
+            f"{cut} of {count(sections, 'resource detail')} {agree(cut, 'was', 'were')} cut to "
+            "fit a comment"
+        )
     else:
         said = (
-            f"The request bodies of {bodies_cut} of {sections} "
-            f"resource{'' if sections == 1 else 's'} were cut to fit a comment"
+            f"The request bodies of {bodies_cut} of {count(sections, 'resource')} were cut to "
+            "fit a comment"
         )
     artifact = f"reconciler-plan-{plan.environment or 'ENV'}"
     return (
@@ -399,7 +403,7 @@ def render_status(reports: list[dict[str, Any]], *, bars: bool = False) -> str:
             outcome = call.get("endReason") or "in progress"
             out.append(f"    call {call['callId']} to {call['to']}: {outcome}")
         if len(calls) > 5:
-            out.append(f"    ... {len(calls) - 5} earlier calls (see --format json)")
+            out.append(f"    ... {count(len(calls) - 5, 'earlier call')} (see --format json)")
     return "\n".join(out)
 
 
@@ -417,8 +421,8 @@ def _duplicate_line(copy: dict[str, Any]) -> str:
     """One copy of recipients in two live batches (numbers already masked)."""
     numbers = ", ".join(copy.get("numbers") or [])
     head = (
-        f"duplicate: batch {copy['batch']} repeats {copy['recipients']} recipient(s) of "
-        f"batch {', '.join(copy.get('of') or [])}"
+        f"duplicate: batch {copy['batch']} repeats "
+        f"{count(int(copy['recipients']), 'recipient')} of batch {', '.join(copy.get('of') or [])}"
     )
     if copy.get("started"):
         return f"{head}; both started: they may be called twice ({numbers})"
@@ -455,7 +459,8 @@ def render_state_differences(
         }
         out.append("")
         out.append(
-            f"{left} -> {right}: {counts['diff']} differ, {counts['only']} only in {left}, "
+            f"{left} -> {right}: {count(counts['diff'], 'differs', 'differ')}, "
+            f"{counts['only']} only in {left}, "
             f"{counts['other']} only in {right}."
         )
     return "\n".join(out)

@@ -103,7 +103,7 @@ def test_a_copy_nobody_was_called_from_is_deleted_by_the_next_plan(
     status = cli("status", str(manifests))
     assert "2 batches (the first and 1 duplicate)" in status.stdout, status.output
     assert "supplemental" not in status.stdout
-    assert f"duplicate: batch {copy} repeats 3 recipient(s) of batch {kept}" in status.stdout
+    assert f"duplicate: batch {copy} repeats 3 recipients of batch {kept}" in status.stdout
     assert "the next plan removes it" in status.stdout
     no_number_in(status.output, NUMBERS)
 

@@ -220,7 +220,7 @@ def test_export_writes_an_ownership_of_what_it_exported(
     emulator.admin.seed_agent({"name": "made_later", "callTemplate": {"voice": "Mark"}})
     plan = ok(cli("plan", "--prune", "--detailed-exitcode", str(out)))
     assert "No changes." in plan.stdout
-    assert "Not managed here: 1 live objects (Agent: 1)" in plan.stdout
+    assert "Not managed here: 1 live object (Agent: 1)" in plan.stdout
     assert "    Agent: made_later" in plan.stdout
 
 
