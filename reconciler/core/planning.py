@@ -138,28 +138,31 @@ def sent_fields(
     removed = [paths.parse(p) for p in (*table.read_only, *table.write_only)]
     secret = [paths.parse(p) for p in table.sensitive]
     out = list(changes)
-    for path, value in _body_leaves((), body):
-        if path in covered and path not in exact:
-            continue  # a change below it (an object the change adds leaf by leaf) says it
-        if any(path[:depth] in exact for depth in range(1, len(path))):
-            continue
+    added = False
+
+    def at_default(path: paths.Path) -> bool:
         dropped = paths.get(want, path, _MISSING) is _MISSING
-        default = dropped and not any(paths.is_prefix(p, path) for p in removed)
+        return dropped and not any(paths.is_prefix(p, path) for p in removed)
+
+    for path, value in _body_leaves((), body):
         found = exact.get(path)
         if found is not None:
             if found.op is FieldOp.REMOVE and value is not None:
                 out[out.index(found)] = replace(
-                    found, op=FieldOp.CHANGE, after=value, default=default
+                    found, op=FieldOp.CHANGE, after=value, default=at_default(path)
                 )
             continue
+        if path in covered or any(path[:depth] in exact for depth in range(1, len(path))):
+            continue  # a change below it (an object added leaf by leaf) or above it says it
         is_secret = any(paths.is_prefix(p, path) for p in secret)
         op = FieldOp.ADD if live is None else FieldOp.KEEP
         out.append(
             FieldChange(
-                paths.format_path(path), op, None, value, sensitive=is_secret, default=default
+                paths.format_path(path), op, None, value, is_secret, default=at_default(path)
             )
         )
-    return tuple(sorted(out, key=lambda c: _path_order(c.path)))
+        added = True
+    return tuple(sorted(out, key=lambda c: _path_order(c.path))) if added else tuple(out)
 
 
 def _body_leaves(path: paths.Path, value: Any) -> Iterable[tuple[paths.Path, Any]]:
