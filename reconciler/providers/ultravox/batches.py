@@ -86,6 +86,7 @@ from reconciler.providers.ultravox.batch_manifest import (
     load_recipients,
     recipient_key,
 )
+from reconciler.providers.ultravox.templates import missing_context
 from reconciler_apis import ultravox as ultravox_api
 
 BATCH_FIELDS = ("windowStart", "windowEnd", "webhookUrl", "webhookSecret", "paused")
@@ -254,12 +255,22 @@ class ScheduledBatchType(ResourceType):
             )
             for index, c in enumerate(manifest.calls or [])
         ]
+        # A call's template variables are reported at its templateContext, where it has one.
+        where = {
+            id(item.recipient): (item.file, source.line_of("calls", index, "templateContext"))
+            for index, item in enumerate(located)
+        }
         problems: list[Diagnostic] = []
         if manifest.callsFrom is not None:
             from_file, problems = load_recipients(
-                manifest.callsFrom, source.file, manifest.defaultRegion
+                manifest.callsFrom,
+                source.file,
+                manifest.defaultRegion,
+                line=source.line_of("callsFrom"),
             )
-            located += [Located(f, n, _scheduled_call(manifest.name, c)) for f, n, c in from_file]
+            rows = [Located(f, n, _scheduled_call(manifest.name, c)) for f, n, c in from_file]
+            where.update((id(item.recipient), (item.file, item.line)) for item in rows)
+            located += rows
         calls, duplicates = unique(located, container=f"batch {manifest.name!r}", mask=mask_number)
         problems += duplicates + _webhook_problems(manifest, calls, source)
         if not calls and not problems and manifest.callsFrom is not None:
@@ -287,7 +298,12 @@ class ScheduledBatchType(ResourceType):
             source=source,
             depends_on=(ResourceKey("Agent", manifest.agent),) if manifest.agent else (),
             prevent_destroy=prevents_destroy(manifest.lifecycle),
-            detail=DesiredCampaign(calls, agent=manifest.agent, agent_id=manifest.agentId),
+            detail=DesiredCampaign(
+                calls,
+                agent=manifest.agent,
+                agent_id=manifest.agentId,
+                origins=tuple(where[id(call)] for call in calls),
+            ),
         )
         if problems:
             # The checks across documents still see the batch (its agent reference).
@@ -295,10 +311,12 @@ class ScheduledBatchType(ResourceType):
         return resource
 
     def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
-        """References to agents: an `agent:` must name an Agent manifest of the same run."""
-        agents = {d.key.name for d in desired if d.key.kind == "Agent"}
+        """References to agents: an `agent:` must name an Agent manifest of the same run, and
+        each call's templateContext must cover the `{{variables}}` that agent's prompt uses
+        (`templates.missing_context`; an `agentId:` agent is not known offline: not checked)."""
+        agents = {d.key.name: d for d in desired if d.key.kind == "Agent"}
         named = [(d, desired_campaign(d).agent) for d in desired if d.key.kind == self.kind]
-        return [
+        problems = [
             Diagnostic(
                 d.source.file,
                 d.source.line_of("agent"),
@@ -308,6 +326,19 @@ class ScheduledBatchType(ResourceType):
             for d, agent in named
             if agent and agent not in agents
         ]
+        for d, agent in named:
+            if agent in agents:
+                campaign = desired_campaign(d)
+                calls = [
+                    (file, line, call.payload)
+                    for (file, line), call in zip(
+                        campaign.origins, campaign.recipients, strict=False
+                    )
+                ]
+                template = agents[agent].spec.get("callTemplate")
+                if isinstance(template, dict):
+                    problems += missing_context(agent, template, calls)
+        return problems
 
     def compared_body(
         self, live: LiveResource, desired: DesiredResource | None
@@ -865,11 +896,18 @@ def _scheduled_call(batch: str, call: dict[str, Any]) -> Recipient:
     return Recipient(key, destination(call), {**call, "metadata": metadata})
 
 
+def _media(call: Mapping[str, Any]) -> int:
+    """How many media a call names (none: WebRTC, the API's default)."""
+    medium = call.get("medium")
+    return sum(v is not None for v in medium.values()) if isinstance(medium, dict) else 0
+
+
 def _webhook_problems(
     manifest: ScheduledBatchManifest, calls: Sequence[Recipient], source: SourceRef
 ) -> list[Diagnostic]:
     """`webhookUrl` is required when a call is not outgoing, and refused otherwise."""
-    non_outgoing = sum(1 for c in calls if c.number is None)
+    # A call naming several media is reported as such, and counts as neither.
+    non_outgoing = sum(1 for c in calls if c.number is None and _media(c.payload) <= 1)
     if non_outgoing and not manifest.webhookUrl:
         return [
             Diagnostic(
