@@ -26,11 +26,20 @@ export ULTRAVOX_BASE_URL="http://127.0.0.1:$(cat "$WORK/port")"
 export THREETONE_BASE_URL="$ULTRAVOX_BASE_URL" THREETONE_API_KEY="$ULTRAVOX_API_KEY"
 echo "Emulator running at $ULTRAVOX_BASE_URL"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# Each command is shown before it runs, in bold on a terminal only: `make demo > demo.log`
+# (or a CI log) gets no escape codes, and NO_COLOR set to anything turns bold off too.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  BOLD=$'\033[1m' PLAIN=$'\033[0m'
+else
+  BOLD='' PLAIN=''
+fi
+step() { printf '\n%s$ %s%s\n' "$BOLD" "$*" "$PLAIN"; "$@"; }
 
 step "$BIN/reconciler" validate manifests/
-step "$BIN/reconciler" plan manifests/
-step "$BIN/reconciler" apply --auto-approve manifests/
+# The plan is printed once, and saved; apply runs exactly that reviewed plan (it prints where
+# it acts and the summary, then a line per change), not a second copy of it.
+step "$BIN/reconciler" plan --out "$WORK/plan.json" manifests/
+step "$BIN/reconciler" apply --plan "$WORK/plan.json"
 step "$BIN/reconciler" plan --detailed-exitcode manifests/
 echo
 echo "Demo complete: the second plan shows no changes."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
 import click
@@ -51,7 +51,21 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Whether a command's output is coloured: only on a terminal (a log, a pipe or a CI
+    file gets no escape codes), and never while `NO_COLOR` is set to anything but the empty
+    string, whatever its value (https://no-color.org)."""
+    return wants_color(stdout_is_terminal(), os.environ)
+
+
+def wants_color(terminal: bool, environ: Mapping[str, str]) -> bool:
+    return terminal and not environ.get("NO_COLOR")
+
+
+def stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False
 
 
 def progress(message: str) -> None:
