@@ -112,9 +112,15 @@ def test_a_calls_own_rules_are_at_their_keys_with_the_batch_rules() -> None:
 
 
 def test_batch_call_rules_come_together_with_its_field_errors() -> None:
-    # A recipient with two destinations no longer hides the preset's missing fields.
+    # A recipient with two destinations no longer hides the preset's missing fields; an inline
+    # recipient listed again in the file is named at its own line; a missing file at its key.
     case = str(BAD / "batchcall_rules_at_once.yaml")
+    csv = str(BAD / "batchcall_rules_at_once.csv")
     assert _errors(case) == [
+        f"{csv}:3: recipient +1415***0200 is listed twice in BatchCall 'from_file' (first at "
+        f"{case}:21)",
+        f"{csv}:4: more cells than the header has columns",
+        f"{csv}:5: set exactly one of phone_number or whatsapp_user_id",
         f"{case}:5: timezone: the threetone API has no timezone (seed 002 (Threetone, Submit A "
         "Batch Call Request): its submit takes call_name, agent_id, recipients, "
         "scheduled_time_unix, agent_phone_number_id, whatsapp_params); remove timezone, or use "
@@ -125,6 +131,9 @@ def test_batch_call_rules_come_together_with_its_field_errors() -> None:
         f"{case}:11: recipients[2]: recipient +1415***0100 is listed twice (first as "
         "recipients[0]); nobody is called twice",
         f"{case}:13: recipients[3].colour: unknown field",
+        f"{case}:19: targetConcurrencyLimit: 0 is out of range: must be at least 1",
+        f"{case}:28: retries: 11 is out of range: must be at most 10",
+        f"{case}:29: recipientsFrom: no such file {BAD / 'nowhere.csv'}",
     ]
 
 

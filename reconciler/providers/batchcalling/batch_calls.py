@@ -251,20 +251,23 @@ class BatchCallType(ResourceType):
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, BatchCallManifest)
         located = [
-            Located(source.file, source.line, _recipient(dump(r)))
-            for r in manifest.recipients or []
+            Located(source.file, source.line_of("recipients", index), _recipient(dump(r)))
+            for index, r in enumerate(manifest.recipients or [])
         ]
         problems: list[Diagnostic] = []
         if manifest.recipientsFrom is not None:
             from_file, problems = load_recipients(
-                manifest.recipientsFrom, source.file, manifest.defaultRegion
+                manifest.recipientsFrom,
+                source.file,
+                manifest.defaultRegion,
+                line=source.line_of("recipientsFrom"),
             )
             located += [Located(f, n, _recipient(r)) for f, n, r in from_file]
         if len(located) > MAX_RECIPIENTS:
             problems.append(
                 Diagnostic(
                     source.file,
-                    source.line,
+                    source.line_of("recipientsFrom" if manifest.recipientsFrom else "recipients"),
                     f"a batch holds at most {MAX_RECIPIENTS:,} recipients (the API's limit), "
                     f"found {len(located):,}: split them into several BatchCalls",
                 )
@@ -274,24 +277,23 @@ class BatchCallType(ResourceType):
             located, container=f"BatchCall {manifest.name!r}", mask=mask, inline_file=source.file
         )
         problems += duplicates
-        if not recipients and not problems:
+        if not recipients and not problems and manifest.recipientsFrom is not None:
+            # (Without a file, the model's own rule says the batch needs recipients.)
             problems.append(
                 Diagnostic(
                     source.file,
-                    source.line,
+                    source.line_of("recipientsFrom"),
                     f"BatchCall {manifest.name!r} has no recipients (its recipients file holds "
                     "none); the API refuses an empty batch",
                 )
             )
-        if problems:
-            raise ManifestError(problems)
         # The batch's own fields, in the submit body's names (nested ones as the API spells
         # them, unset ones left out).
         given = manifest.model_dump(mode="json", exclude_none=True)
         spec: dict[str, Any] = {
             field.submit: given[field.manifest] for field in BATCH_FIELDS if field.manifest in given
         }
-        return DesiredResource(
+        resource = DesiredResource(
             key=ResourceKey(self.kind, manifest.name),
             provider=manifest.provider,
             spec=spec,
@@ -304,6 +306,10 @@ class BatchCallType(ResourceType):
                 retries=manifest.retries,
             ),
         )
+        if problems:
+            # The checks across documents still see the batch, so theirs come in this run.
+            raise ManifestError(problems, partial=resource)
+        return resource
 
     def comparable(
         self, resource: DesiredResource | LiveResource, desired: DesiredResource | None = None
