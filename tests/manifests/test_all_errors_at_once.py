@@ -51,6 +51,19 @@ def test_batch_rules_and_references_come_in_one_run_at_their_own_lines() -> None
     ]
 
 
+def test_the_file_that_took_four_runs_takes_one() -> None:
+    case = str(BAD / "four_runs_at_once.yaml")
+    assert _errors(case) == [
+        f"{case}:4: ScheduledBatch/four_runs: agent 'nobody' is not an Agent in these "
+        "manifests; name one, or use agentId: for an agent the manifests do not manage",
+        f"{case}:5: windowStart: needs a time zone, e.g. 2026-12-01T09:00:00Z",
+        f"{case}:6: windowEnd: must be after windowStart",
+        f"{case}:6: windowEnd: needs a time zone, e.g. 2026-12-01T09:00:00Z",
+        f"{case}:9: recipient +1415***0100 is listed twice in batch 'four_runs' (first at "
+        f"{case}:8)",
+    ]
+
+
 def test_each_naive_window_end_and_the_webhook_rule_at_their_keys() -> None:
     case = str(BAD / "batch_time_zones_at_once.yaml")
     assert _errors(case) == [

@@ -129,12 +129,13 @@ class ScheduledBatchManifest(_Closed):
         if (self.agent is None) == (self.agentId is None):
             where: tuple[str | int, ...] = ("agentId",) if self.agent is not None else ()
             found.append((where, "set exactly one of agent (an Agent manifest's name) or agentId"))
-        zoned = True
         for moment, label in ((self.windowStart, "windowStart"), (self.windowEnd, "windowEnd")):
             if moment is not None and moment.tzinfo is None:
-                zoned = False
                 found.append(((label,), "needs a time zone, e.g. 2026-12-01T09:00:00Z"))
-        if zoned and self.windowStart and self.windowEnd and self.windowEnd <= self.windowStart:
+        start, end = self.windowStart, self.windowEnd
+        # Two times without a zone are still in order or not (one with a zone, one without,
+        # cannot be compared: the missing zone is the problem then).
+        if start and end and (start.tzinfo is None) == (end.tzinfo is None) and end <= start:
             found.append((("windowEnd",), "must be after windowStart"))
         if not self.calls and self.callsFrom is None:
             found.append(((), "a batch needs recipients: calls, callsFrom, or both"))
@@ -259,7 +260,9 @@ def _csv_calls(
                 problems.append(Diagnostic(shown, line, "more cells than the header has columns"))
                 continue
             outgoing: dict[str, Any] = {"to": canonical_or_same(row.get("to") or "", region)}
-            caller = canonical_or_same((row.get("from") or "").strip(), region) or spec.from_
+            # An empty cell is no number: not read (a refused number costs an exception).
+            cell = (row.get("from") or "").strip()
+            caller = (canonical_or_same(cell, region) if cell else "") or spec.from_
             if caller:
                 outgoing["from"] = caller
             call: dict[str, Any] = {"medium": {spec.medium: {"outgoing": outgoing}}}
