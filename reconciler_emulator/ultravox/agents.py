@@ -172,14 +172,26 @@ def _map_parts(node: JSON, parts: Sequence[str], fn: Callable[[JSON], JSON]) -> 
 
 
 def values_at(node: JSON, path: str) -> list[JSON]:
-    """Every value found at a dotted path (`a[].b`)."""
+    """Every value found at a dotted path (`a[].b`), where `map_path` would apply its function;
+    `node` is only read (every answer that shows an agent asks, so no copy is made)."""
     found: list[JSON] = []
 
-    def collect(value: JSON) -> JSON:
-        found.append(value)
-        return value
+    def collect(value: JSON, parts: Sequence[str]) -> None:
+        if not parts:
+            found.append(value)
+            return
+        head, rest = parts[0], parts[1:]
+        key = head.removesuffix("[]")
+        if not isinstance(value, dict) or value.get(key) is None:
+            return
+        child = value[key]
+        if not head.endswith("[]"):
+            collect(child, rest)
+        elif isinstance(child, list):
+            for item in child:
+                collect(item, rest)
 
-    map_path(copy.deepcopy(node), path, collect)
+    collect(node, path.split("."))
     return found
 
 
