@@ -37,6 +37,7 @@ from reconciler.core.limits import DEFAULTS, Limits
 from reconciler.core.masking import REDACTOR, mask_number
 from reconciler.core.ownership import KIND as OWNERSHIP
 from reconciler.core.ownership import Ownership, merged
+from reconciler.core.wording import agree
 from reconciler.manifests.documents import (
     Document,
     Loc,
@@ -658,7 +659,10 @@ def _describe(
     ):
         # `maxDuration: 30` quoted is "30", still no duration: the hint is the duration itself.
         fixed = f'"{_number(value)}s"'
-        return f'expected a duration like "30s", got {shown}; write {fixed} ({shown} seconds)'
+        return (
+            f'expected a duration like "30s", got {shown}; write {fixed} '
+            f"({shown} {agree(value, 'second')})"
+        )
     if (
         kind == "string_type"
         and type(value) is int

@@ -77,3 +77,16 @@ def test_an_export_of_one_agent_is_singular(
         f"Error: {out / 'agents' / 'only_one.yaml'} already exists; nothing was written. Pass "
         "--force to overwrite, or choose another --out directory."
     )
+
+
+def test_one_second_is_singular_in_the_duration_hint(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "kind: Agent\nname: a1\ncallTemplate:\n  systemPrompt: hi\n  maxDuration: 1\n"
+    )
+    result = cli("validate", str(tmp_path))
+    assert result.code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'a.yaml'}:5: callTemplate.maxDuration: expected a duration like "
+        '"30s", got 1; write "1s" (1 second)\n'
+        "1 error in manifests; nothing was sent.\n"
+    )

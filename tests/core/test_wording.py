@@ -19,9 +19,11 @@ from reconciler.core.wording import count
         (2, "recipient was", "recipients were", "2 recipients were"),
         (-1, "second", None, "-1 seconds"),
         (1000, "call", None, "1000 calls"),
+        (0.5, "second", None, "0.5 seconds"),
+        (1.0, "second", None, "1.0 second"),
     ],
 )
 def test_count_agrees_with_its_number(
-    number: int, singular: str, plural: str | None, expected: str
+    number: float, singular: str, plural: str | None, expected: str
 ) -> None:
     assert count(number, singular, plural) == expected
