@@ -2,12 +2,15 @@
 
 Every error a user can meet derives from `ReconcilerError` and carries the exit code the CLI
 uses for it. Only `reconciler.cli.errors` turns these into exits; everything else raises. This
-module imports nothing from the rest of the package.
+module imports nothing from the rest of the package but `reconciler.core.wording` (counts in
+messages; pure, imports nothing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from reconciler.core.wording import count
 
 
 class ReconcilerError(Exception):
@@ -46,9 +49,7 @@ class ManifestError(ReconcilerError):
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
     def render(self) -> str:
-        count = len(self.diagnostics)
-        noun = "error" if count == 1 else "errors"
-        return f"{self}\n{count} {noun} in manifests; nothing was sent."
+        return f"{self}\n{count(len(self.diagnostics), 'error')} in manifests; nothing was sent."
 
 
 class ConfigError(ReconcilerError):
