@@ -154,6 +154,8 @@ def test_every_row_of_a_recipients_file_is_checked_at_its_line() -> None:
     # A bad row (bad JSON, too many cells, no object) no longer stops the reading of the file.
     case = str(BAD / "recipient_rows_at_once.yaml")
     csv, jsonl = (str(BAD / f"recipient_rows_at_once.{suffix}") for suffix in ("csv", "jsonl"))
+    # A header problem that leaves the rows readable comes with the rows' problems.
+    header = str(BAD / "recipient_rows_header_at_once.csv")
     assert _errors(case) == [
         f"{csv}:3: medium.twilio.outgoing.to: '+1415***5010' is not an E.164 number: no "
         "numbering plan of +1 has numbers of its length",
@@ -173,6 +175,10 @@ def test_every_row_of_a_recipients_file_is_checked_at_its_line() -> None:
         f"{jsonl}:1)",
         f"{case}:4: windowStart: needs a time zone, e.g. 2026-12-01T09:00:00Z",
         f'{case}:10: paused: expected true or false, got "maybe"',
+        f"{header}:1: no 'from' column and no callsFrom.from caller number",
+        f"{header}:1: unknown columns ['nickname']; use to, from, context.<name>, metadata.<name>",
+        f"{header}:3: medium.twilio.outgoing.to: '+1415***5010' is not an E.164 number: no "
+        "numbering plan of +1 has numbers of its length",
     ]
 
 

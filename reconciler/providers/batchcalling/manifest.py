@@ -386,12 +386,16 @@ def _csv_rows(
                 shown, 1, f"the header needs a phone_number or whatsapp_user_id column ({fields})"
             )
         unknown = [f for f in fields if f not in CSV_COLUMNS and not f.startswith(CSV_PREFIXES)]
+        skipped = frozenset(unknown)
         if unknown:
-            raise FileProblem(
-                shown,
-                1,
-                f"unknown columns {unknown}; use {', '.join(CSV_COLUMNS)}, "
-                "dynamic_variables.<name> or conversation_config_override.<path>",
+            # Reported, and the rows still read without those columns, for their problems.
+            problems.append(
+                Diagnostic(
+                    shown,
+                    1,
+                    f"unknown columns {unknown}; use {', '.join(CSV_COLUMNS)}, "
+                    "dynamic_variables.<name> or conversation_config_override.<path>",
+                )
             )
         for row in reader:
             line = reader.line_num
@@ -402,7 +406,7 @@ def _csv_rows(
             data: dict[str, Any] = {}
             for column, raw in row.items():
                 value = (raw or "").strip()
-                if value == "":
+                if value == "" or column in skipped:
                     continue  # an empty cell is an unset field
                 if column in ("id", "phone_number", "whatsapp_user_id"):
                     recipient[column] = value

@@ -241,19 +241,18 @@ def _csv_calls(
         fields = reader.fieldnames or []
         if "to" not in fields:
             raise FileProblem(shown, 1, f"the header needs a 'to' column (found {fields})")
+        # A header problem that still lets the rows be read is reported with theirs.
         if "from" not in fields and spec.from_ is None:
-            raise FileProblem(shown, 1, "no 'from' column and no callsFrom.from caller number")
+            message = "no 'from' column and no callsFrom.from caller number"
+            problems.append(Diagnostic(shown, 1, message))
         unknown = [
             f
             for f in fields
             if f not in ("to", "from") and not f.startswith(("context.", "metadata."))
         ]
         if unknown:
-            raise FileProblem(
-                shown,
-                1,
-                f"unknown columns {unknown}; use to, from, context.<name>, metadata.<name>",
-            )
+            message = f"unknown columns {unknown}; use to, from, context.<name>, metadata.<name>"
+            problems.append(Diagnostic(shown, 1, message))
         for row in reader:
             line = reader.line_num
             if None in row:
