@@ -174,13 +174,18 @@ def load_manifests(
     diagnostics: list[Diagnostic] = []
     files = gather_files(paths, diagnostics, allow_outside=allow_outside_files)
     documents = read_documents(files, diagnostics, limits)
-    if not documents and not diagnostics:
-        # An empty file or a directory of empty files: "Valid: 0 resources" would pass a
-        # check that read nothing (a wrong path, a file truncated by a bad merge).
-        diagnostics += [
-            Diagnostic(path, 0, "no manifests found: no YAML document with a kind in it")
-            for path in paths
-        ]
+    # An empty file or a directory of empty files: "Valid: 0 resources" would pass a check
+    # that read nothing (a wrong path, a file truncated by a bad merge), and next to other
+    # paths it would go unnoticed. A path already reported (unreadable, a YAML error) is not.
+    seen = {
+        os.path.abspath(f)
+        for f in {*(d.source.file for d in documents), *(d.file for d in diagnostics)}
+    }
+    diagnostics += [
+        Diagnostic(path, 0, "no manifests found: no YAML document with a kind in it")
+        for path in dict.fromkeys(paths)
+        if not _holds_any(os.path.abspath(path), seen)
+    ]
     roots = [Path(p) for p in paths if Path(p).is_dir()]
 
     desired: list[DesiredResource] = []
@@ -321,6 +326,12 @@ def load_manifests(
     if diagnostics:
         raise ManifestError(diagnostics)
     return Manifests(desired, merged(ownerships))
+
+
+def _holds_any(given: str, files: Collection[str]) -> bool:
+    """Whether one of `files` is the path `given` or lies in it (all absolute)."""
+    inside = given.rstrip(os.sep) + os.sep
+    return given in files or any(file.startswith(inside) for file in files)
 
 
 def _ownership(

@@ -218,3 +218,20 @@ def test_every_several_errors_file_of_the_corpus_has_a_case_here() -> None:
     source = Path(__file__).read_text()
     for path in BAD.glob("*_at_once.yaml"):
         assert f'BAD / "{path.name}"' in source, path.name
+
+
+def test_a_path_without_manifests_is_an_error_next_to_paths_with_some(tmp_path: Path) -> None:
+    good, empty, broken = (tmp_path / n for n in ("good.yaml", "empty.yaml", "broken.yaml"))
+    good.write_text("kind: Agent\nname: a\n")
+    empty.write_text("# to be written\n")
+    broken.write_text("kind: [\n")
+    (tmp_path / "blank").mkdir()
+    (tmp_path / "blank" / "a.yml").write_text("---\n")
+    paths = [str(good), str(empty), str(broken), str(tmp_path / "blank"), str(good)]
+    # The broken file is reported for what it is, not also as holding no manifests.
+    assert _errors(*paths) == [
+        f"{tmp_path / 'blank'}: no manifests found: no YAML document with a kind in it",
+        f"{broken}:2: YAML syntax error: expected the node content, but found '<stream end>' "
+        "(while parsing a flow node)",
+        f"{empty}: no manifests found: no YAML document with a kind in it",
+    ]
