@@ -1,0 +1,114 @@
+"""Documents built straight from libyaml's events (`documents._from_events`, issue 14) are the
+documents the loader builds: the same data (types included), the same line of every key and
+item, the same diagnostics, in the same order. Anything the events path does not take on
+(anchors, tags, merges, complex keys, nesting beyond the bound, syntax errors, values the
+constructors refuse) goes to the loader, whose answer is then the only one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.core.errors import Diagnostic
+from reconciler.manifests import documents
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(yaml, "CSafeLoader"), reason="PyYAML was built without libyaml"
+)
+
+
+def read(path: Path, *, events: bool, fast: bool = True) -> tuple[list[Any], list[Diagnostic]]:
+    """What `read_documents` makes of `path`: events path, C loader, or pure loader."""
+    saved = documents._from_events, documents._FAST
+    try:
+        if not events:
+            documents._from_events = lambda text, depth: None  # type: ignore[assignment]
+        if not fast:
+            documents._FAST = None
+        diagnostics: list[Diagnostic] = []
+        found = documents.read_documents([path], diagnostics)
+    finally:
+        documents._from_events, documents._FAST = saved
+    # repr keeps the types apart (1, 1.0 and True are equal in Python, not in a manifest).
+    return [(d.source, repr(d.data), dict(d.positions)) for d in found], diagnostics
+
+
+def same_three_ways(path: Path) -> None:
+    by_events = read(path, events=True)
+    assert by_events == read(path, events=False)
+    assert by_events == read(path, events=False, fast=False)
+
+
+TEXTS = [
+    "kind: Agent\nname: a\n",
+    "kind: Agent\nname: a\nname: b\nx:\n  y: 1\n  y: 2\n",  # duplicates, in order
+    "kind: Agent\n1: int key\n01: same int, other text\nnull: k\n~: k2\ntrue: b\n",
+    "kind: A\nwhen: 2030-01-02\nat: 2030-01-02T03:04:05Z\nn: .nan\ni: .inf\no: 0o17\nh: 0x1f\n",
+    "kind: A\nyes: no\non: off\ns: 'quoted 30'\nd: \"30\"\nb: |\n  block\n  text\nf: >\n  folded\n",
+    "kind: A\nflow: {a: [1, 2, {b: c}], d: []}\nempty: {}\nnone:\nlist:\n- a\n- - b\n  - c\n",
+    "---\n---\nkind: A\n---\n- not a mapping\n---\njust text\n---\nname: no kind\n...\n",
+    "kind: A\nx: &anchor {a: 1}\ny: *anchor\n",  # aliases: the loader
+    "kind: A\nbase: &b {a: 1}\nmerged:\n  <<: *b\n  c: 2\n",  # a merge: the loader
+    "kind: A\nx: !!str 30\ny: !custom z\n",  # tags: the loader (an unknown one is an error)
+    "kind: A\n? [complex, key]\n: value\n",  # a key that is a list
+    "kind: A\nwhen: 2030-13-45\n",  # a value the constructor refuses
+    "kind: A\nx: " + "[" * 70 + "]" * 70 + "\n",  # deeper than the bound
+    "kind: A\nx: [unclosed\n",  # a syntax error
+    "kind: A\n=: value key\n",
+    "",
+    "# only a comment\n",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
+def test_events_path_agrees_with_the_loaders(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    same_three_ways(path)
+
+
+def test_events_path_takes_plain_manifests_and_leaves_the_rest() -> None:
+    assert documents._from_events(TEXTS[1], 64) is not None
+    assert documents._from_events(TEXTS[6], 64) is not None
+    for unusual in TEXTS[7:14]:
+        assert documents._from_events(unusual, 64) is None, unusual
+
+
+KEYS = st.sampled_from(["kind", "name", "a", "b", "1", "null", "yes", "x y", "é"])
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**20),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["30s", "0o7", "2030-01-02", "~", "Yes", "1e3", "-.inf", "<<", "="]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=15,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    docs=st.lists(st.dictionaries(KEYS, VALUES, max_size=5), min_size=1, max_size=3),
+    flow=st.sampled_from([False, None, True]),
+    duplicate=st.booleans(),
+)
+def test_events_path_agrees_on_random_documents(
+    docs: list[dict[str, Any]], flow: bool | None, duplicate: bool, tmp_path: Path
+) -> None:
+    text = yaml.safe_dump_all(docs, default_flow_style=flow, allow_unicode=True, sort_keys=False)
+    if duplicate:
+        text += "kind: again\nkind: twice\n"
+    path = tmp_path / "random.yaml"
+    path.write_text(text)
+    same_three_ways(path)
