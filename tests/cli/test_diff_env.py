@@ -91,9 +91,7 @@ def layout(root: Path, staging: AnyEmulator, prod: AnyEmulator, prod_overrides: 
     (manifests / "environments").mkdir(parents=True)
     (manifests / "all.yaml").write_text(textwrap.dedent(MANIFESTS).lstrip())
     (manifests / "environments" / "staging.yaml").write_text(environment("staging", staging))
-    (manifests / "environments" / "prod.yaml").write_text(
-        environment("prod", prod, prod_overrides)
-    )
+    (manifests / "environments" / "prod.yaml").write_text(environment("prod", prod, prod_overrides))
     return manifests
 
 
@@ -145,7 +143,7 @@ def test_live_accounts_show_only_what_the_manifests_set_differently(
         "~ Agent/support differs\n"
         '    ~ callTemplate.voice: "Jessica" -> "Mark"\n'
         "~ BatchCall/winback differs\n"
-        '    ~ agent_phone_number_id: "phnum_acme_main" -> "phnum_acme_prod"\n'
+        '    ~ agentPhoneNumberId: "phnum_acme_main" -> "phnum_acme_prod"\n'
         "\n"
         "staging -> prod: 2 differ, 0 only in staging, 0 only in prod.\n"
     )
@@ -168,3 +166,25 @@ def test_a_provider_no_manifest_uses_needs_no_key(
     assert result.code == 0, result.output
     assert result.stdout == "No differences between staging and prod.\n"
     assert result.stderr == ""
+
+
+def test_desired_states_name_batchcall_fields_as_the_manifest_does(
+    cli: Cli, staging: Any, prod: Any, tmp_path: Path
+) -> None:
+    overrides = """
+    overrides:
+      BatchCall/winback:
+        scheduledTime: "2030-01-21T15:00:00Z"
+    """
+    manifests = layout(tmp_path, staging, prod, overrides)
+
+    result = cli("diff-env", "staging", "prod", str(manifests))
+
+    assert result.code == 0, result.output
+    assert result.stdout == (
+        "~ BatchCall/winback differs\n"
+        '    + scheduledTime: "2030-01-21T15:00:00Z"\n'
+        "\n"
+        "staging -> prod: 1 differs, 0 only in staging, 0 only in prod.\n"
+    )
+    assert staging.admin.requests() == [] and prod.admin.requests() == []

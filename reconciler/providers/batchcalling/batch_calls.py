@@ -314,11 +314,16 @@ class BatchCallType(ResourceType):
     def comparable(
         self, resource: DesiredResource | LiveResource, desired: DesiredResource | None = None
     ) -> dict[str, JSON]:
-        """As a plan compares: in the submit's names, by the preset's table (`_plan_parts`)."""
+        """As a plan compares (`_plan_parts`: in the submit's names, by the preset's table),
+        then named as the manifest names the fields, as a plan shows them (`_manifest_names`)."""
         if isinstance(resource, DesiredResource):
-            return comparable(resource.provider, resource.spec)
-        wanted = replace(desired, spec=self.comparable(desired)) if desired is not None else None
-        return super().comparable(resource, wanted)
+            return _named_as_manifest(comparable(resource.provider, resource.spec))
+        wanted = (
+            replace(desired, spec=comparable(desired.provider, desired.spec))
+            if desired is not None
+            else None
+        )
+        return _named_as_manifest(super().comparable(resource, wanted))
 
     def comparison_table(self, provider: str) -> NormalizationTable:
         return batch_table(provider)
@@ -1041,6 +1046,18 @@ def _manifest_names(fields: Sequence[FieldChange]) -> tuple[FieldChange, ...]:
         path = field.manifest + dot + rest
         renamed.append(replace(change, path=path, before=before, after=after))
     return tuple(renamed)
+
+
+def _named_as_manifest(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A batch in the submit's names with its fields named as the manifest names them, the
+    scheduled time as the ISO instant (what `_manifest_names` does to a plan's changes)."""
+    named: dict[str, Any] = {}
+    for key, value in body.items():
+        field = BY_SUBMIT.get(key)
+        if field is not None and field.manifest == "scheduledTime" and isinstance(value, int):
+            value = _iso(value)
+        named[field.manifest if field is not None else key] = value
+    return named
 
 
 def _retries_wanted(desired: DesiredResource) -> tuple[FieldChange, ...]:
