@@ -376,7 +376,10 @@ def _load_file(
         line = raw.count(b"\n", 0, exc.start) + 1
         diagnostics.append(Diagnostic(file, line, "not UTF-8 text"))
         return []
-    unprintable = _UNPRINTABLE.search(text)
+    # Most manifests are printable ASCII, which one C pass over the bytes shows (the regex
+    # took a fifth of reading 5.6 MB); anything else is searched for the first offender.
+    printable = raw.isascii() and not raw.translate(None, _PRINTABLE_ASCII)
+    unprintable = None if printable else _UNPRINTABLE.search(text)
     if unprintable is not None:
         line = text.count("\n", 0, unprintable.start()) + 1
         code = ord(unprintable.group(0))
@@ -469,6 +472,8 @@ def _accept(
 
 # What YAML refuses to read (PyYAML's own rule, which it applies before parsing).
 _UNPRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+_PRINTABLE_ASCII = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
+"""The ASCII bytes `_UNPRINTABLE` allows."""
 
 
 class _AliasBudget:

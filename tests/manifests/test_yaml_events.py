@@ -112,3 +112,9 @@ def test_events_path_agrees_on_random_documents(
     path = tmp_path / "random.yaml"
     path.write_text(text)
     same_three_ways(path)
+
+
+def test_the_ascii_check_allows_exactly_what_yaml_allows() -> None:
+    for code in range(128):
+        allowed = bytes([code]) in documents._PRINTABLE_ASCII
+        assert allowed is (documents._UNPRINTABLE.search(chr(code)) is None), code
