@@ -146,3 +146,78 @@ def test_the_template_variable_hint_works_either_way(tmp_path: Path) -> None:
     )
     path.write_text(AGENT_USES.format(schema=schema, context=""))
     assert len(parse_manifests([str(path)], kinds())) == 2
+
+
+# --- every other hint: the message, and the document done as it says -------------------------
+
+A = "kind: Agent\nname: a\ncallTemplate:\n"
+B = "kind: ScheduledBatch\nname: b\nagentId: a1\ncalls:\n  - medium: {twilio: {outgoing: "
+THREETONE = "kind: BatchCall\nprovider: {provider}\nname: b\nagentId: a1\n{extra}"
+ONE = 'recipients:\n  - phone_number: "+14155550100"\n'
+
+HINTS = [
+    (
+        A + "  voise: Mark\n",
+        'callTemplate.voise: unknown field; did you mean "voice"?',
+        A + "  voice: Mark\n",
+    ),
+    (
+        A + "  systemprompt: hi\n",
+        'callTemplate.systemprompt: unknown field; did you mean "systemPrompt"?',
+        A + "  systemPrompt: hi\n",
+    ),
+    (
+        "kind: Agnet\nname: a\n",
+        'unknown kind "Agnet"; did you mean "Agent"?',
+        "kind: Agent\nname: a\n",
+    ),
+    (
+        A + "  initialOutputMedium: MESSAGE_MEDIUM_VOIC\n",
+        'callTemplate.initialOutputMedium: "MESSAGE_MEDIUM_VOIC" is not one of '
+        "MESSAGE_MEDIUM_UNSPECIFIED, MESSAGE_MEDIUM_VOICE, MESSAGE_MEDIUM_TEXT; did you mean "
+        '"MESSAGE_MEDIUM_VOICE"?',
+        A + "  initialOutputMedium: MESSAGE_MEDIUM_VOICE\n",
+    ),
+    (
+        A + "  voice: no\n",
+        "callTemplate.voice: expected a string, got false (quote it to make it a string)",
+        A + '  voice: "no"\n',
+    ),
+    (
+        A + '  created: "2020"\n',
+        "callTemplate.created: read-only field: the server sets it; remove it from the manifest",
+        A + "  voice: Mark\n",
+    ),
+    (
+        B + '{to: "(415) 555-0100", from: "+14155550199"}}}\n',
+        "calls[0].medium.twilio.outgoing.to: '(415)***0100' is not an E.164 number like "
+        "+14155550100 (no country code): write it with +<country code>, or set defaultRegion "
+        "(e.g. US) on the campaign or in the environment file to read national numbers",
+        "defaultRegion: US\n" + B + '{to: "(415) 555-0100", from: "+14155550199"}}}\n',
+    ),
+    (
+        THREETONE.format(provider="threetone", extra="timezone: Europe/Berlin\n" + ONE),
+        "timezone: the threetone API has no timezone (seed 002 (Threetone, Submit A Batch Call "
+        "Request): its submit takes call_name, agent_id, recipients, scheduled_time_unix, "
+        "agent_phone_number_id, whatsapp_params); remove timezone, or use a provider whose API "
+        "has it (elevenlabs)",
+        THREETONE.format(provider="elevenlabs", extra="timezone: Europe/Berlin\n" + ONE),
+    ),
+    (
+        B.replace("agentId: a1", "agent: nobody") + '{to: "+14155550100"}}}\n',
+        "ScheduledBatch/b: agent 'nobody' is not an Agent in these manifests; name one, or use "
+        "agentId: for an agent the manifests do not manage",
+        B + '{to: "+14155550100"}}}\n',
+    ),
+]
+
+
+@pytest.mark.parametrize(("broken", "message", "fixed"), HINTS, ids=[h[1][:40] for h in HINTS])
+def test_each_hint_done_as_it_says_validates(
+    tmp_path: Path, broken: str, message: str, fixed: str
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(broken)
+    assert _problem(path) == message
+    path.write_text(fixed)
+    assert len(parse_manifests([str(path)], kinds())) == 1
