@@ -1,10 +1,11 @@
 """The `reconciler` command line: the group every command hangs off, and the console script.
 
-Owns the group (`cli`: version, `-v`, the safety options) and `main`, the entry point of the
-`reconciler` console script and of `python -m reconciler`. Each command lives in a module of
-its own beside this one (validate, plan, apply, show, status, diff_env, export, schema), a thin
-shell over `reconciler.runtime`; commands of other packages (the emulator) come through entry points
-(`plugins`). Errors become exit codes in one place, `reconciler.cli.errors`.
+Owns the group (`cli`: version, `-v`/`-vv`, `--rate`, the safety options) and `main`, the
+entry point of the `reconciler` console script and of `python -m reconciler`. Each command
+lives in a module of its own beside this one (validate, plan, apply, show, status, diff_env,
+export, schema), a thin shell over `reconciler.runtime`; commands of other packages (the
+emulator) come through entry points (`plugins`). Errors become exit codes in one place,
+`reconciler.cli.errors`.
 
 Tests call `cli.main(args, obj=ClientHooks(...))` to run a command in process with their own
 transport and sleep (`reconciler.cli.common.hooks`); production passes nothing.
@@ -12,12 +13,10 @@ transport and sleep (`reconciler.cli.common.hooks`); production passes nothing.
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from reconciler import __version__
-from reconciler.cli import safety
+from reconciler.cli import safety, verbosity
 from reconciler.cli.errors import reported
 from reconciler.cli.plugins import LazyCommand, PluginGroup
 
@@ -48,11 +47,28 @@ The summaries are the first line of each command's help (a test holds them to it
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="reconciler")
-@click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request (never headers).")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="-v: one line per HTTP request (method, URL, status, ms, attempt); -vv: also the "
+    "bodies, masked. Never headers.",
+)
+@click.option(
+    "--rate",
+    type=float,
+    metavar="N",
+    help="At most N requests per second to each API, retries included (default: no cap; "
+    "env RECONCILER_RATE).",
+)
 @safety.options
 @reported
 def cli(
-    verbose: bool, timeout: float | None, request_timeout: float | None, allow_outside_files: bool
+    verbose: int,
+    rate: float | None,
+    timeout: float | None,
+    request_timeout: float | None,
+    allow_outside_files: bool,
 ) -> None:
     """Declarative plans and applies for Ultravox agents and call campaigns.
 
@@ -65,10 +81,10 @@ def cli(
     # Everything printed from here on, logs included, goes through one masking pass.
     ctx = click.get_current_context()
     safety.install(ctx)
-    safety.configure(ctx, timeout, request_timeout, allow_outside_files, verbose=verbose)
-    if verbose:
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-        logging.getLogger("reconciler.http").setLevel(logging.DEBUG)
+    safety.configure(
+        ctx, timeout, request_timeout, allow_outside_files, verbose=verbose > 0, rate=rate
+    )
+    verbosity.install(ctx, verbose)
 
 
 def main() -> None:

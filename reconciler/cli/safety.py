@@ -157,11 +157,12 @@ def configure(
     allow_outside_files: bool,
     *,
     verbose: bool = False,
+    rate: float | None = None,
 ) -> None:
     """Keep the run's settings for its commands (`limits`, `allow_outside_files`)."""
     # A bad bound is a ConfigError, shown and turned into an exit code by the group
     # (reconciler.cli.errors), like every other error.
-    limits = Limits.from_environ(os.environ).with_timeouts(timeout, request_timeout)
+    limits = Limits.from_environ(os.environ).with_timeouts(timeout, request_timeout).with_rate(rate)
     ctx.meta[_META] = (limits, allow_outside_files, time.monotonic())
     ctx.meta[_VERBOSE] = verbose
     # Known before any of them is used: a message that quotes one (a server's, a library's,

@@ -70,13 +70,27 @@ class ApiError(ReconcilerError):
 class TransportError(ReconcilerError):
     """No answer from the API (connection refused, reset, timed out) after all retries."""
 
-    def __init__(self, method: str, path: str, reason: str, *, ambiguous: bool = False) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        reason: str,
+        *,
+        ambiguous: bool = False,
+        attempts: int = 1,
+        url: str | None = None,
+    ) -> None:
         self.method = method
         self.path = path
         self.reason = reason
+        """The last attempt's cause (`ConnectError: ... (Connection refused)`)."""
         self.ambiguous = ambiguous
         """True when the request may have taken effect (a write that timed out after sending)."""
-        super().__init__(f"{method} {path} failed: {reason}")
+        self.attempts = attempts
+        self.url = url or path
+        """Where it went: the base URL and the path, no query, no key."""
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        super().__init__(f"{method} {self.url} failed after {tries}: {reason}")
 
 
 class PlanError(ReconcilerError):

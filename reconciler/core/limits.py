@@ -38,6 +38,9 @@ class Limits:
     campaign_hold: float = 60.0
     """Seconds after a call batch is submitted before any of its calls may start, so that
     applies running at the same time can remove each other's copies first; 0 turns it off."""
+    rate: float = 0.0
+    """Requests per second one API client may start, across all its workers and retries
+    included (`--rate`); 0 means no cap."""
 
     ENV = {
         "max_file_bytes": "RECONCILER_MAX_FILE_BYTES",
@@ -48,6 +51,7 @@ class Limits:
         "request_timeout": "RECONCILER_REQUEST_TIMEOUT",
         "deadline": "RECONCILER_TIMEOUT",
         "campaign_hold": "RECONCILER_CAMPAIGN_HOLD",
+        "rate": "RECONCILER_RATE",
     }
 
     @classmethod
@@ -69,6 +73,12 @@ class Limits:
             changed["request_timeout"] = _positive("--request-timeout", request_timeout)
         return dataclasses.replace(self, **changed) if changed else self
 
+    def with_rate(self, rate: float | None) -> Limits:
+        """These limits with the command line's `--rate`, when given."""
+        if rate is None:
+            return self
+        return dataclasses.replace(self, rate=_rate("--rate", rate))
+
 
 DEFAULTS = Limits()
 
@@ -81,7 +91,13 @@ def _parse(variable: str, text: str, *, integer: bool) -> float | int:
     try:
         value: float | int = int(text) if integer else float(text)
     except ValueError:
-        kind = "a whole number" if integer else "a number of seconds"
+        kind = (
+            "a whole number"
+            if integer
+            else "a number of requests per second"
+            if variable == Limits.ENV["rate"]
+            else "a number of seconds"
+        )
         raise ConfigError(f"{variable} must be {kind}, not {text!r}") from None
     if variable == Limits.ENV["deadline"]:
         return _non_negative(variable, value)
@@ -91,12 +107,23 @@ def _parse(variable: str, text: str, *, integer: bool) -> float | int:
                 f"{variable} must be 0 (no hold) to {MAX_HOLD:g} seconds, not {value!r}"
             )
         return value
+    if variable == Limits.ENV["rate"]:
+        return _rate(variable, value)
     return _positive(variable, value)
 
 
 def _positive(source: str, value: float) -> float:
     if not value > 0 or value == float("inf"):
         raise ConfigError(f"{source} must be a positive number, not {value!r}")
+    return value
+
+
+def _rate(source: str, value: float) -> float:
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(
+            f"{source} must be 0 (no cap) or a positive number of requests per second, "
+            f"not {value!r}"
+        )
     return value
 
 

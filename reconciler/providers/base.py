@@ -112,6 +112,9 @@ class ProviderSettings:
     path_prefix: str = ""
     """Prefix of the vendor's paths, for vendors whose API moves between presets
     (`/v1/voiceai/batch-calling` on Threetone, `/v1/convai/batch-calling` on ElevenLabs)."""
+    api_root: str = ""
+    """The path every request of the vendor starts with when `path_prefix` is empty (`/api`
+    on Ultravox): a base URL that ends in it would double it, so the client drops it there."""
 
     def overridden(self, override: ProviderOverride) -> ProviderSettings:
         """These settings with what an environment file changes (the base URL is read with

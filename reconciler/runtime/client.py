@@ -36,6 +36,7 @@ import asyncio
 import email.utils
 import json as _json
 import logging
+import os
 import random as _random
 import time
 import zlib
@@ -53,8 +54,9 @@ from reconciler.core import requestpaths
 from reconciler.core.domain import JSON, Request
 from reconciler.core.errors import ApiError, ConfigError, TransportError
 from reconciler.core.limits import DEFAULTS, Limits
-from reconciler.core.masking import REDACTOR
+from reconciler.core.masking import REDACTOR, masked
 from reconciler.providers.base import PageFormatError, ProviderSettings
+from reconciler.runtime.pacing import Pacer
 
 if TYPE_CHECKING:
     from reconciler.providers.base import Api
@@ -62,6 +64,10 @@ if TYPE_CHECKING:
 __all__ = ["ApiClient", "ClientHooks", "settings_from_env"]
 
 logger = logging.getLogger("reconciler.http")
+"""One line per request at DEBUG (`-v`: method, URL, status, milliseconds, attempt); the
+retries and what they wait for at INFO (said at every verbosity)."""
+bodies = logging.getLogger("reconciler.http.bodies")
+"""The bodies sent and received at DEBUG (`-vv`), masked (`_shown_body`)."""
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods that may be repeated: sending one twice leaves the same state as sending it once."""
@@ -95,12 +101,16 @@ class ClientHooks:
     """What a caller may swap in every `ApiClient` a run opens, as httpx lets one swap its
     transport: `transport` instead of the network (an `httpx.ASGITransport` over an
     in-process server, an `httpx.MockTransport`), `sleep` instead of `asyncio.sleep` for the
-    waits between retries. The default (nothing swapped) is what production runs with; the
-    clients behave the same either way, only where bytes go and how time passes differ.
+    waits between retries (and the `--rate` pacing), `random` instead of `random.random` for
+    their jitter, `clock` instead of `time.monotonic` for the pacing. The default (nothing
+    swapped) is what production runs with; the clients behave the same either way, only
+    where bytes go and how time passes differ.
     """
 
     transport: httpx.AsyncBaseTransport | None = None
     sleep: Sleep | None = None
+    random: Callable[[], float] | None = None
+    clock: Callable[[], float] | None = None
 
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments for `ApiClient` (only what is swapped)."""
@@ -109,6 +119,10 @@ class ClientHooks:
             options["transport"] = self.transport
         if self.sleep is not None:
             options["sleep"] = self.sleep
+        if self.random is not None:
+            options["random"] = self.random
+        if self.clock is not None:
+            options["clock"] = self.clock
         return options
 
 
@@ -154,6 +168,7 @@ class ApiClient:
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
         limits: Limits = DEFAULTS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -176,6 +191,10 @@ class ApiClient:
         self._date: tuple[datetime, float] | None = None
         """The server's latest `Date` header and when (monotonic) it arrived."""
         self._base = httpx.URL(self.base_url)
+        self._origin_text = _origin(self._base)
+        self._base_path = self._base.path.rstrip("/")
+        self._pacer = Pacer(limits.rate, sleep=sleep, clock=clock) if limits.rate else None
+        """At most `limits.rate` request starts per second (`--rate`), retries included."""
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=_ApiKeyAuth(settings.api_key_header, api_key),
@@ -228,7 +247,7 @@ class ApiClient:
         cursor that repeats, a "has more" without a cursor).
         """
         pagination = self.settings.pagination
-        shown = _display_path(path)
+        shown = self._shown(path)
         page_request = pagination.first(path, params, self.settings.page_size)
         items: list[JSON] = []
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
@@ -297,7 +316,7 @@ class ApiClient:
         for an HTTP error status and `TransportError` (with `ambiguous`) when no answer came.
         """
         response = await self._send_with_retries(method.upper(), path, params=params, json=json)
-        return self._parse(method.upper(), _display_path(path), response)
+        return self._parse(method.upper(), self._shown(path), response)
 
     async def _send_with_retries(
         self,
@@ -307,17 +326,23 @@ class ApiClient:
         params: Mapping[str, str] | None,
         json: JSON,
     ) -> httpx.Response:
-        shown = _display_path(target)
+        shown = self._shown(target)
         url = self._url(method, target)
+        where = self._where(target)
         idempotent = method in IDEMPOTENT_METHODS
         content = None if json is None else _encode(json)
         headers = None if content is None else {"Content-Type": "application/json"}
+        if content is not None and bodies.isEnabledFor(logging.DEBUG):
+            bodies.debug("%s %s request body: %s", method, where, _shown_body(content))
         attempt = 0
         arrived = False  # whether an earlier attempt may have reached the server
         while True:
             attempt += 1
             last = attempt >= self.max_attempts
+            paced = False  # whether the pacer holds everyone for this wait (a 429)
             async with self._semaphore:
+                if self._pacer is not None:
+                    await self._pacer.wait()
                 self.stats[method] += 1
                 started = time.perf_counter()
                 try:
@@ -327,44 +352,89 @@ class ApiClient:
                     self._note_date(response.headers.get("Date"))
                 except httpx.TransportError as exc:
                     reason = self._scrub(_describe(exc))
-                    logger.debug("%s %s -> %s", method, shown, type(exc).__name__)
+                    if logger.isEnabledFor(logging.DEBUG):
+                        logger.debug(
+                            "%s %s -> %s (%.0f ms, attempt %d)",
+                            method,
+                            where,
+                            type(exc).__name__,
+                            (time.perf_counter() - started) * 1000,
+                            attempt,
+                        )
                     sent = not isinstance(exc, _NOT_SENT)
                     ambiguous = sent and method not in SAFE_METHODS
                     arrived = arrived or sent
                     if isinstance(exc, _NOT_RETRYABLE) or not idempotent or last:
-                        raise _transport_error(method, shown, reason, ambiguous=ambiguous) from None
+                        raise TransportError(
+                            method, shown, reason, ambiguous=ambiguous, attempts=attempt, url=where
+                        ) from None
                     delay = self._backoff(attempt)
                     why = reason
                 else:
-                    elapsed_ms = (time.perf_counter() - started) * 1000
-                    logger.debug(
-                        "%s %s -> %d in %.0f ms", method, shown, response.status_code, elapsed_ms
-                    )
                     status = response.status_code
+                    if logger.isEnabledFor(logging.DEBUG):
+                        logger.debug(
+                            "%s %s -> %d (%.0f ms, attempt %d)",
+                            method,
+                            where,
+                            status,
+                            (time.perf_counter() - started) * 1000,
+                            attempt,
+                        )
+                        if bodies.isEnabledFor(logging.DEBUG) and response.content:
+                            bodies.debug(
+                                "%s %s response body: %s",
+                                method,
+                                where,
+                                _shown_body(response.content),
+                            )
                     retryable = status in RETRY_ANY_METHOD or (status >= 500 and idempotent)
                     if method == "DELETE" and status == 404 and arrived:
                         # An earlier attempt may have deleted it, its answer lost: gone, as
                         # asked (issue 10).
-                        logger.info("%s %s: gone after a retry; counted as done", method, shown)
+                        logger.info("%s %s: gone after a retry; counted as done", method, where)
                         return httpx.Response(204, request=response.request)
                     if status < 400 or not retryable or last:
                         return response
                     arrived = arrived or status not in RETRY_ANY_METHOD
                     delay = self._retry_after(response.headers.get("Retry-After"), attempt)
-                    why = f"HTTP {status}"
-            # Sleep outside the semaphore: a request waiting out a rate limit must not hold a
-            # slot other requests could use.
+                    why = str(status)
+                    if status == 429 and self._pacer is not None:
+                        # A rate limit is the account's, not this request's: no worker of
+                        # this client starts anything before the wait is over.
+                        self._pacer.hold(delay)
+                        paced = True
             self.retries += 1
+            # Said at every verbosity: a run that waits says what for.
             logger.info(
-                "%s %s: %s; retry %d of %d in %.1f s",
+                "%s %s: %s, retrying in %s s (%d/%d)",
                 method,
-                shown,
+                where,
                 why,
+                _seconds(delay),
                 attempt,
                 self.max_attempts - 1,
-                delay,
             )
-            await self._sleep(delay)
+            if not paced:
+                # Sleep outside the semaphore: a request waiting out a rate limit must not
+                # hold a slot other requests could use.
+                await self._sleep(delay)
+
+    def _shown(self, target: str) -> str:
+        """The path a request goes to, as errors name it: no scheme, host or query."""
+        if "://" in target:
+            return _display_path(target)
+        return self._base_path + _display_path(target)
+
+    def _where(self, target: str) -> str:
+        """The URL a request goes to, as network errors and `-v` name it: the base URL
+        included, no query (a cursor or a token may sit there), no credentials."""
+        if "://" in target:
+            try:
+                return _display_url(httpx.URL(target))
+            except httpx.InvalidURL:
+                return "(link)"
+        return self._origin_text + self._shown(target)
 
     def _url(self, method: str, target: str) -> str | httpx.URL:
         """A relative path as given (httpx joins it to the base URL), or a checked full URL.
@@ -615,19 +685,62 @@ def _decoder(encoding: str) -> _Decoder | None:
     return None
 
 
-def _transport_error(method: str, path: str, reason: str, *, ambiguous: bool) -> TransportError:
-    return TransportError(method, path, reason, ambiguous=ambiguous)
-
-
 def _describe(exc: httpx.TransportError) -> str:
+    """`ConnectError: All connection attempts failed (Connection refused)`: the exception
+    and, when its own text does not say it, the system's reason underneath."""
     text = str(exc).strip()
     name = type(exc).__name__
+    cause = _system_reason(exc)
+    if cause and cause.lower() not in text.lower():
+        text = f"{text} ({cause})" if text else cause
     return f"{name}: {text}" if text else name
+
+
+def _system_reason(exc: BaseException) -> str:
+    """The operating system's words for the deepest `OSError` under `exc` (`Connection
+    refused`), or "" when there is none."""
+    found = ""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and isinstance(current.errno, int) and current.errno > 0:
+            found = os.strerror(current.errno)
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def _encode(body: JSON) -> bytes:
     # Compact and UTF-8, like the bodies the plan shows; NaN is not JSON and is refused.
     return _json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _display_url(url: httpx.URL) -> str:
+    """Scheme, host, port and path: no credentials, no query."""
+    return _origin(url) + (url.path or "/")
+
+
+def _seconds(delay: float) -> str:
+    """A wait as a person reads it: `2` for 2.0 s, `2.5`, `0.43`, `0.05`, `0`."""
+    text = f"{delay:.2f}" if delay < 1 else f"{delay:.1f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+BODY_SHOWN: Final = 4000
+"""Characters of a body `-vv` shows; the rest is counted, not printed."""
+
+
+def _shown_body(raw: bytes) -> str:
+    """A body as `-vv` prints it: JSON with every number and secret reference masked
+    (`reconciler.core.masking.masked`), then the run's secret values (`REDACTOR`)."""
+    try:
+        text = _json.dumps(masked(_json.loads(raw)), separators=(",", ":"), ensure_ascii=False)
+    except (ValueError, RecursionError):
+        text = raw.decode("utf-8", errors="replace")
+    text = REDACTOR.text(text)
+    if len(text) > BODY_SHOWN:
+        text = f"{text[:BODY_SHOWN]}... ({len(text) - BODY_SHOWN:,} more characters)"
+    return text
 
 
 def _display_path(target: str) -> str:
@@ -733,7 +846,10 @@ def settings_from_env(
     """(base_url, api_key) for a provider from the environment.
 
     The base URL is `base_url` if given, else `environ[settings.base_url_env]`, else the
-    provider's default; its trailing slash is dropped and it must be http(s). The key comes
+    provider's default; its trailing slash is dropped, so is a trailing part of the paths the
+    client adds itself (`https://api.ultravox.ai/api/` is `https://api.ultravox.ai`, which
+    would otherwise request `/api/api/agents`; see `api_base_url`), and it must be http(s).
+    The key comes
     from `environ[api_key_env or settings.api_key_env]`. Errors name variables, never values of
     the key.
     """
@@ -746,6 +862,7 @@ def settings_from_env(
             f"{source} is not a valid base URL ({url!r}): it must start with http:// or "
             "https:// and name a host"
         )
+    url = api_base_url(url, settings)
     variable = api_key_env or settings.api_key_env
     key = environ.get(variable, "").strip()
     if not key:
@@ -756,3 +873,18 @@ def settings_from_env(
         )
     _check_api_key(key, variable)
     return url, key
+
+
+def api_base_url(url: str, settings: ProviderSettings) -> str:
+    """`url` without a trailing part of the path every request of the vendor starts with
+    (`settings.path_prefix`, else `settings.api_root`): the client adds that itself, so a base
+    URL copied with it (`https://api.ultravox.ai/api`, `https://api.threetone.in/v1`) would
+    request it twice. Any other path (a proxy's) is kept."""
+    root = [part for part in (settings.path_prefix or settings.api_root).split("/") if part]
+    parts = urlsplit(url)
+    path = [part for part in parts.path.split("/") if part]
+    for size in range(min(len(root), len(path)), 0, -1):
+        if path[-size:] == root[:size]:
+            kept = "/".join(path[:-size])
+            return parts._replace(path=f"/{kept}" if kept else "").geturl()
+    return url

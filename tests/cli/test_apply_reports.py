@@ -42,7 +42,8 @@ def test_a_write_whose_answer_was_lost_may_have_taken_effect(
     result = cli(*SHORT, "apply", "--auto-approve", str(manifests))
     assert result.code == 1, result.output
     (line,) = [x for x in result.stdout.splitlines() if x.startswith("UNKNOWN ")]
-    assert line.startswith("UNKNOWN update  Agent/caller: PATCH /api/agents/")
+    assert line.startswith(f"UNKNOWN update  Agent/caller: PATCH {emulator.base_url}/api/agents/")
+    assert "failed after 1 attempt: ReadTimeout: no complete answer within" in line
     assert line.endswith("it may have taken effect; the next plan will tell")
     assert "FAILED" not in result.output
     assert "Apply failed: 0 done, 1 may have taken effect, 0 failed" in result.stderr

@@ -27,7 +27,10 @@ def copy_agents(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"ULTRAVOX_BASE_URL": "http://127.0.0.1:9"}, "GET /api/agents failed"),
+        (
+            {"ULTRAVOX_BASE_URL": "http://127.0.0.1:9"},
+            "GET http://127.0.0.1:9/api/agents failed after 6 attempts: ConnectError",
+        ),
         ({"ULTRAVOX_BASE_URL": "ftp://example.com"}, "ULTRAVOX_BASE_URL"),
         ({"ULTRAVOX_API_KEY": ""}, "ULTRAVOX_API_KEY is not set"),
     ],
@@ -95,6 +98,7 @@ def test_secret_missing_at_apply_time_sends_nothing(
         "kind: ScheduledBatch\nname: hooks\nagent: acme_web_chat\n"
         "webhookUrl: https://hooks.example.com/x\nwebhookSecret: ${HOOK}\n"
         "calls:\n  - medium: {serverWebSocket: {inputSampleRate: 16000}}\n"
+        "    templateContext: {companyName: Acme}\n"
     )
     plan_file = tmp_path / "plan.json"
     assert cli("plan", "--out", str(plan_file), str(manifests), env={"HOOK": "x"}).code == 0

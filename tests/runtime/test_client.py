@@ -543,7 +543,7 @@ def test_api_key_is_sent_but_never_shown(caplog: pytest.LogCaptureFixture) -> No
     assert all(KEY not in text for text in shown)
     assert all(request.headers["X-API-Key"] == KEY for request in server.requests)
     records = [r.getMessage() for r in caplog.records if r.name == "reconciler.http"]
-    assert any("GET /api/agents -> 200" in line for line in records)
+    assert any(f"GET {BASE}/api/agents -> 200 (" in line for line in records)
     assert all(KEY not in line for line in records)
     assert all(KEY not in r.getMessage() for r in caplog.records)
 

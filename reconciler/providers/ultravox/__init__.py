@@ -13,6 +13,7 @@ SETTINGS = ProviderSettings(
     api_key_header="X-API-Key",
     pagination=NextUrlPagination(),
     page_size=1000,
+    api_root="/api",
 )
 
 PROVIDER = Provider(settings=SETTINGS, resource_types=(AgentType(), ScheduledBatchType()))

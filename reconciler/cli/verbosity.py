@@ -1,0 +1,58 @@
+"""What the command line logs, at each verbosity: the tool's own lines, never a library's.
+
+Owns the handler of the `reconciler.http` loggers (`reconciler.runtime.client`), installed for
+one command and removed when it ends:
+
+* always: retries and what they wait for (`GET https://api.ultravox.ai/api/agents: 429,
+  retrying in 2 s (1/5)`);
+* `-v`: one line per request (method, URL, status, milliseconds, attempt);
+* `-vv`: also the bodies sent and received, masked (the client masks them; the line goes to
+  stderr, which `reconciler.cli.safety` masks again with the run's one redactor).
+
+Nothing is configured on the root logger, so httpx's, httpcore's and asyncio's debug records
+reach no handler at any verbosity. Must not import httpx or anything of the runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from reconciler.core.masking import REDACTOR
+
+HTTP = "reconciler.http"
+BODIES = "reconciler.http.bodies"
+
+
+class _Stderr(logging.Handler):
+    """Writes each record's message, masked, to the `sys.stderr` of the moment (the masking
+    stream `safety.install` put there, or a test runner's)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(REDACTOR.text(record.getMessage()) + "\n")
+        except Exception:  # logging must never end a run (as logging.Handler does)
+            self.handleError(record)
+
+
+def install(ctx: click.Context, verbosity: int) -> None:
+    """Log this command's HTTP lines at `verbosity` (0, 1 for -v, 2 or more for -vv)."""
+    handler = _Stderr()
+    http = logging.getLogger(HTTP)
+    bodies = logging.getLogger(BODIES)
+    previous = (http.level, http.propagate, bodies.level)
+    http.setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)
+    bodies.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
+    # Our lines go to our handler only: a root handler (an embedding program's) gets none.
+    http.propagate = False
+    http.addHandler(handler)
+
+    def remove() -> None:
+        http.removeHandler(handler)
+        http.setLevel(previous[0])
+        http.propagate = previous[1]
+        bodies.setLevel(previous[2])
+
+    ctx.call_on_close(remove)
