@@ -164,7 +164,8 @@ def _stop_on_signals() -> Iterator[Stop]:
 async def _apply_planned(
     workspace: engine.Workspace, plan_: Plan, check_stale: bool, concurrency: int
 ) -> ApplyReport:
-    async with workspace.session() as session:
+    # The clients carry as many requests at once as changes are applied at once.
+    async with workspace.session(concurrency=concurrency) as session:
         with _stop_on_signals() as stop:
             return await engine.run_apply(
                 session,

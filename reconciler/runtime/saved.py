@@ -284,7 +284,8 @@ async def apply_saved(
         limits=limits,
         allow_outside_files=allow_outside_files,
     )
-    async with workspace.session() as session:
+    # The clients carry as many requests at once as changes are applied at once.
+    async with workspace.session(concurrency=concurrency) as session:
         on_check()
         fresh = await verified_plan(saved, recorded, workspace, session)
         return await run_apply(

@@ -12,12 +12,14 @@ retries are recorded by the injected sleep, and their jitter is fixed at half th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,3 +230,54 @@ def test_a_bad_rate_variable_is_refused(cli: FixedJitterCli) -> None:
         result.stderr
         == "Error: RECONCILER_RATE must be a number of requests per second, not 'fast'\n"
     )
+
+
+# --- issue 14: --concurrency reaches the client ------------------------------------------------
+
+
+class InFlight:
+    """ASGI middleware: holds each PATCH until `wanted` are in flight together (or a bounded
+    number of event-loop turns passed), and keeps the most seen at once. No time passes."""
+
+    def __init__(self, app: Any, wanted: int) -> None:
+        self.app = app
+        self.wanted = wanted
+        self.now = 0
+        self.most = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("method") != "PATCH":
+            await self.app(scope, receive, send)
+            return
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            for _ in range(2000):
+                if self.most >= self.wanted:
+                    break
+                await asyncio.sleep(0)  # a turn of the loop, not a wait
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 16])
+def test_apply_carries_as_many_requests_at_once_as_concurrency(
+    cli: FixedJitterCli, emulator: AnyEmulator, tmp_path: Path, concurrency: int
+) -> None:
+    (tmp_path / "agents").mkdir()
+
+    def write(prompt: str) -> None:
+        for index in range(20):
+            (tmp_path / "agents" / f"a{index}.yaml").write_text(
+                f"kind: Agent\nname: a{index}\ncallTemplate:\n  systemPrompt: {prompt} {index}\n"
+            )
+
+    write("hello")
+    assert cli("apply", "--auto-approve", "agents").code == 0
+    write("goodbye")
+    counting = InFlight(emulator.app, wanted=concurrency)
+    paced = FixedJitterCli(env=cli.env, cwd=cli.cwd, apps={emulator.base_url: counting})
+    result = paced("apply", "--auto-approve", "--concurrency", str(concurrency), "agents")
+    assert result.code == 0, result.output
+    assert counting.most == concurrency
