@@ -83,6 +83,7 @@ from reconciler.providers.batchcalling.vendors import (
     comparable,
     recipient_data,
 )
+from reconciler.providers.campaigns.bulk import bulk
 from reconciler.providers.campaigns.decision import (
     Refusal,
     Verdict,
@@ -248,6 +249,7 @@ class BatchCallType(ResourceType):
 
     # ---- manifests -> desired -------------------------------------------------------------
 
+    @bulk  # 100,000 recipients: see `campaigns.bulk`
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, BatchCallManifest)
         located = [

@@ -45,6 +45,7 @@ from reconciler.core.planning import PlanOptions, additions, compare, patch_body
 from reconciler.core.wording import count
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType
+from reconciler.providers.campaigns.bulk import bulk
 from reconciler.providers.campaigns.decision import Refusal, Verdict, decide, has_started
 from reconciler.providers.campaigns.duplicates import (
     Copy,
@@ -243,6 +244,7 @@ class ScheduledBatchType(ResourceType):
 
     # ---- manifests -> desired -------------------------------------------------------------
 
+    @bulk  # 100,000 recipients: see `campaigns.bulk`
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, ScheduledBatchManifest)
         located = [
