@@ -202,7 +202,9 @@ def test_markdown_and_json_formats(cli: Cli, emulator: Any, tmp_path: Path) -> N
     markdown = cli("plan", "--format", "markdown", str(manifests))
     assert markdown.code == 0
     assert "**Plan: 3 to create, 0 to update, 0 to delete.**" in markdown.stdout
-    assert markdown.stdout.count("<details>") == 3
+    # A section per agent, and its POST body collapsed in a block of its own.
+    assert markdown.stdout.count("<details>") == 6
+    assert markdown.stdout.count("<details><summary><code>POST /api/agents</code> (body)") == 3
     as_json = json.loads(cli("plan", "--format", "json", str(manifests)).stdout)
     assert as_json["summary"] == {"create": 3, "update": 0, "delete": 0, "replace": 0}
     assert {c["action"] for c in as_json["changes"]} == {"create"}
