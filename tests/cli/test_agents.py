@@ -232,6 +232,7 @@ def test_a_failure_mid_apply_says_what_was_done_and_next_plan_resumes(
         windowEnd: "2031-01-01T17:00:00Z"
         calls:
           - medium: {twilio: {outgoing: {to: "+14155550100", from: "+14155550199"}}}
+            templateContext: {companyName: Acme}
         """,
     )
     # The server fails one agent create outright (a 500 on a POST is never retried).
