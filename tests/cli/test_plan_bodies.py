@@ -82,3 +82,24 @@ def test_compact_is_documented(cli: Cli, command: str) -> None:
         )
         == 1
     )
+
+
+def test_markdown_bodies_hold_references_and_masked_numbers_only(tmp_path: Path) -> None:
+    from tests.cli.test_security_cli import ENV, clean, echoing, layout
+    from tests.support.hostile import run
+
+    result = run(["plan", "--format", "markdown", str(layout(tmp_path))], echoing, env=ENV)
+    assert result.code == 0, result.output
+    clean(result.output)
+    bodies = result.stdout.split("```json\n")[1:]
+    assert len(bodies) == 2  # the agent's POST and the batch's
+    agent, batch = (json.loads(block.split("\n```")[0]) for block in bodies)
+    assert agent["callTemplate"]["sharedSecrets"] == ["(secret from $SHARED)"]
+    assert agent["callTemplate"]["selectedTools"][0]["authTokens"] == {
+        "X-Api-Key": "(secret from $TOOL_TOKEN)"
+    }
+    # Numbers in free text masked too (how much of one stays is the masker's, not pinned here).
+    prompt = agent["callTemplate"]["systemPrompt"]
+    assert prompt.startswith("Call +1415***0123 or ") and "***0199 if the line drops." in prompt
+    assert batch["webhookSecret"] == "(secret from $HOOK_SECRET)"
+    assert batch["calls"][0]["templateContext"] == {"callback": "+1415***0123"}
