@@ -280,3 +280,13 @@ def test_settings_from_env_normalizes_a_trailing_api() -> None:
 
     environ = {"ULTRAVOX_API_KEY": "k1", "ULTRAVOX_BASE_URL": "https://api.ultravox.ai/api/"}
     assert settings_from_env(ULTRAVOX_API, environ) == ("https://api.ultravox.ai", "k1")
+
+
+def test_clients_share_one_tls_context() -> None:
+    # Building one reads the whole CA bundle (some 40 ms); a run opens a client per session.
+    first = ApiClient(ULTRAVOX, base_url=BASE, api_key=KEY)
+    second = ApiClient(ULTRAVOX, base_url=BASE, api_key=KEY)
+    contexts = [c._http._transport._pool._ssl_context for c in (first, second)]  # type: ignore[attr-defined]
+    assert contexts[0] is contexts[1]
+    asyncio.run(first.aclose())
+    asyncio.run(second.aclose())
