@@ -108,17 +108,28 @@ def load_environment(
         for key in named
         if providers is not None and key not in providers
     ]
+    lines = {
+        key: document.line_of(("overrides", key))
+        for key in (document.data.get("overrides") or {})
+        if isinstance(key, str)
+    }
+    base_url_lines = {
+        key: document.line_of(("providers", key, "baseUrl"))
+        for key in named
+        if isinstance(key, str)
+    }
+    problems = list(unknown)
+    given = document.data.get("name")
+    if isinstance(given, str) and given and given != name:
+        problems.append(
+            Diagnostic(
+                str(file),
+                document.line_of(("name",)),
+                f'name: "{given}" is not the file\'s name; write name: {name} (or leave name '
+                "out: the file names the environment)",
+            )
+        )
     try:
-        lines = {
-            key: document.line_of(("overrides", key))
-            for key in (document.data.get("overrides") or {})
-            if isinstance(key, str)
-        }
-        base_url_lines = {
-            key: document.line_of(("providers", key, "baseUrl"))
-            for key in named
-            if isinstance(key, str)
-        }
         environment = Environment.model_validate(
             {
                 **document.data,
@@ -128,21 +139,18 @@ def load_environment(
             }
         )
     except ValidationError as exc:
-        raise ManifestError(
-            unknown
-            + [
-                Diagnostic(
-                    str(file),
-                    document.line_of(tuple(error["loc"])),
-                    f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}",
-                )
-                for error in exc.errors(include_url=False)
-            ]
-        ) from exc
-    if unknown:
-        raise ManifestError(unknown)
-    if environment.name and environment.name != name:
-        raise ConfigError(f"{file}: name {environment.name!r} does not match the file name")
+        # Here, not at the top: the loader imports this module.
+        from reconciler.manifests.loader import describe_error
+
+        problems += [
+            Diagnostic(
+                str(file), document.line_of(tuple(error["loc"])), describe_error(Environment, error)
+            )
+            for error in exc.errors(include_url=False)
+        ]
+    # Every problem of the file in one run, the unknown providers and the name with the rest.
+    if problems:
+        raise ManifestError(problems)
     return environment.model_copy(update={"name": name})
 
 

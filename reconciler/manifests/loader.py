@@ -497,6 +497,11 @@ def _rule_checked(model: type[BaseModel]) -> bool:
     return issubclass(model, RuleChecked)
 
 
+def describe_error(model: type[BaseModel], detail: ErrorDetails) -> str:
+    """One pydantic error of `model` as a document's problem says it: `path: sentence`."""
+    return _at(tuple(detail["loc"]), _describe(model, detail))
+
+
 def _at(loc: Loc, message: str) -> str:
     where = field_paths.format_path(loc)
     return f"{where}: {message}" if where else message
@@ -696,8 +701,15 @@ def _describe(
         )
     if kind in _EXPECTED:
         message = f"expected {_EXPECTED[kind]}, got {shown}"
-        if kind == "string_type" and isinstance(value, bool | int | float) and not names:
-            # YAML reads `+14155550100`, `no` or `1.10` as numbers and booleans.
+        must = _pattern(_resolve(model, loc)[1]) if kind == "string_type" else None
+        if (
+            kind == "string_type"
+            and isinstance(value, bool | int | float)
+            and not names
+            and (must is None or isinstance(value, bool) or re.search(must, str(value)))
+        ):
+            # YAML reads `no` or `1.10` as booleans and numbers. Not said where the quoted
+            # value would still not do (a URL field given 5): the hint must work when followed.
             message += " (quote it to make it a string)"
         return message
     if kind in _BOUND_ERRORS:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.core.errors import ManifestError
 from reconciler.manifests.environment import (
     Environment,
     ProviderOverride,
     deep_merge,
     included,
+    load_environment,
     variables,
 )
 from reconciler.providers.ultravox import SETTINGS
@@ -78,3 +81,30 @@ def test_provider_override_applies_only_what_it_sets() -> None:
 def test_provider_override_validation(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         ProviderOverride.model_validate(bad)
+
+
+def test_every_problem_of_an_environment_file_in_one_run(tmp_path: Path) -> None:
+    """Issue 13, items 1 and 2: each problem at its line, in one run (the name too), in the
+    words of a manifest's messages; the hint for the name works when followed."""
+    (tmp_path / "environments").mkdir()
+    file = tmp_path / "environments" / "prod.yaml"
+    file.write_text(
+        "variabels: {A: b}\ndefaultRegion: us\nproviders:\n"
+        "  ultravox: {baseUrl: 5, apiKeyEnv: K}\n  ultravx: {}\nname: other\n"
+    )
+    providers = ["ultravox", "threetone", "elevenlabs"]
+    with pytest.raises(ManifestError) as caught:
+        load_environment([str(tmp_path)], "prod", providers)
+    assert [str(d) for d in caught.value.diagnostics] == [
+        f'{file}:1: variabels: unknown field; did you mean "variables"?',
+        f"{file}:2: defaultRegion: 'us' is not a region of the phone numbering plans: an ISO "
+        "3166-1 code in capitals, like US, GB or DE",
+        # Not "quote it": "5" would be no URL either.
+        f"{file}:4: providers.ultravox.baseUrl: expected a string, got 5",
+        f"{file}:5: providers: unknown provider 'ultravx'; did you mean \"ultravox\"? (known: "
+        "elevenlabs, threetone, ultravox)",
+        f'{file}:6: name: "other" is not the file\'s name; write name: prod (or leave name out: '
+        "the file names the environment)",
+    ]
+    file.write_text("name: prod\ndefaultRegion: US\n")
+    assert load_environment([str(tmp_path)], "prod", providers).name == "prod"
