@@ -1,9 +1,12 @@
 """Manifests: from YAML documents to validated desired state, every problem at file:line.
 
 Owns validating each document (read by `reconciler.manifests.documents`) with its resource
-type's pydantic model and turning every problem into a `Diagnostic` (`parse_manifests`), and
-the helpers that read a model's fields by path (`field_path_problem`). All problems of a run
-are raised together as one `ManifestError`; a user error never becomes a traceback.
+type's pydantic model and turning every problem into a `Diagnostic` (`parse_manifests`), each
+at the line of the key or list item it is about, a document's field errors, its model's rules
+and the checks across documents together; the same sentences for a recipients file's rows
+(`check_row`) and an environment file (`describe_error`); and the helpers that read a model's
+fields by path (`field_path_problem`). All problems of a run are raised together as one
+`ManifestError`; a user error never becomes a traceback.
 
 Provider-neutral: it knows resource types only through the `ManifestKind` protocol
 (`manifest_model`, `to_desired`, `check`), the optional `RuleChecked` hook and the optional
