@@ -13,6 +13,8 @@ transport and sleep (`reconciler.cli.common.hooks`); production passes nothing.
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from reconciler import __version__
@@ -87,5 +89,13 @@ def cli(
     verbosity.install(ctx, verbose)
 
 
+COLLECTOR_THRESHOLDS = (200_000, 30, 30)
+"""When the cycle collector runs (allocations; young collections per older one), as mypy sets
+it: a command holds millions of objects that no cycle keeps (a campaign of 100,000
+recipients), and at Python's default (700) the collector walks them again and again, 1.6 s of
+CPU in a plan of such a campaign. Cycles are still collected, less often."""
+
+
 def main() -> None:
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     cli(prog_name="reconciler")
