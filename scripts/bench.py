@@ -419,7 +419,11 @@ def bench_agents(work: Path, count: int, quick: bool) -> list[Figure]:
                     1.2,
                     "x",
                     apply.rss_mb,
-                    f"wall {apply.wall:.2f} s, ideal {ideal:.2f} s",
+                    # Where the time goes: the plan before the writes (about the plan above,
+                    # on the same account), then the writes themselves.
+                    f"wall {apply.wall:.2f} s, ideal {ideal:.2f} s; plan alone {plan.wall:.2f} s, "
+                    f"so the writes ~{apply.wall - plan.wall:.2f} s "
+                    f"({(apply.wall - plan.wall) / ideal:.2f}x ideal)",
                 )
             )
     return figures
