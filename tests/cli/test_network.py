@@ -261,9 +261,10 @@ class InFlight:
             self.now -= 1
 
 
+@pytest.mark.parametrize("saved", [False, True], ids=["planned", "saved-plan"])
 @pytest.mark.parametrize("concurrency", [1, 16])
 def test_apply_carries_as_many_requests_at_once_as_concurrency(
-    cli: FixedJitterCli, emulator: AnyEmulator, tmp_path: Path, concurrency: int
+    cli: FixedJitterCli, emulator: AnyEmulator, tmp_path: Path, concurrency: int, saved: bool
 ) -> None:
     (tmp_path / "agents").mkdir()
 
@@ -278,6 +279,10 @@ def test_apply_carries_as_many_requests_at_once_as_concurrency(
     write("goodbye")
     counting = InFlight(emulator.app, wanted=concurrency)
     paced = FixedJitterCli(env=cli.env, cwd=cli.cwd, apps={emulator.base_url: counting})
-    result = paced("apply", "--auto-approve", "--concurrency", str(concurrency), "agents")
+    if saved:
+        assert cli("plan", "--out", "plan.json", "agents").code == 0
+        result = paced("apply", "--plan", "plan.json", "--concurrency", str(concurrency))
+    else:
+        result = paced("apply", "--auto-approve", "--concurrency", str(concurrency), "agents")
     assert result.code == 0, result.output
     assert counting.most == concurrency
