@@ -91,12 +91,23 @@ def hooks() -> engine.ClientHooks:
     return found if found is not None else engine.NO_HOOKS
 
 
+def _given_hooks() -> engine.ClientHooks | None:
+    """`hooks()` when the caller put anything in the context (tests), else None: a command
+    that never opens a session (`validate`) then never imports the client and httpx."""
+    node = click.get_current_context(silent=True)
+    while node is not None:
+        if node.obj is not None:
+            return hooks()
+        node = node.parent
+    return None
+
+
 def workspace(paths: tuple[str, ...], env_name: str | None) -> engine.Workspace:
     return engine.Workspace.open(
         paths,
         os.environ,
         env_name,
-        hooks(),
+        _given_hooks(),
         limits=safety.limits(),
         allow_outside_files=safety.allow_outside_files(),
     )

@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -48,9 +48,26 @@ from reconciler.manifests.loader import Manifests, load_manifests
 from reconciler.providers import registry
 from reconciler.providers.base import Api, Provider, ProviderSettings, server_now
 from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop, apply_plan
-from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
-from reconciler.runtime.client import ApiClient, settings_from_env
-from reconciler.runtime.client import ClientHooks as ClientHooks
+
+if TYPE_CHECKING:
+    from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
+    from reconciler.runtime.client import ClientHooks as ClientHooks
+else:
+
+    def __getattr__(name: str) -> Any:
+        # The client, and httpx with it (a tenth of a second of start-up), is imported by the
+        # first command that opens a session, not by `validate` (a pre-commit hook).
+        if name in ("ClientHooks", "NO_HOOKS"):
+            from reconciler.runtime import client
+
+            return getattr(client, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _no_hooks() -> ClientHooks:
+    from reconciler.runtime.client import NO_HOOKS
+
+    return NO_HOOKS
 
 
 @dataclass
@@ -62,7 +79,7 @@ class Session:
     timeout: float = 30.0
     overrides: Mapping[str, ProviderOverride] = field(default_factory=dict)
     """Per provider name: what an environment file changes (base URL, key variable, ...)."""
-    hooks: ClientHooks = NO_HOOKS
+    hooks: ClientHooks = field(default_factory=_no_hooks)
     """What the clients use instead of the network and `asyncio.sleep` (tests); none in
     production."""
     limits: Limits = DEFAULTS
@@ -108,6 +125,8 @@ class Session:
                     environ=self.environ,
                     where=f"providers.{provider.name}.baseUrl",
                 )
+            from reconciler.runtime.client import ApiClient, settings_from_env
+
             base_url, key = settings_from_env(
                 settings, self.environ, base_url=override.base_url if override else None
             )
@@ -333,8 +352,9 @@ class Workspace:
     paths: tuple[str, ...]
     environ: Mapping[str, str]
     environment: Environment | None = None
-    hooks: ClientHooks = NO_HOOKS
-    """Passed to every session the workspace opens (see `Session.hooks`)."""
+    hooks: ClientHooks | None = None
+    """Passed to every session the workspace opens (see `Session.hooks`); None: nothing
+    swapped (`NO_HOOKS`)."""
     limits: Limits = DEFAULTS
     """The operator's bounds (files, YAML, answers, time; see `reconciler.core.limits`)."""
     allow_outside_files: bool = False
@@ -348,7 +368,7 @@ class Workspace:
         paths: Sequence[str],
         environ: Mapping[str, str],
         env_name: str | None,
-        hooks: ClientHooks = NO_HOOKS,
+        hooks: ClientHooks | None = None,
         *,
         limits: Limits = DEFAULTS,
         allow_outside_files: bool = False,
@@ -390,9 +410,9 @@ class Workspace:
     def session(self, **options: Any) -> Session:
         overrides = self.environment.providers if self.environment else {}
         options.setdefault("timeout", self.limits.request_timeout)
-        return Session(
-            self.environ, overrides=overrides, hooks=self.hooks, limits=self.limits, **options
-        )
+        if self.hooks is not None:
+            options.setdefault("hooks", self.hooks)
+        return Session(self.environ, overrides=overrides, limits=self.limits, **options)
 
     def other(self, env_name: str | None) -> Workspace:
         """The same manifests and settings, with another environment."""
@@ -519,7 +539,7 @@ async def diff_environments(
     left: str,
     right: str,
     live: bool,
-    hooks: ClientHooks = NO_HOOKS,
+    hooks: ClientHooks | None = None,
     *,
     limits: Limits = DEFAULTS,
     allow_outside_files: bool = False,
