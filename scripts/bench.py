@@ -274,7 +274,13 @@ def emulator(work: Path, latency: float, state: Path | None) -> Iterator[Emulato
 
 
 def environ(base_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ULTRAVOX_", "THREETONE_"))}
+    # PYTHONDONTWRITEBYTECODE (set in some sandboxes and CI images) would make every run
+    # compile each module changed since its .pyc from source: an installed tool has its .pyc.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ULTRAVOX_", "THREETONE_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         ULTRAVOX_BASE_URL=base_url,
         ULTRAVOX_API_KEY=API_KEY,
@@ -337,6 +343,7 @@ def bench_agents(work: Path, count: int, quick: bool) -> list[Figure]:
     figures: list[Figure] = []
     agents = work / f"agents_{count}"
     size = write_agents(agents, count, files=20)
+    check(run([RECONCILER, "--help"], environ("http://127.0.0.1:9"), work), "warm-up")
     validate = best_of(
         1 if quick else 3,
         [RECONCILER, "validate", str(agents)],
@@ -359,9 +366,17 @@ def bench_agents(work: Path, count: int, quick: bool) -> list[Figure]:
         seed = [RECONCILER, "apply", "--auto-approve", "--concurrency", "32", str(agents)]
         check(run(seed, env, work), "seed apply")
         clear_journal(emu.base_url)
-        plan = run([RECONCILER, "plan", "--detailed-exitcode", str(agents)], env, work)
-        check(plan, "plan")
+        plans = [run([RECONCILER, "plan", "--detailed-exitcode", str(agents)], env, work)]
         gets = [r for r in requests_sent(emu.base_url) if r.get("method") == "GET"]
+        plans += [
+            run([RECONCILER, "plan", "--detailed-exitcode", str(agents)], env, work)
+            for _ in range(0 if quick else 2)
+        ]
+        for item in plans:
+            check(item, "plan")
+        # The least disturbed runs: wall and CPU each at their minimum over the runs.
+        plan = min(plans, key=lambda r: r.wall)
+        plan_cpu = min(r.cpu for r in plans)
         expected = math.ceil(count / PAGE_SIZE)
         if count == 1000:
             ids = agent_ids(emu.base_url)
@@ -375,7 +390,7 @@ def bench_agents(work: Path, count: int, quick: bool) -> list[Figure]:
                     plan.rss_mb,
                     f"{len(gets)} GETs (expected {expected})",
                 ),
-                Figure(f"plan of {count:,} agents: CPU", plan.cpu, 0.7, "s"),
+                Figure(f"plan of {count:,} agents: CPU", plan_cpu, 0.7, "s"),
                 Figure(
                     "plan wall / per-resource peer wall (bound 1/5)",
                     plan.wall / peer,
@@ -385,18 +400,6 @@ def bench_agents(work: Path, count: int, quick: bool) -> list[Figure]:
                     f"peer: {len(ids)} GETs, parallelism 10, {peer:.2f} s",
                 ),
                 Figure("plan list requests / ceil(N / page)", len(gets) / expected, 1.0, "x"),
-            ]
-        else:
-            figures += [
-                Figure(
-                    f"plan of {count:,} agents: CPU per agent",
-                    plan.cpu / count * 1000,
-                    0.7,
-                    "ms",
-                    plan.rss_mb,
-                    f"wall {plan.wall:.2f} s, {len(gets)} GETs",
-                ),
-                Figure(f"plan of {count:,} agents: peak RSS", plan.rss_mb, 500, "MB"),
             ]
         if count == 1000:
             changed = work / "agents_changed"
@@ -419,14 +422,78 @@ def bench_agents(work: Path, count: int, quick: bool) -> list[Figure]:
                     1.2,
                     "x",
                     apply.rss_mb,
-                    # Where the time goes: the plan before the writes (about the plan above,
-                    # on the same account), then the writes themselves.
-                    f"wall {apply.wall:.2f} s, ideal {ideal:.2f} s; plan alone {plan.wall:.2f} s, "
-                    f"so the writes ~{apply.wall - plan.wall:.2f} s "
-                    f"({(apply.wall - plan.wall) / ideal:.2f}x ideal)",
+                    # Where the time goes: the apply plans first (as the no-change plan above
+                    # does, plus the diff and the text of 1,000 updates), then writes.
+                    f"wall {apply.wall:.2f} s, ideal {ideal:.2f} s; less the no-change plan "
+                    f"({plan.wall:.2f} s): {apply.wall - plan.wall:.2f} s, "
+                    f"{(apply.wall - plan.wall) / ideal:.2f}x ideal",
                 )
             )
     return figures
+
+
+def bench_scale(work: Path, sizes: Sequence[int], quick: bool) -> list[Figure]:
+    """`plan` of growing accounts, each the one before plus more agents (agent i is the same
+    document at every size): CPU and peak RSS against N, the cost of one more agent (the
+    slope through the smaller sizes) and how far the largest lands from that line."""
+    points: list[tuple[int, float, float, float]] = []  # N, CPU, RSS, wall
+    with emulator(work, LATENCY, None) as emu:
+        env = environ(emu.base_url)
+        for count in sizes:
+            agents = work / f"scale_{count}"
+            write_agents(agents, count, files=20)
+            seed = [RECONCILER, "apply", "--auto-approve", "--concurrency", "32", str(agents)]
+            check(run(seed, env, work), f"seed apply of {count:,}")
+            plans = [
+                run([RECONCILER, "plan", "--detailed-exitcode", str(agents)], env, work)
+                for _ in range(1 if quick else 2)
+            ]
+            for item in plans:
+                check(item, "plan")
+            points.append(
+                (
+                    count,
+                    min(r.cpu for r in plans),
+                    max(r.rss_mb for r in plans),
+                    min(r.wall for r in plans),
+                )
+            )
+            shutil.rmtree(agents, ignore_errors=True)
+    (n1, cpu1, rss1, _), (n2, cpu2, rss2, _) = points[0], points[-2]
+    cpu_slope = (cpu2 - cpu1) / (n2 - n1)
+    rss_slope = (rss2 - rss1) / (n2 - n1)
+    largest, cpu_n, rss_n, wall_n = points[-1]
+    cpu_line = cpu1 + cpu_slope * (largest - n1)
+    rss_line = rss1 + rss_slope * (largest - n1)
+    shown = ", ".join(f"{n:,}: {c:.2f} s {r:.0f} MB" for n, c, r, _ in points)
+    return [
+        Figure(
+            "plan CPU per agent (slope over the smaller sizes)",
+            cpu_slope * 1000,
+            0.7,
+            "ms",
+            None,
+            f"fixed part {(cpu1 - cpu_slope * n1):.2f} s; {shown}",
+        ),
+        Figure(
+            f"plan of {largest:,} agents: CPU / that line",
+            cpu_n / cpu_line,
+            1.2,
+            "x",
+            None,
+            f"{cpu_n:.2f} s measured, {cpu_line:.2f} s on the line; wall {wall_n:.2f} s",
+        ),
+        Figure(
+            f"plan of {largest:,} agents: peak RSS / line",
+            rss_n / rss_line,
+            1.2,
+            "x",
+            None,
+            f"{rss_n:.0f} MB measured, {rss_line:.0f} MB on the line; "
+            f"{rss_slope * 1024:.1f} KB per agent",
+        ),
+        Figure(f"plan of {largest:,} agents: peak RSS", rss_n, 500, "MB", rss_n),
+    ]
 
 
 def bench_campaigns(work: Path, recipients: int, quick: bool) -> list[Figure]:
@@ -502,7 +569,8 @@ def main() -> None:
         if "agents" in chosen:
             figures += bench_agents(work, 1000, args.quick)
         if "scale" in chosen:
-            figures += bench_agents(work, 2000 if args.quick else 10_000, args.quick)
+            sizes = (500, 1000, 2000) if args.quick else (2500, 5000, 10_000)
+            figures += bench_scale(work, sizes, args.quick)
         if "campaigns" in chosen:
             figures += bench_campaigns(work, 20_000 if args.quick else 100_000, args.quick)
     finally:
