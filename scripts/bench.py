@@ -154,7 +154,7 @@ HEADER = (
 
 
 def prompt(rng: random.Random, size: int) -> str:
-    lines = []
+    lines: list[str] = []
     total = 0
     while total < size:
         line = " ".join(rng.choice(WORDS) for _ in range(12)) + "."
