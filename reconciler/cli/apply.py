@@ -57,6 +57,7 @@ from reconciler.runtime.apply import ApplyReport, ChangeResult, Outcome, Stop
     show_default=True,
     help="text, or json: JSON lines (the plan, one result per change with its id, the end).",
 )
+@common.compact_option
 @reported
 def command(
     paths: tuple[str, ...],
@@ -67,6 +68,7 @@ def command(
     targets: tuple[str, ...],
     concurrency: int,
     fmt: str,
+    compact: bool,
 ) -> None:
     """Plan, show the plan, ask, and apply it; or apply a saved plan with --plan FILE.
 
@@ -77,7 +79,8 @@ def command(
     account matches the manifests. Exit 0 on success, 1 on any error.
 
     Every result line names the object's id (a create's from the server's answer) and the
-    requests as sent, references resolved; --format json prints the same as JSON lines.
+    requests as sent, references resolved; --format json prints the same as JSON lines. The
+    plan shown before the question prints request bodies whole; --compact cuts long ones.
     """
     click.get_current_context().meta[_FORMAT] = fmt
     if plan_file and paths:
@@ -99,7 +102,7 @@ def command(
     workspace = common.workspace(paths, env_name)
     desired = workspace.desired()
     plan_ = common.run(_plan_for_apply(workspace, desired, prune, common.targets(targets)))
-    _show_plan(plan_)
+    _show_plan(plan_, compact)
     if plan_.is_empty:
         return
     # The question is asked outside any event loop: asyncio.run turns Ctrl-C into a
@@ -181,7 +184,7 @@ async def _apply_saved(
     plan_: Plan, recorded: saved_plans.Recorded | None, concurrency: int
 ) -> None:
     if _json():
-        _show_plan(plan_)
+        _show_plan(plan_, compact=False)
     else:
         # Where it acts first (issue 12), then what it will do.
         click.echo("\n".join([*where_lines(plan_), "", summary_line(plan_)]))
@@ -240,12 +243,13 @@ def _json() -> bool:
     return ctx is not None and ctx.meta.get(_FORMAT) == "json"
 
 
-def _show_plan(plan_: Plan) -> None:
-    """The plan as `plan` shows it; with --format json, one JSON line (where it acts first)."""
+def _show_plan(plan_: Plan, compact: bool) -> None:
+    """The plan as `plan` shows it (`compact`: long bodies cut); with --format json, one JSON
+    line (where it acts first)."""
     if _json():
         click.echo(json.dumps({"event": "plan", **json.loads(render_json(plan_))}))
     else:
-        click.echo(render_text(plan_, color=common.color()))
+        click.echo(render_text(plan_, color=common.color(), compact=compact))
 
 
 def _result_event(result: ChangeResult) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import click
 from reconciler.cli import safety
 from reconciler.core.domain import ResourceKey
 from reconciler.core.errors import ConfigError
+from reconciler.core.render import MAX_BODY_CHARS
 from reconciler.runtime import engine
 
 T = TypeVar("T")
@@ -35,6 +36,11 @@ target_option = click.option(
     multiple=True,
     metavar="KIND/NAME",
     help="Limit to this resource (and what it depends on); repeatable.",
+)
+compact_option = click.option(
+    "--compact",
+    is_flag=True,
+    help=f"Text: cut request bodies after {MAX_BODY_CHARS:,} characters (else printed whole).",
 )
 prune_option = click.option(
     "--prune",

@@ -7,7 +7,7 @@ import click
 from reconciler.cli import common
 from reconciler.cli.errors import EXIT_CHANGES_PENDING, reported
 from reconciler.core.domain import Plan, ResourceKey
-from reconciler.core.render import MAX_BODY_CHARS, RENDERERS, render_text
+from reconciler.core.render import RENDERERS, render_text
 from reconciler.runtime import engine
 from reconciler.runtime import saved as saved_plans
 
@@ -36,11 +36,7 @@ def write_plan(
     show_default=True,
     help="text for terminals, markdown for pull-request comments, json for machines.",
 )
-@click.option(
-    "--compact",
-    is_flag=True,
-    help=f"Text: cut request bodies after {MAX_BODY_CHARS:,} characters (else printed whole).",
-)
+@common.compact_option
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none."
 )

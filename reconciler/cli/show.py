@@ -6,7 +6,7 @@ import click
 
 from reconciler.cli import common, safety
 from reconciler.cli.errors import reported
-from reconciler.core.render import MAX_BODY_CHARS, RENDERERS, render_text
+from reconciler.core.render import RENDERERS, render_text
 from reconciler.runtime import saved as saved_plans
 
 
@@ -20,11 +20,7 @@ from reconciler.runtime import saved as saved_plans
     show_default=True,
     help="text for terminals, markdown for pull-request comments, json for machines.",
 )
-@click.option(
-    "--compact",
-    is_flag=True,
-    help=f"Text: cut request bodies after {MAX_BODY_CHARS:,} characters (else printed whole).",
-)
+@common.compact_option
 @reported
 def command(plan_file: str, fmt: str, compact: bool) -> None:
     """Render a saved plan file again, without touching the network.

@@ -1,5 +1,5 @@
-"""Issue 13, item 6: `plan` and `show` print request bodies whole, `--compact` cuts them, and
-the field list names the defaults a create sends."""
+"""Issue 13, item 6: `plan`, `show` and `apply` print request bodies whole, `--compact` cuts
+them, and the field list names the defaults a create sends."""
 
 from __future__ import annotations
 
@@ -67,12 +67,18 @@ def test_bodies_whole_unless_compact(cli: Cli, emulator: Any, tmp_path: Path) ->
     assert cli("show", str(saved)).stdout == plan.stdout
     assert cli("show", "--compact", str(saved)).stdout == compact.stdout
 
+    # apply shows the same plan before it acts, whole or, with --compact, cut.
+    applied = cli("apply", "--auto-approve", "--compact", str(manifest))
+    assert applied.code == 0, applied.output
+    assert applied.stdout.startswith(compact.stdout)
+    assert whole not in applied.stdout
+
     markdown = cli("show", "--format", "markdown", str(saved)).stdout
     assert json.dumps(request["body"], indent=2, ensure_ascii=False) in markdown
     assert '+ callTemplate.joinTimeout: "30s" (default)' in markdown.splitlines()
 
 
-@pytest.mark.parametrize("command", ["plan", "show"])
+@pytest.mark.parametrize("command", ["plan", "show", "apply"])
 def test_compact_is_documented(cli: Cli, command: str) -> None:
     shown = cli(command, "--help")
     assert shown.code == 0
