@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import heapq
+import json
 import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -55,7 +56,11 @@ class FakeTime:
             while not task.done():
                 for _ in range(50):  # every task runs until it waits (MockTransport is sync)
                     await asyncio.sleep(0)
-                if self._sleepers and not task.done():
+                if not task.done():
+                    # Nothing can run and nobody sleeps here: it waits on something else.
+                    assert self._sleepers, (
+                        "stuck: a task waits on a sleep this clock does not drive"
+                    )
                     wake, _, woken = heapq.heappop(self._sleepers)
                     self.now = max(self.now, wake)
                     woken.set_result(None)
@@ -290,3 +295,38 @@ def test_clients_share_one_tls_context() -> None:
     assert contexts[0] is contexts[1]
     asyncio.run(first.aclose())
     asyncio.run(second.aclose())
+
+
+def test_a_delete_gone_after_a_retry_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="reconciler.http")
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:  # sent, its answer lost: the first attempt may have deleted it
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(404, json={"detail": "Not found."})
+
+    fake = FakeTime()
+
+    async def main() -> Any:
+        async with paced_client(fake, handler, rate=0) as api:
+            return await api.request("DELETE", "/api/agents/a1")
+
+    assert fake.drive(main()) is None
+    assert [r.getMessage() for r in caplog.records if r.name == "reconciler.http"] == [
+        f"DELETE {BASE}/api/agents/a1: ReadTimeout: timed out, retrying in 0.25 s (1/5)",
+        f"DELETE {BASE}/api/agents/a1: gone after a retry; counted as done",
+    ]
+
+
+def test_vv_bodies_are_masked_then_cut() -> None:
+    from reconciler.runtime.client import BODY_SHOWN, _shown_body
+
+    body = json.dumps({"to": "+14155550123", "note": "x" * 5000}).encode()
+    shown = _shown_body(body)
+    masked_text = '{"to":"+1415***0123","note":"' + "x" * 5000 + '"}'
+    assert shown == (
+        masked_text[:BODY_SHOWN] + f"... ({len(masked_text) - BODY_SHOWN:,} more characters)"
+    )
+    assert _shown_body(b"not json +14155550123") == "not json +1415***0123"
