@@ -24,7 +24,12 @@ print(json.dumps({"code": code, "loaded": loaded}))
 
 def probe(*args: str) -> dict[str, object]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
     return result
