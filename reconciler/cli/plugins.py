@@ -10,12 +10,14 @@ says what to install. The product never imports a plugin's package.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 COMMAND_ENTRY_POINTS = "reconciler.commands"
 """Entry-point group of `reconciler` commands that live in other packages."""
@@ -24,6 +26,10 @@ EXTRA_COMMANDS = {"emulator": "reconciler[emulator]"}
 
 
 def _command_entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    # Imported here: it costs every command start-up a few milliseconds (with email and
+    # zipfile), and only --help and a command that is not the product's own look plugins up.
+    import importlib.metadata
+
     found = importlib.metadata.entry_points(group=COMMAND_ENTRY_POINTS)
     return {entry.name: entry for entry in found}
 
