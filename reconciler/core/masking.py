@@ -75,9 +75,12 @@ def masked(value: Any) -> Any:
 # write numbers in prompts); or, without the `+`, 10 to 15 digits grouped by spaces, dashes or
 # parentheses (`1 (415) 555-0199`), or 11 to 15 in one run (an E.164 number without its `+`).
 # Runs inside words, ids (UUID groups), decimals, times and paths are left alone; so are ten
-# digits in one run (unix seconds).
+# digits in one run (unix seconds). The leading `(?=[+(\d])` matches nothing the rest would not
+# (every match starts with one of those), but lets the scan skip the other characters before
+# trying the lookbehind: half the time over a plan's 26 MB of text.
 _NUMBER_IN_TEXT = re.compile(
-    r"(?<![\w+.\-/:#])(?:\+\d(?:[ ().-]{0,2}\d){6,18}|\(?\d[\d ()-]{8,26}\d)(?![\w\-/:])"
+    r"(?=[+(\d])(?<![\w+.\-/:#])"
+    r"(?:\+\d(?:[ ().-]{0,2}\d){6,18}|\(?\d[\d ()-]{8,26}\d)(?![\w\-/:])"
 )
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import random
+import re
 from typing import Any
 
 import pytest
 
-from reconciler.core.masking import mask_numbers_in_text, masked
+from reconciler.core.masking import _NUMBER_IN_TEXT, mask_numbers_in_text, masked
 
 
 class Text(str):
@@ -37,3 +39,25 @@ def test_masked(value: Any, shown: Any) -> None:
 def test_text_without_a_decimal_digit_is_returned_as_it_is() -> None:
     text = "versions ² ³ only"
     assert mask_numbers_in_text(text) is text
+
+
+# The pattern as it was before its leading lookahead, as a reference: the lookahead only lets
+# the scan skip characters no match starts with, so both must find the same runs.
+REFERENCE = re.compile(
+    r"(?<![\w+.\-/:#])(?:\+\d(?:[ ().-]{0,2}\d){6,18}|\(?\d[\d ()-]{8,26}\d)(?![\w\-/:])"
+)
+
+
+def _runs(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def test_numbers_in_text_are_the_runs_the_reference_finds() -> None:
+    rng = random.Random(14)
+    alphabet = "0123456789+()-. /:#_aZ\n٤²"
+    texts = [
+        "call +1 (415) 555-0100 or 1 415 555 0199, not 2026-12-01T09:00:00 or id 4155550100",
+        "(415) 555-0100/+14155550100:+44 20 7946 0000#+1-415-555-0100",
+    ] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
+    for text in texts:
+        assert _runs(_NUMBER_IN_TEXT, text) == _runs(REFERENCE, text), text
