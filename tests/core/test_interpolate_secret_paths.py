@@ -43,7 +43,7 @@ def leaves(node: Any, path: paths.Path) -> list[tuple[paths.Path, Any]]:
     return [(path, node)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     data=st.dictionaries(st.sampled_from(["a", "b"]), DATA), patterns=st.lists(PATTERNS, max_size=3)
 )

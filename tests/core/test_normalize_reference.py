@@ -142,7 +142,7 @@ TABLES = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(table=TABLES, body=BODIES)
 def test_normalize_equals_the_reference(table: NormalizationTable, body: dict[str, Any]) -> None:
     before = copy.deepcopy(body)
@@ -150,7 +150,7 @@ def test_normalize_equals_the_reference(table: NormalizationTable, body: dict[st
     assert body == before
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     table=TABLES,
     desired=BODIES,

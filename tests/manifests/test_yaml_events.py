@@ -96,7 +96,7 @@ VALUES = st.recursive(
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     docs=st.lists(st.dictionaries(KEYS, VALUES, max_size=5), min_size=1, max_size=3),
