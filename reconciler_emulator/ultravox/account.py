@@ -308,9 +308,10 @@ class UltravoxAccount:
         del self.batches[batch_id]
         self.save()
 
-    def scheduled_calls(
-        self, agent_id: str, batch_id: str, status: str | None
-    ) -> list[dict[str, JSON]]:
+    def scheduled_calls(self, agent_id: str, batch_id: str, status: str | None) -> list[Record]:
+        """A batch's calls (of `status`), unrendered: a page renders only its own
+        (`render_scheduled_call`); rendering all 100,000 for each page of 100 made reading a
+        big batch back take minutes."""
         batch = self._batch(agent_id, batch_id)
         if status is not None and status not in batch_rules.STATUSES:
             raise field_errors(
@@ -320,18 +321,13 @@ class UltravoxAccount:
                     ]
                 }
             )
-        return [
-            batch_rules.render_scheduled_call(call)
-            for call in batch["calls"]
-            if status is None or call["status"] == status
-        ]
+        return [call for call in batch["calls"] if status is None or call["status"] == status]
 
-    def created_calls(self, agent_id: str, batch_id: str) -> list[dict[str, JSON]]:
+    def created_calls(self, agent_id: str, batch_id: str) -> list[Record]:
+        """The calls a batch made, unrendered (a page renders its own with `render_call`)."""
         batch = self._batch(agent_id, batch_id)
         return [
-            self.render_call(self.calls[call["callId"]])
-            for call in batch["calls"]
-            if call["callId"] in self.calls
+            self.calls[call["callId"]] for call in batch["calls"] if call["callId"] in self.calls
         ]
 
     # --- created calls --------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from reconciler_emulator.admin import admin_endpoint
 from reconciler_emulator.gateway import Endpoint, VendorApi, asgi, respond
 from reconciler_emulator.jsontypes import JSON
 from reconciler_emulator.state import Store
+from reconciler_emulator.ultravox import batches as batch_rules
 from reconciler_emulator.ultravox.account import UltravoxAccount
 from reconciler_emulator.ultravox.drf import ApiProblem, detail, not_found
 
@@ -174,12 +175,12 @@ def _delete_batch(call: _Call) -> tuple[int, JSON]:
 def _scheduled_calls(call: _Call) -> tuple[int, JSON]:
     status = call.request.query_params.get("status") or None
     items = call.account.scheduled_calls(call.params["agent_id"], call.params["batch_id"], status)
-    return call.page(list(items))
+    return call.page(items, batch_rules.render_scheduled_call)
 
 
 def _created_calls(call: _Call) -> tuple[int, JSON]:
     items = call.account.created_calls(call.params["agent_id"], call.params["batch_id"])
-    return call.page(list(items))
+    return call.page(items, call.account.render_call)
 
 
 _AGENTS = PREFIX + "/agents"
