@@ -89,8 +89,7 @@ class TransportError(ReconcilerError):
         self.attempts = attempts
         self.url = url or path
         """Where it went: the base URL and the path, no query, no key."""
-        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-        super().__init__(f"{method} {self.url} failed after {tries}: {reason}")
+        super().__init__(f"{method} {self.url} failed after {count(attempts, 'attempt')}: {reason}")
 
 
 class PlanError(ReconcilerError):

@@ -57,6 +57,7 @@ from reconciler.core.domain import JSON, Request
 from reconciler.core.errors import ApiError, ConfigError, TransportError
 from reconciler.core.limits import DEFAULTS, Limits
 from reconciler.core.masking import REDACTOR, masked
+from reconciler.core.wording import agree
 from reconciler.providers.base import PageFormatError, ProviderSettings
 from reconciler.runtime.pacing import Pacer
 
@@ -762,7 +763,8 @@ def _shown_body(raw: bytes) -> str:
         text = raw.decode("utf-8", errors="replace")
     text = REDACTOR.text(text)
     if len(text) > BODY_SHOWN:
-        text = f"{text[:BODY_SHOWN]}... ({len(text) - BODY_SHOWN:,} more characters)"
+        more = len(text) - BODY_SHOWN
+        text = f"{text[:BODY_SHOWN]}... ({more:,} more {agree(more, 'character')})"
     return text
 
 

@@ -330,3 +330,10 @@ def test_vv_bodies_are_masked_then_cut() -> None:
         masked_text[:BODY_SHOWN] + f"... ({len(masked_text) - BODY_SHOWN:,} more characters)"
     )
     assert _shown_body(b"not json +14155550123") == "not json +1415***0123"
+
+
+def test_a_body_one_character_over_says_character() -> None:
+    from reconciler.runtime.client import BODY_SHOWN, _shown_body
+
+    text = "y" * (BODY_SHOWN + 1)
+    assert _shown_body(text.encode()) == "y" * BODY_SHOWN + "... (1 more character)"
