@@ -30,7 +30,7 @@ from tests.support.cli import reconciler_command
 pytestmark = pytest.mark.e2e
 
 START = datetime(2030, 1, 14, 15, 0, tzinfo=UTC)
-PAIRS = int(os.environ.get("RECONCILER_RACE_PAIRS", "6"))
+PAIRS = int(os.environ.get("RECONCILER_RACE_PAIRS", "3"))
 """Pairs of processes per way of applying, each racing on three campaigns (one per kind); the
 README's figures come from a run with more (`RECONCILER_RACE_PAIRS=48`)."""
 AT_ONCE = 3
