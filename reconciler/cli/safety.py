@@ -15,7 +15,6 @@ Must not import httpx or deepdiff; knows nothing of the commands themselves.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import os
@@ -218,6 +217,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         return _run_handing_back(coro)
     left = chosen.deadline - (time.monotonic() - started)
 
+    import asyncio
+
     async def bounded() -> T:
         try:
             return await asyncio.wait_for(coro, max(left, 0.001))
@@ -238,6 +239,8 @@ def _run_handing_back(coro: Coroutine[Any, Any, T]) -> T:
     formatting its repr: the handler holds the main task, the task's repr holds its result, and
     a plan of 100,000 recipients is a 30 MB repr (0.5 s of CPU, thrown away)."""
     result: list[T] = []
+
+    import asyncio
 
     async def main() -> None:
         result.append(await coro)

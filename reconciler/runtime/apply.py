@@ -19,7 +19,6 @@ through the `Api` protocol; must not import httpx or deepdiff.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -265,6 +264,8 @@ async def apply_plan(
 ) -> ApplyReport:
     """Run every change of `plan`; a failed phase stops the phases after it, and so does a
     `stop` (the changes in flight finish first)."""
+    import asyncio
+
     check_secrets(plan, environ)
     report = ApplyReport()
     refs: dict[str, str] = {}

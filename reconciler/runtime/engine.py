@@ -7,7 +7,6 @@ module); holds no rendering and never exits.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
@@ -186,6 +185,7 @@ async def read_live(
     Kinds of a provider are read in `order`, so a child kind (batches) finds its parents
     (agents) among what was already read instead of listing them again.
     """
+    import asyncio
 
     async def one(provider: Provider) -> list[LiveResource]:
         api = await session.api(provider)
@@ -276,6 +276,8 @@ async def collect_status(
     session: Session, desired: Sequence[DesiredResource]
 ) -> list[dict[str, Any]]:
     """Progress of every desired resource that reports one (campaigns), in manifest order."""
+    import asyncio
+
     kinds = {d.key.kind for d in desired}
     providers = providers_for(kinds, {d.provider for d in desired})
     live = {item.key: item for item in await read_live(session, providers, desired, kinds)}
@@ -544,6 +546,8 @@ async def diff_environments(
     limits: Limits = DEFAULTS,
     allow_outside_files: bool = False,
 ) -> list[StateDifference]:
+    import asyncio
+
     first = Workspace.open(
         paths, environ, left, hooks, limits=limits, allow_outside_files=allow_outside_files
     )

@@ -1,5 +1,6 @@
 """What a command imports at start-up (issue 14): `validate` runs in pre-commit hooks, so it
-must not pay for what only network commands need (the HTTP client and httpx) or what only a
+must not pay for what only network commands need (the HTTP client and httpx, and asyncio: a
+command that reads no account runs no event loop) or what only a
 plan with changes needs (deepdiff). Checked in a fresh interpreter: this test process has
 long imported everything."""
 
@@ -17,7 +18,8 @@ try:
     cli.main(sys.argv[1:], prog_name="reconciler")
 except SystemExit as exit:
     code = exit.code
-loaded = sorted(m for m in ("httpx", "deepdiff", "reconciler.runtime.client") if m in sys.modules)
+LAZY = ("asyncio", "httpx", "deepdiff", "reconciler.runtime.client")
+loaded = sorted(m for m in LAZY if m in sys.modules)
 print(json.dumps({"code": code, "loaded": loaded}))
 """
 
@@ -35,7 +37,7 @@ def probe(*args: str) -> dict[str, object]:
     return result
 
 
-def test_validate_imports_neither_the_client_nor_deepdiff(tmp_path: Path) -> None:
+def test_validate_imports_neither_the_client_nor_deepdiff_nor_asyncio(tmp_path: Path) -> None:
     (tmp_path / "agent.yaml").write_text(
         "kind: Agent\nname: support\ncallTemplate:\n  systemPrompt: Help.\n"
     )

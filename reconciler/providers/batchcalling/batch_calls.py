@@ -34,7 +34,6 @@ Must not import httpx, deepdiff or the Ultravox vendor folder.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -360,6 +359,8 @@ class BatchCallType(ResourceType):
         digest covers list items of the resource's agent only
         (`_decisive`, `_own_agent`), so it is the same either way.
         """
+        import asyncio
+
         prefix = api.settings.path_prefix
         items = await _list(api, desired)
         names = {d.key.name for d in desired}
@@ -778,6 +779,8 @@ class BatchCallType(ResourceType):
         """Read without manifests, a BatchCall has no recipients; export needs them: one
         `GET {prefix}/{id}` per part, kept in the vendor's shape (numbers in full, for the
         recipients file only)."""
+        import asyncio
+
         prefix = api.settings.path_prefix
         parts = [p for item in found for p in live_campaign(item).parts]
         details = await asyncio.gather(*(api.get(f"{prefix}/{_quoted(p.id)}") for p in parts))
@@ -863,6 +866,8 @@ async def _list(api: Api, desired: Sequence[DesiredResource]) -> list[JSON]:
     plan must replace or refuse it, never submit a second campaign), which only the whole
     workspace shows: then the whole workspace is listed, as without the filter.
     """
+    import asyncio
+
     path = f"{api.settings.path_prefix}/workspace"
     vendor = VENDOR_APIS.get(api.settings.name)
     if not desired or vendor is None or not vendor.filters_by_agent:

@@ -17,7 +17,6 @@ Must not import httpx, deepdiff or the batch-calling vendor folder.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -373,6 +372,8 @@ class ScheduledBatchType(ResourceType):
         """The campaigns on these agents: each agent's batches, one call of each to find the
         tool's, and the calls of those in full (`only`: of that campaign's alone; `lean`: not
         when it has a single batch, which cannot hold a copy)."""
+        import asyncio
+
         listed = await asyncio.gather(*(api.list_all(_batches_path(a)) for a in agent_ids))
         batches = [(a, b) for a, items in zip(agent_ids, listed, strict=True) for b in items]
         firsts = await asyncio.gather(*(_first_calls(api, a, b) for a, b in batches))
@@ -775,6 +776,8 @@ class ScheduledBatchType(ResourceType):
     async def status(
         self, api: Api, desired: DesiredResource, live: LiveResource | None
     ) -> dict[str, JSON] | None:
+        import asyncio
+
         if live is None:
             return not_created(desired)
         campaign = live_campaign(live)
