@@ -18,7 +18,6 @@ import re
 from collections.abc import Mapping
 from typing import Annotated
 
-import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictStr
 
 from reconciler.core.masking import mask_number
@@ -71,6 +70,8 @@ def canonical_number(text: str, region: str | None = None) -> str:
             "with +<country code>, or set defaultRegion (e.g. US) on the campaign or in the "
             "environment file to read national numbers"
         )
+    import phonenumbers  # here, not at the top: 20 ms of start-up a manifest without numbers skips
+
     try:
         parsed = phonenumbers.parse(trimmed, region)
     except phonenumbers.NumberParseException:
@@ -106,6 +107,8 @@ without a country code is read with the campaign's `defaultRegion` before this c
 
 
 def _region(value: str) -> str:
+    import phonenumbers
+
     if value not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(
             f"{value!r} is not a region of the phone numbering plans: an ISO 3166-1 code in "
@@ -132,6 +135,8 @@ def canonical_or_same(value: object, region: str | None) -> object:
 def known_region(value: object) -> str | None:
     """A `defaultRegion` as a model reads it before validating it: the region when it is one,
     else None (the field's own validation reports a bad one)."""
+    import phonenumbers
+
     return value if isinstance(value, str) and value in phonenumbers.SUPPORTED_REGIONS else None
 
 

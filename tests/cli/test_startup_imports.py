@@ -1,8 +1,8 @@
 """What a command imports at start-up (issue 14): `validate` runs in pre-commit hooks, so it
 must not pay for what only network commands need (the HTTP client and httpx, and asyncio: a
-command that reads no account runs no event loop) or what only a
-plan with changes needs (deepdiff). Checked in a fresh interpreter: this test process has
-long imported everything."""
+command that reads no account runs no event loop), what only a plan with changes needs
+(deepdiff), nor phonenumbers for manifests without a phone number. Checked in a fresh
+interpreter: this test process has long imported everything."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ try:
     cli.main(sys.argv[1:], prog_name="reconciler")
 except SystemExit as exit:
     code = exit.code
-LAZY = ("asyncio", "httpx", "deepdiff", "reconciler.runtime.client")
+LAZY = ("asyncio", "httpx", "deepdiff", "phonenumbers", "reconciler.runtime.client")
 loaded = sorted(m for m in LAZY if m in sys.modules)
 print(json.dumps({"code": code, "loaded": loaded}))
 """
