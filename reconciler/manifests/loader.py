@@ -323,7 +323,10 @@ def load_manifests(
                     f" in environment {environment.name!r}",
                 )
             )
-    for resource_type in {id(rt): rt for rt in kinds.values()}.values():
+    # A kind's rules across documents are those of its own documents: a kind none of the
+    # manifests use has none to check (and its type, looked up lazily, is not imported).
+    present = {d.key.kind for d in desired}
+    for resource_type in {id(kinds[k]): kinds[k] for k in kinds if k in present}.values():
         diagnostics.extend(resource_type.check(desired))
     diagnostics += _previous_name_problems(desired, previous_lines)
     if diagnostics:

@@ -10,6 +10,7 @@ that folder branches on a vendor's name. Must not import httpx or deepdiff.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -157,7 +158,8 @@ class ResourceType(ABC):
 
     def check(self, desired: Sequence[DesiredResource]) -> list[Diagnostic]:
         """Rules across documents, given every desired resource of the run (references to
-        other resources); none by default."""
+        other resources); none by default. Called only when the run holds a resource of this
+        kind (a kind no manifest uses has nothing to check, and its type is not imported)."""
         return []
 
     @abstractmethod
@@ -291,9 +293,33 @@ class NotExported(Exception):
 
 @dataclass(frozen=True)
 class Provider:
+    """A vendor: its settings, and its resource kinds, each named with the module attribute
+    that holds its type (`types`: (kind, "module:attribute") pairs). A type's module is
+    imported when the type is first asked for (issue 14): `validate` of agents imports no
+    batch-calling code. Settings are always loaded (base URLs and API-key variables concern
+    every run)."""
+
     settings: ProviderSettings
-    resource_types: tuple[ResourceType, ...]
+    types: tuple[tuple[str, str], ...]
 
     @property
     def name(self) -> str:
         return self.settings.name
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds, without importing their types."""
+        return tuple(kind for kind, _ in self.types)
+
+    @property
+    def resource_types(self) -> tuple[ResourceType, ...]:
+        return tuple(load_type(where) for _, where in self.types)
+
+
+def load_type(where: str) -> ResourceType:
+    """The resource type at "module:attribute", its module imported on first use."""
+    module, _, attribute = where.partition(":")
+    found = getattr(importlib.import_module(module), attribute)
+    if not isinstance(found, ResourceType):
+        raise TypeError(f"{where} is not a ResourceType")
+    return found

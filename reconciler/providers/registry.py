@@ -1,12 +1,16 @@
 """Which providers and resource kinds exist.
 
 Owns the list of vendor providers; adding a vendor adds one line here and a folder under
-`reconciler/providers/`. Must not import httpx or deepdiff.
+`reconciler/providers/`. A kind's type is imported when it is first looked up (issue 14):
+`kinds()` knows every kind's name without importing any type. Must not import httpx or
+deepdiff.
 """
 
 from __future__ import annotations
 
-from reconciler.providers.base import Provider, ResourceType
+from collections.abc import Iterator, Mapping
+
+from reconciler.providers.base import Provider, ResourceType, load_type
 from reconciler.providers.batchcalling import ELEVENLABS, THREETONE
 from reconciler.providers.ultravox import PROVIDER as ULTRAVOX
 
@@ -29,5 +33,25 @@ def resource_types() -> tuple[ResourceType, ...]:
     return tuple(sorted(unique.values(), key=lambda rt: rt.order))
 
 
-def kinds() -> dict[str, ResourceType]:
-    return {rt.kind: rt for rt in resource_types()}
+class Kinds(Mapping[str, ResourceType]):
+    """Kind -> its type, each type imported when it is first looked up (its name is known
+    before: an unknown kind's message lists them all without importing any)."""
+
+    def __init__(self) -> None:
+        self._where: dict[str, str] = {}
+        for p in PROVIDERS:
+            for kind, where in p.types:
+                self._where.setdefault(kind, where)
+
+    def __getitem__(self, kind: str) -> ResourceType:
+        return load_type(self._where[kind])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+def kinds() -> Mapping[str, ResourceType]:
+    return Kinds()

@@ -241,7 +241,7 @@ def providers_for(kinds: set[str], names: set[str] | None = None) -> list[Provid
     return [
         p
         for p in registry.PROVIDERS
-        if any(rt.kind in kinds for rt in p.resource_types) and (names is None or p.name in names)
+        if any(kind in kinds for kind in p.kinds) and (names is None or p.name in names)
     ]
 
 
@@ -261,7 +261,7 @@ async def make_plan(
             if p not in providers and session.environ.get(session.settings(p).api_key_env)
         ]
     if options.prune:
-        kinds |= {rt.kind for p in providers for rt in p.resource_types}
+        kinds |= {kind for p in providers for kind in p.kinds}
     live = await read_live(session, providers, desired, kinds)
     options = replace(
         options,

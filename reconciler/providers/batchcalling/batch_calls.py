@@ -62,7 +62,7 @@ from reconciler.core.normalize import NormalizationTable
 from reconciler.core.planning import PlanOptions, additions, compare
 from reconciler.core.wording import agree, count
 from reconciler.manifests.fields import prevents_destroy
-from reconciler.providers.base import Api, NotExported, ProviderSettings, ResourceType
+from reconciler.providers.base import Api, NotExported, ResourceType
 from reconciler.providers.batchcalling.manifest import (
     MAX_RECIPIENTS,
     BatchCallManifest,
@@ -73,7 +73,7 @@ from reconciler.providers.batchcalling.manifest import (
     mask,
     recipient_id,
 )
-from reconciler.providers.batchcalling.pagination import LastDocPagination
+from reconciler.providers.batchcalling.presets import PRESETS
 from reconciler.providers.batchcalling.vendors import (
     BATCH_FIELDS,
     BY_SUBMIT,
@@ -124,31 +124,6 @@ from reconciler.providers.campaigns.status import (
     report_head,
     tally,
 )
-
-THREETONE = ProviderSettings(
-    name="threetone",
-    base_url_env="THREETONE_BASE_URL",
-    default_base_url="https://api.threetone.in",
-    api_key_env="THREETONE_API_KEY",
-    api_key_header="x-api-key",
-    pagination=LastDocPagination(),
-    page_size=500,
-    path_prefix="/v1/voiceai/batch-calling",
-)
-
-ELEVENLABS = ProviderSettings(
-    name="elevenlabs",
-    base_url_env="ELEVENLABS_BASE_URL",
-    default_base_url="https://api.elevenlabs.io",
-    api_key_env="ELEVENLABS_API_KEY",
-    api_key_header="xi-api-key",
-    pagination=LastDocPagination(),
-    # ElevenLabs documents a default of 100 and no maximum; 100 is surely accepted.
-    page_size=100,
-    path_prefix="/v1/convai/batch-calling",
-)
-
-PRESETS: Mapping[str, ProviderSettings] = {s.name: s for s in (THREETONE, ELEVENLABS)}
 
 # What a live batch is compared on, in the submit body's names (`_comparable` renames the
 # answer's): per preset, from the vendor's tables (`vendors.batch_table`). This one, every
@@ -1308,3 +1283,7 @@ def _when(desired: DesiredResource) -> str:
     if seconds is None:
         return "starts as soon as it is submitted (no scheduledTime)"
     return f"scheduled for {_iso(int(seconds))}"
+
+
+BATCH_CALL = BatchCallType()
+"""The one `BatchCall` type, shared by both presets' providers."""

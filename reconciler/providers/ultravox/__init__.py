@@ -1,8 +1,6 @@
 """The Ultravox provider: agents and their scheduled call batches."""
 
 from reconciler.providers.base import Provider, ProviderSettings
-from reconciler.providers.ultravox.agents import AgentType
-from reconciler.providers.ultravox.batches import ScheduledBatchType
 from reconciler.providers.ultravox.pagination import NextUrlPagination
 
 SETTINGS = ProviderSettings(
@@ -16,4 +14,10 @@ SETTINGS = ProviderSettings(
     api_root="/api",
 )
 
-PROVIDER = Provider(settings=SETTINGS, resource_types=(AgentType(), ScheduledBatchType()))
+PROVIDER = Provider(
+    settings=SETTINGS,
+    types=(
+        ("Agent", "reconciler.providers.ultravox.agents:AGENT"),
+        ("ScheduledBatch", "reconciler.providers.ultravox.batches:SCHEDULED_BATCH"),
+    ),
+)

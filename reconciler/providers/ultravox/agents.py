@@ -234,3 +234,6 @@ def _secrets_as_references(body: dict[str, Any], agent: str, table: Normalizatio
                 }
             elif isinstance(parent, dict):
                 parent.pop(path[-1])
+
+
+AGENT = AgentType()

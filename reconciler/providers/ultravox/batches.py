@@ -1043,3 +1043,6 @@ def _created_call(call: Mapping[str, Any]) -> dict[str, JSON]:
         "ended": call.get("ended"),
         "endReason": call.get("endReason"),
     }
+
+
+SCHEDULED_BATCH = ScheduledBatchType()
