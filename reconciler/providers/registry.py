@@ -8,7 +8,7 @@ deepdiff.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from reconciler.providers.base import Provider, ResourceType, load_type
 from reconciler.providers.batchcalling import ELEVENLABS, THREETONE
@@ -24,12 +24,15 @@ def provider(name: str) -> Provider:
     raise KeyError(name)
 
 
-def resource_types() -> tuple[ResourceType, ...]:
-    """Every resource kind, in apply order (a type shared by two providers appears once)."""
+def resource_types(only: Collection[str] | None = None) -> tuple[ResourceType, ...]:
+    """Every resource kind (or those of `only`, the others' types not imported), in apply
+    order (a type shared by two providers appears once)."""
     unique: dict[int, ResourceType] = {}
     for p in PROVIDERS:
-        for rt in p.resource_types:
-            unique.setdefault(id(rt), rt)
+        for kind, where in p.types:
+            if only is None or kind in only:
+                rt = load_type(where)
+                unique.setdefault(id(rt), rt)
     return tuple(sorted(unique.values(), key=lambda rt: rt.order))
 
 

@@ -269,7 +269,10 @@ async def make_plan(
         now=options.now or datetime.now(UTC),
         clocks={**session.clocks(), **options.clocks},
     )
-    return build_plan(registry.resource_types(), desired, live, options)
+    # A kind with neither a desired nor a live resource adds nothing to a plan: its type
+    # (batch calling's, for a plan of agents) is not even imported.
+    present = {d.key.kind for d in desired} | {item.key.kind for item in live}
+    return build_plan(registry.resource_types(present), desired, live, options)
 
 
 async def collect_status(

@@ -37,3 +37,20 @@ def test_the_registry_imports_no_resource_type() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['Agent', 'BatchCall', 'ScheduledBatch'] 3 []"
+
+
+def test_the_types_of_some_kinds_are_those_of_all_in_the_same_order() -> None:
+    every = registry.resource_types()
+    for only in ({"Agent"}, {"BatchCall", "Agent"}, {"ScheduledBatch"}, set()):
+        assert registry.resource_types(only) == tuple(rt for rt in every if rt.kind in only)
+
+
+def test_the_types_of_agents_leave_batch_calling_unimported() -> None:
+    probe = (
+        "import sys\n"
+        "from reconciler.providers import registry\n"
+        "kinds = [rt.kind for rt in registry.resource_types({'Agent'})]\n"
+        "print(kinds, 'reconciler.providers.batchcalling.batch_calls' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['Agent'] False"
