@@ -76,7 +76,9 @@ def _start_time(ctx: click.Context, param: click.Parameter, text: str | None) ->
     default=EmulatorConfig.latency,
     show_default=True,
     type=click.FloatRange(0),
-    help="Seconds added to every API request.",
+    help="Seconds from an API request's arrival to its answer, the emulator's own work "
+    "counted inside them (as in a vendor's latency); work that takes longer is answered "
+    "at once.",
 )
 @click.option(
     "--max-page-size",

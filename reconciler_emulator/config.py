@@ -19,7 +19,8 @@ class EmulatorConfig:
     max_page_size: int = 100
     """Lists clamp `pageSize` to this, as the real API may (its limits are undocumented)."""
     latency: float = 0.0
-    """Seconds added to every /api request, to exercise client concurrency and timeouts."""
+    """Seconds from each API request's arrival to its answer, the emulator's work counted
+    inside them (see `gateway.Traffic`), to exercise client concurrency and timeouts."""
     state_file: str | None = None
     """JSON file loaded at start if it exists and rewritten after every write."""
     calls_per_minute: int = 60

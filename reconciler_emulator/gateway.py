@@ -1,9 +1,9 @@
 """The one path every vendor API request takes through the emulator.
 
 Owns: `VendorApi` (what a vendor API package contributes: the path prefix it answers, its ASGI
-app, its admin routes), `Traffic` (the ASGI middleware in front of ALL vendor APIs: added
-latency, the fault rules of `faults`, the request journal of `journal`, the `Date` header
-from the virtual clock), the dispatch of a
+app, its admin routes), `Traffic` (the ASGI middleware in front of ALL vendor APIs: the
+latency (each answer held until `latency` after its arrival), the fault rules of `faults`, the
+request journal of `journal`, the `Date` header from the virtual clock), the dispatch of a
 request to the vendor API whose prefix claims it (a 404 `{"detail": "Not found."}` when none
 does), and `respond`. Ultravox, Threetone and ElevenLabs requests all pass through the same
 `Traffic` instance, so a fault armed with a `path_prefix` of one vendor, or none, and the
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -110,26 +111,38 @@ async def _answer(app: ASGIApp, scope: Scope, receive: Receive) -> list[Message]
 
 
 class Traffic:
-    """ASGI middleware in front of every vendor API: latency, faults, then the journal.
+    """ASGI middleware in front of every vendor API: faults, latency, then the journal.
 
-    For each request: sleep `latency`; take the first armed fault rule that matches; a
-    "status" rule answers in place of the vendor API (nothing is done); otherwise the vendor
-    API answers. The request is journaled with the status and the body it got, and only then
-    answered; an "accept_then_hang" rule delays that answer by its `seconds` (the work is
-    already done, so a client timeout fires after the server accepted the request).
+    For each request: take the first armed fault rule that matches; a "status" rule answers
+    in place of the vendor API (nothing is done); otherwise the vendor API answers. The
+    answer is held until `latency` seconds after the request arrived, the emulator's own
+    work counted inside them (a vendor's latency includes its processing: with eight
+    requests in flight, work done after a full sleep would queue each answer behind the
+    others' and add to every request); work that took longer is answered at once. The
+    request is journaled with the status and the body it got, and only then answered; an
+    "accept_then_hang" rule delays that answer by its `seconds` more (the work is already
+    done, so a client timeout fires after the server accepted the request).
     """
 
-    def __init__(self, app: ASGIApp, store: Store) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: Store,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         self.store = store
+        self._sleep = sleep
+        self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         store = self.store
-        if store.config.latency:
-            await asyncio.sleep(store.config.latency)
+        arrived = self._clock()
         request = Request(scope, receive)
         raw = await request.body()
         method, path = request.method, request.url.path
@@ -149,6 +162,9 @@ class Traffic:
         answered = b"".join(
             bytes(m.get("body", b"")) for m in messages if m["type"] == "http.response.body"
         )
+        held = store.config.latency - (self._clock() - arrived)
+        if held > 0:
+            await self._sleep(held)
         with store.lock:
             store.journal.record(
                 method=method,
@@ -163,6 +179,6 @@ class Traffic:
                 ),
             )
         if rule is not None and rule.mode == "accept_then_hang":
-            await asyncio.sleep(rule.seconds)
+            await self._sleep(rule.seconds)
         for message in messages:
             await send(message)

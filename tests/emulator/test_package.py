@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import pytest
 
@@ -273,3 +274,65 @@ def test_paths_no_vendor_claims_are_journaled_404s(path: str) -> None:
     answer = asyncio.run(get())
     assert (answer.status_code, answer.json()) == (404, {"detail": "Not found."})
     assert [e["path"] for e in emulator.store.journal.to_json()] == [path]
+
+
+# --- latency: the answer comes `latency` after the request arrived, the work inside it -----------
+
+
+@pytest.mark.parametrize(
+    ("latency", "work", "fault", "waits"),
+    [
+        (0.05, 0.02, None, [0.03]),  # the work is counted inside the latency
+        (0.05, 0.0, None, [0.05]),
+        (0.05, 0.08, None, []),  # work longer than the latency: answered at once
+        (0.0, 0.01, None, []),
+        # A request accepted and then answered late: the latency, then the hang on top.
+        (0.05, 0.02, {"mode": "accept_then_hang", "seconds": 2.0, "count": 1}, [0.03, 2.0]),
+        (0.05, 0.0, {"status": 503, "count": 1}, [0.05]),
+    ],
+)
+def test_an_answer_is_held_until_latency_after_arrival_the_work_counted_inside(
+    latency: float, work: float, fault: dict[str, Any] | None, waits: list[float]
+) -> None:
+    from reconciler_emulator.gateway import Dispatch, Traffic
+
+    emulator = create_emulator(EmulatorConfig(api_key=KEY, latency=latency))
+    if fault is not None:
+        emulator.store.faults.set([fault])
+    now = [100.0]
+    slept: list[float] = []
+    journaled_before: list[int] = []
+
+    async def sleep(seconds: float) -> None:
+        journaled_before.append(len(emulator.store.journal.entries))
+        slept.append(seconds)
+        now[0] += seconds
+
+    async def working(scope: Any, receive: Any, send: Any) -> None:
+        now[0] += work  # the vendor API's own processing, on the fake clock
+        await Dispatch(emulator.apis)(scope, receive, send)
+
+    gateway = Traffic(working, emulator.store, sleep=sleep, clock=lambda: now[0])
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emu") as client:
+            return await client.get("/api/agents", headers={"x-api-key": KEY})
+
+    answer = asyncio.run(get())
+    assert answer.status_code == (503 if fault and "status" in fault else 200)
+    assert slept == pytest.approx(waits)
+    # The answer (and its journal entry) no sooner than the latency after the arrival.
+    assert now[0] - 100.0 == pytest.approx(max(latency, work) + sum(waits[1:]))
+    # Journaled after the latency, right before the answer (a hang comes after the entry).
+    assert journaled_before == [0, 1][: len(waits)]
+    assert len(emulator.store.journal.entries) == 1
+
+
+def test_the_latency_flag_says_the_work_is_counted_inside() -> None:
+    latency = next(p for p in command.params if p.name == "latency")
+    assert isinstance(latency, click.Option)
+    assert latency.help == (
+        "Seconds from an API request's arrival to its answer, the emulator's own work counted "
+        "inside them (as in a vendor's latency); work that takes longer is answered at once."
+    )
