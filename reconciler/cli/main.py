@@ -14,6 +14,8 @@ transport and sleep (`reconciler.cli.common.hooks`); production passes nothing.
 from __future__ import annotations
 
 import gc
+import os
+import sys
 
 import click
 
@@ -98,4 +100,23 @@ CPU in a plan of such a campaign. Cycles are still collected, less often."""
 
 def main() -> None:
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
-    cli(prog_name="reconciler")
+    try:
+        cli(prog_name="reconciler")
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            leave(done.code or 0)
+        raise
+
+
+def leave(code: int) -> None:
+    """End the process now, with `code`, once its output is flushed: without the interpreter's
+    teardown, which frees every object one by one and runs a last full collection (a tenth of
+    a second of CPU after `validate` of 1,000 agents, more after their plan; mypy exits the
+    same way). The product registers no `atexit` work. Returns, for the interpreter's own exit
+    to report it, when the output cannot be flushed (a closed pipe)."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
