@@ -63,24 +63,31 @@ def is_prefix(prefix: Path, path: Path) -> bool:
 
 
 def expand(value: Any, pattern: Path) -> Iterator[Path]:
-    """Every concrete path in `value` that `pattern` matches and that exists."""
+    """Every concrete path in `value` that `pattern` matches and that exists, in order.
 
-    def walk(node: Any, rest: Path, done: Path) -> Iterator[Path]:
-        if not rest:
-            yield done
-            return
-        head, tail = rest[0], rest[1:]
+    Level by level over a list rather than a recursive generator: tables expand a dozen
+    patterns per resource, and the nested generators (and the reference cycle of a recursive
+    closure, left to the cycle collector) were most of what checking a resource's rules cost.
+    """
+    found: list[tuple[Path, Any]] = [((), value)]
+    for head in pattern:
+        below: list[tuple[Path, Any]] = []
         if head == ANY:
-            if isinstance(node, list):
-                for i, item in enumerate(node):
-                    yield from walk(item, tail, (*done, i))
+            for done, node in found:
+                if isinstance(node, list):
+                    below.extend(((*done, i), item) for i, item in enumerate(node))
         elif isinstance(head, int):
-            if isinstance(node, list) and 0 <= head < len(node):
-                yield from walk(node[head], tail, (*done, head))
-        elif isinstance(node, dict) and head in node:
-            yield from walk(node[head], tail, (*done, head))
-
-    yield from walk(value, pattern, ())
+            for done, node in found:
+                if isinstance(node, list) and 0 <= head < len(node):
+                    below.append(((*done, head), node[head]))
+        else:
+            for done, node in found:
+                if isinstance(node, dict) and head in node:
+                    below.append(((*done, head), node[head]))
+        if not below:
+            return iter(())
+        found = below
+    return iter([done for done, _ in found])
 
 
 def get(value: Any, path: Path, default: Any = None) -> Any:

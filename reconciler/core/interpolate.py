@@ -67,13 +67,18 @@ def interpolate(
     secrets_from: Mapping[str, str] | None = None,
     require_secrets: bool = True,
     forbidden: Collection[str] = (),
+    *,
+    plain: bool = False,
 ) -> Interpolated:
     """Substitute references from `environ` (the variables non-secret fields may read); secret
     fields read `secrets_from` (the process environment) only, so an environment file's
     variables can never supply a secret, and never a name in `forbidden`.
 
     With `require_secrets=False` (validation only: a pre-commit hook has no secrets) an unset
-    secret variable is not a problem; a placeholder stands in for its value."""
+    secret variable is not a problem; a placeholder stands in for its value.
+
+    `plain`: the caller knows that no string of `data` holds a `$` (its text has none), so
+    only the secret fields are visited; what holds none of them is returned as it is."""
     result = Interpolated(data=None)
     secret_source = environ if secrets_from is None else secrets_from
     secret_patterns = [paths.parse(p) for p in secret_fields]
@@ -154,6 +159,8 @@ def interpolate(
         depth = len(path)
         if any(len(p) == depth for p in candidates):
             return secret(node, path)
+        if plain and not candidates:
+            return node  # nothing to substitute below, and no secret field
         if isinstance(node, dict):
             return {
                 k: walk(v, (*path, k), _narrowed(candidates, depth, k)) for k, v in node.items()

@@ -42,6 +42,9 @@ class Document:
     source: SourceRef
     data: dict[str, Any]
     positions: Mapping[Loc, int]
+    plain: bool = False
+    """True when no string of `data` can hold a `$` (its file's text has none, nor an escape
+    that makes one): interpolation then has nothing to substitute, only secrets to check."""
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         """The line of the deepest part of `loc` the document spells out."""
@@ -389,13 +392,15 @@ def _load_file(
         return []
 
     documents: list[Document] = []
+    # A `$` in a value is in the text, or comes from a double-quoted scalar's escape.
+    plain = "$" not in text and not any(escape in text for escape in _DOLLAR_ESCAPES)
     fast = _from_events(text, limits.max_depth) if _FAST is not None else None
     if fast is not None:
         for value, lines, line, duplicates in fast:
             diagnostics.extend(Diagnostic(file, at, message) for at, message in duplicates)
             if value is not None:  # None: an empty document (a stray `---`)
                 source = SourceRef(file, line, lines)
-                _accept(documents, diagnostics, source, value, lines, require_kind)
+                _accept(documents, diagnostics, source, value, lines, require_kind, plain)
         return documents
     loader = _loader(text, limits.max_depth)
     budget = _AliasBudget(limits.max_yaml_alias_nodes)
@@ -422,7 +427,7 @@ def _load_file(
             if data is None:
                 continue  # an empty document (a stray `---`)
             source = SourceRef(file, node.start_mark.line + 1, positions)
-            _accept(documents, diagnostics, source, data, positions, require_kind)
+            _accept(documents, diagnostics, source, data, positions, require_kind, plain)
     except _Refused as refused:
         diagnostics.append(Diagnostic(file, refused.line, refused.message))
     except yaml.MarkedYAMLError as exc:
@@ -451,10 +456,11 @@ def _accept(
     data: Any,
     positions: dict[Loc, int],
     require_kind: bool,
+    plain: bool = False,
 ) -> None:
     """Keep a document read from a file, or say why it is not a manifest."""
     if not require_kind:
-        documents.append(Document(source, data, positions))
+        documents.append(Document(source, data, positions, plain))
     elif not isinstance(data, dict):
         diagnostics.append(
             Diagnostic(
@@ -467,13 +473,15 @@ def _accept(
     elif "kind" not in data:
         diagnostics.append(Diagnostic(source.file, source.line, 'document has no "kind"'))
     else:
-        documents.append(Document(source, data, positions))
+        documents.append(Document(source, data, positions, plain))
 
 
 # What YAML refuses to read (PyYAML's own rule, which it applies before parsing).
 _UNPRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 _PRINTABLE_ASCII = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
 """The ASCII bytes `_UNPRINTABLE` allows."""
+_DOLLAR_ESCAPES = ("\\x24", "\\u0024", "\\U00000024")
+"""The escapes of a double-quoted YAML scalar that spell `$` (hex digits without letters)."""
 
 
 class _AliasBudget:

@@ -197,6 +197,8 @@ def load_manifests(
     overridden: set[str] = set()
     ownerships: list[Ownership] = []
     previous_lines: dict[tuple[ResourceKey, str], int] = {}
+    # Per manifest file: its path and its root (a file holds many documents).
+    located: dict[str, tuple[Path, Path]] = {}
     for document in documents:
         is_ownership = document.data["kind"] == OWNERSHIP
         resource_type = None if is_ownership else _resource_type(document, kinds, diagnostics)
@@ -249,14 +251,21 @@ def load_manifests(
             secrets_from=environ or {},
             require_secrets=require_secrets,
             forbidden=forbidden,
+            plain=document.plain,
         )
         REDACTOR.add(*interpolated.secret_values)
         found: list[Diagnostic] = []
         for loc, message in interpolated.problems:
             found.append(_diagnostic(document, loc, message))
-        found += [_diagnostic(document, loc, _NOT_FINITE) for loc in _non_finite(data)]
-        file = Path(document.source.file)
-        root = next((r for r in roots if file.is_relative_to(r)), file.parent)
+        data_not_finite = _non_finite(data) if _any_non_finite(data) else []
+        found += [_diagnostic(document, loc, _NOT_FINITE) for loc in data_not_finite]
+        if document.source.file not in located:
+            path = Path(document.source.file)
+            located[document.source.file] = (
+                path,
+                next((r for r in roots if path.is_relative_to(r)), path.parent),
+            )
+        file, root = located[document.source.file]
         refused = [
             _diagnostic(document, loc, message)
             for loc, message in referenced_file_problems(
@@ -282,13 +291,14 @@ def load_manifests(
             removed = []
         if model is not None:
             dumped = model.model_dump(mode="python", by_alias=True, exclude_none=True)
-            found += [
-                _diagnostic(document, loc, _NOT_FINITE)
-                for loc in _non_finite(dumped)
-                if loc not in set(_non_finite(data))
-            ]
-            if isinstance(model, RuleChecked):
-                for loc, message in model.rule_violations():
+            if _any_non_finite(dumped):
+                found += [
+                    _diagnostic(document, loc, _NOT_FINITE)
+                    for loc in _non_finite(dumped)
+                    if loc not in set(data_not_finite)
+                ]
+            if _rule_checked(type(model)):
+                for loc, message in cast(RuleChecked, model).rule_violations():
                     if not _touches(tuple(loc), removed):
                         found.append(_diagnostic(document, tuple(loc), message))
         resource = None
@@ -546,6 +556,21 @@ def _without(data: Any, locs: Sequence[Loc]) -> Any:
 
 
 _NOT_FINITE = "not a finite number: .nan and .inf cannot be sent (JSON has no such numbers)"
+
+
+def _any_non_finite(value: Any) -> bool:
+    """Whether `value` holds a float that is NaN or infinite: a loop over a stack that builds
+    no paths, so the documents that hold none (nearly all) never pay for `_non_finite`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return True
+    return False
 
 
 def _non_finite(value: Any, loc: Loc = ()) -> list[Loc]:
