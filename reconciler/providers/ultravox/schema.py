@@ -13,7 +13,6 @@ pydantic attribute (`from`, `schema`) is stored under a trailing underscore with
 name as alias. Must not import anything but pydantic and typing.
 """
 
-from __future__ import annotations
 from pydantic import (
     AwareDatetime,
     BaseModel,
