@@ -113,6 +113,7 @@ class _State:
         "_index",
         "_named",
         "_states",
+        "bare",
         "datetime",
         "defaults",
         "duration",
@@ -128,6 +129,8 @@ class _State:
         self.datetime = any(n.datetime for n in nodes)
         self.presence = any(n.presence for n in nodes)
         self.defaults = tuple(d for n in nodes for d in n.defaults)
+        self.bare = not nodes
+        """No pattern reaches this path or any below it: only the generic rules apply."""
         self._named: dict[Segment, _State] = {}
         self._index: _State | None = None
         self._states = states
@@ -157,10 +160,15 @@ class _State:
         else:
             # A key matches its own segment only (`[]` matches indices, or a key named "[]").
             below = [n.children[segment] for n in self.nodes if segment in n.children]
-            if not below:
-                return self._of(below)
+            if not below and len(self._named) >= _MAX_NAMED:
+                return self._of(below)  # keys without patterns, beyond a bound: not kept
         found = self._named[segment] = self._of(below)
         return found
+
+
+_MAX_NAMED = 1024
+"""How many keys a state keeps the child state of: those of the table, and data keys the
+table does not name up to this bound (a map keyed by the data's own names may be large)."""
 
 
 def _trie(table: NormalizationTable) -> _State:
@@ -215,7 +223,8 @@ _ENUM_ZERO = re.compile(r"^[A-Z][A-Z0-9_]*_UNSPECIFIED$")
 def _is_zero(value: Any) -> bool:
     """proto3 zero values: false, 0, "", [] and an enum's `*_UNSPECIFIED`."""
     if isinstance(value, str):
-        return value == "" or bool(_ENUM_ZERO.match(value))
+        # The suffix first: a prompt of 8 KB is not searched (`$` also allows a final "\n").
+        return value == "" or ("_UNSPECIFIED" in value[-13:] and bool(_ENUM_ZERO.match(value)))
     if isinstance(value, bool):
         return value is False
     if isinstance(value, int | float):
@@ -225,44 +234,71 @@ def _is_zero(value: Any) -> bool:
 
 def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, Any]:
     """The canonical form of one resource body (desired or live); `obj` is not changed."""
-    zero_is_default = table.zero_is_default
-
-    def walk(node: Any, state: _State, top: bool = False, in_list: bool = False) -> Any:
-        if isinstance(node, dict):
-            out = {}
-            for key, child in node.items():
-                below = state.child(key)
-                if below.removed:
-                    continue  # read-only and write-only fields are never compared
-                result = walk(child, below)
-                if result is not _DROP:
-                    out[key] = result
-            node = out
-        elif isinstance(node, list):
-            # List elements are values, not fields: a zero or empty element is never "unset",
-            # and dropping it would shift the indices of the elements after it.
-            node = [walk(item, state.child(i), in_list=True) for i, item in enumerate(node)]
-        elif isinstance(node, str):
-            if state.duration:
-                node = canonical_duration(node)
-            elif state.datetime:
-                node = canonical_datetime(node)
-        if top or in_list:
-            return node
-        if node is None:
-            return _DROP
-        if state.defaults and any(node == default for default in state.defaults):
-            return _DROP
-        if zero_is_default:
-            if node == {} and not state.presence:
-                return _DROP
-            if _is_zero(node):
-                return _DROP
-        return node
-
-    result = walk(dict(obj), _compiled(table), top=True)
+    result = _inner(dict(obj), _compiled(table), table.zero_is_default)
     assert isinstance(result, dict)
     return result
+
+
+# The walk is module-level functions rather than a closure: a recursive closure is a reference
+# cycle per call, left to the cycle collector (two per resource of a plan).
+
+
+def _field(node: Any, state: _State, zero: bool) -> Any:
+    """A field's value normalized, or `_DROP` when it means "unset" (null, a default, a zero)."""
+    node = _bare(node, zero) if state.bare else _inner(node, state, zero)
+    if node is None:
+        return _DROP
+    if state.defaults and any(node == default for default in state.defaults):
+        return _DROP
+    if zero:
+        if node == {} and not state.presence:
+            return _DROP
+        if _is_zero(node):
+            return _DROP
+    return node
+
+
+def _inner(node: Any, state: _State, zero: bool) -> Any:
+    """A value normalized (its fields dropped as `_field` says), never dropped itself."""
+    if isinstance(node, dict):
+        out = {}
+        named = state._named
+        for key, child in node.items():
+            below = named.get(key)
+            if below is None:
+                below = state.child(key)
+            if below.removed:
+                continue  # read-only and write-only fields are never compared
+            result = _field(child, below, zero)
+            if result is not _DROP:
+                out[key] = result
+        return out
+    if isinstance(node, list):
+        # List elements are values, not fields: a zero or empty element is never "unset",
+        # and dropping it would shift the indices of the elements after it.
+        return [_inner(item, state.child(i), zero) for i, item in enumerate(node)]
+    if isinstance(node, str):
+        if state.duration:
+            return canonical_duration(node)
+        if state.datetime:
+            return canonical_datetime(node)
+    return node
+
+
+def _bare(node: Any, zero: bool) -> Any:
+    """`_inner` where no pattern of the table reaches (a state without nodes, as are all below
+    it): only null and, with `zero`, proto3 zero values are dropped."""
+    if isinstance(node, dict):
+        out = {}
+        for key, child in node.items():
+            child = _bare(child, zero)
+            if child is None or (zero and (child == {} or _is_zero(child))):
+                continue
+            out[key] = child
+        return out
+    if isinstance(node, list):
+        return [_bare(item, zero) for item in node]
+    return node
 
 
 def align(
