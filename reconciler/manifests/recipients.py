@@ -3,15 +3,21 @@
 Owns the one way a recipients file reports a problem: a `Diagnostic` with the recipients file
 and its line (`FileProblem` for one that stops the reading, a header that cannot be read), so
 every vendor's loader reports alike; a bad row is reported and the rows after it still read.
+Also reads a large CSV file in two processes at once (`read_in_two`): the same rows, faster.
 Reads files; must not import httpx, deepdiff or any provider.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.core.errors import Diagnostic
 
@@ -50,3 +56,105 @@ def jsonl_objects(
                 problems.append(Diagnostic(shown, line, message))
                 continue
             yield line, item
+
+
+# --- a large file read in two processes --------------------------------------------------------
+
+SPLIT_LINES = 8_192
+"""From how many lines a CSV file's rows are read in two processes. A row is ~30 us of
+CPU, half of it `phonenumbers`; a fork and the pickled rows it hands back cost ~10 ms plus
+~2 us a row: below this the second process would not pay for itself."""
+
+HERE_SHARE = 0.35
+"""The share of the rows read here: after the rows, this process still makes each call's
+recipient, finds duplicates and checks templates (about a third of a row's time each)."""
+
+T = TypeVar("T")
+
+Part = tuple[list[Diagnostic], list[T], bool]
+"""What reading the rows `[start, stop)` of a file gave: the problems found (at the start of
+the file, the header's too), the rows read, and whether the reading got to `stop` (False: a
+problem stopped it, the last one reported)."""
+
+
+def read_in_two(path: Path, read: Callable[[int, int | None], Part[T]]) -> Part[T]:
+    """`read(0, None)`, the rows of a large CSV file read half here and half by a forked
+    process, at the same time: their problems and rows are the same, in the same order.
+
+    `read(start, stop)` reads the file's rows `[start, stop)` (0-based, as `csv.DictReader`
+    counts them). A small file, a platform without `fork`, a process running threads (a copy
+    of one thread could find a lock another holds) or a failed fork: all read here.
+    """
+    split = _split(path)
+    other = _Forked(functools.partial(read, split, None)) if split else None
+    if other is None or other.pid == 0:
+        return read(0, None)
+    try:
+        problems, rows, whole = read(0, split)
+        if not whole:
+            return problems, rows, whole
+        theirs = other.result()
+        if theirs is None:  # it failed (it can: memory, a signal): read here, as always
+            theirs = read(split, None)
+        return problems + theirs[0], rows + theirs[1], theirs[2]
+    finally:
+        other.stop()
+
+
+def _split(path: Path) -> int:
+    """Where the second process starts (0: no second process)."""
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return 0
+    try:
+        with path.open("rb") as handle:
+            lines = handle.read().count(b"\n")
+    except OSError:
+        return 0  # the reading reports it
+    # Any split reads the same rows; a quoted cell holding newlines only moves it.
+    return int(lines * HERE_SHARE) if lines >= SPLIT_LINES else 0
+
+
+class _Forked:
+    """`work()` run in a forked process, its answer handed back pickled through a pipe."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self.pid = 0
+        self._fd = -1
+        readable, writable = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(readable)
+            os.close(writable)
+            return
+        if pid == 0:  # pragma: no cover (the forked process; its answers are compared)
+            code = 1
+            try:
+                os.close(readable)
+                data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(writable, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)  # no atexit, no flush of the output buffers it shares
+        os.close(writable)
+        self.pid, self._fd = pid, readable
+
+    def result(self) -> Any:
+        """Its answer, or None when it failed."""
+        with os.fdopen(self._fd, "rb") as handle:
+            self._fd = -1
+            data = handle.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        return pickle.loads(data) if status == 0 and data else None
+
+    def stop(self) -> None:
+        """Stop it if it still runs (the rows here stopped at a problem, or an interrupt)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0

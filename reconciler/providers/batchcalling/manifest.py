@@ -45,7 +45,7 @@ from reconciler.manifests.fields import (
     known_region,
 )
 from reconciler.manifests.loader import check_row
-from reconciler.manifests.recipients import FileProblem, jsonl_objects
+from reconciler.manifests.recipients import FileProblem, Part, jsonl_objects, read_in_two
 from reconciler.providers.batchcalling.vendors import VENDOR_APIS, unsupported
 from reconciler_apis import elevenlabs as elevenlabs_api
 
@@ -376,8 +376,9 @@ def _nest(target: dict[str, Any], dotted: str, value: str) -> None:
 
 
 def _csv_rows(
-    path: Path, shown: str, problems: list[Diagnostic]
+    path: Path, shown: str, problems: list[Diagnostic], start: int = 0, stop: int | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The recipients of the CSV rows `[start, stop)`; the header's problem with the first."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         fields = [f for f in reader.fieldnames or [] if f is not None]
@@ -387,7 +388,7 @@ def _csv_rows(
             )
         unknown = [f for f in fields if f not in CSV_COLUMNS and not f.startswith(CSV_PREFIXES)]
         skipped = frozenset(unknown)
-        if unknown:
+        if unknown and start == 0:
             # Reported, and the rows still read without those columns, for their problems.
             problems.append(
                 Diagnostic(
@@ -397,7 +398,11 @@ def _csv_rows(
                     "dynamic_variables.<name> or conversation_config_override.<path>",
                 )
             )
-        for row in reader:
+        for index, row in enumerate(reader):
+            if index < start:
+                continue
+            if index == stop:
+                return
             line = reader.line_num
             if None in row:
                 problems.append(Diagnostic(shown, line, "more cells than the header has columns"))
@@ -421,23 +426,15 @@ def _csv_rows(
             yield line, recipient
 
 
-def load_recipients(
-    name: str, manifest_file: str, region: str | None = None, line: int = 1
-) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
-    """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem, each
-    at its row (a missing file at `line`, the manifest's `recipientsFrom`). Numbers are kept
-    in E.164, national ones read with `region` (`defaultRegion`)."""
-    path = Path(manifest_file).parent / name
-    shown = str(path)
-    if not path.is_file():
-        return [], [Diagnostic(manifest_file, line, f"recipientsFrom: no such file {shown}")]
-    problems: list[Diagnostic] = []
-    rows = (
-        _csv_rows(path, shown, problems)
-        if name.endswith(".csv")
-        else jsonl_objects(path, shown, "one recipient", problems)
-    )
-    found: list[tuple[str, int, dict[str, Any]]] = []
+Row = tuple[str, int, dict[str, Any]]
+"""A recipient read from a recipients file: (file, line, recipient as sent)."""
+
+
+def _checked(
+    rows: Iterator[tuple[int, Any]], shown: str, region: str | None, problems: list[Diagnostic]
+) -> Part[Row]:
+    """Each row's recipient validated (`check_row`) and dumped, with its problems."""
+    found: list[Row] = []
     try:
         for row, raw in rows:
             model, messages = check_row(Recipient, canonical_recipient(raw, region))
@@ -446,6 +443,32 @@ def load_recipients(
                 found.append((shown, row, dump(model)))
     except FileProblem as problem:
         problems.append(problem.diagnostic)
+        return problems, found, False
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))
+        return problems, found, False
+    return problems, found, True
+
+
+def load_recipients(
+    name: str, manifest_file: str, region: str | None = None, line: int = 1
+) -> tuple[list[Row], list[Diagnostic]]:
+    """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem, each
+    at its row (a missing file at `line`, the manifest's `recipientsFrom`). Numbers are kept
+    in E.164, national ones read with `region` (`defaultRegion`). A large CSV file is read in
+    two processes (`read_in_two`)."""
+    path = Path(manifest_file).parent / name
+    shown = str(path)
+    if not path.is_file():
+        return [], [Diagnostic(manifest_file, line, f"recipientsFrom: no such file {shown}")]
+    if not name.endswith(".csv"):
+        problems: list[Diagnostic] = []
+        rows = jsonl_objects(path, shown, "one recipient", problems)
+        return _checked(rows, shown, region, problems)[1], problems
+
+    def read(start: int, stop: int | None) -> Part[Row]:
+        problems: list[Diagnostic] = []
+        return _checked(_csv_rows(path, shown, problems, start, stop), shown, region, problems)
+
+    problems, found, _ = read_in_two(path, read)
     return found, problems

@@ -33,7 +33,7 @@ from reconciler.manifests.fields import (
     known_region,
 )
 from reconciler.manifests.loader import check_row
-from reconciler.manifests.recipients import FileProblem, jsonl_objects
+from reconciler.manifests.recipients import FileProblem, Part, jsonl_objects, read_in_two
 from reconciler.providers.ultravox.schema import CallMedium
 
 RESERVED_PREFIXES = ("ultravox.", "reconciler.")
@@ -152,7 +152,10 @@ def _medium_kind(call: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
 
 def destination(call: dict[str, Any]) -> str | None:
     """The number an outgoing call dials, or None for a call that is not outgoing."""
-    kind, medium = _medium_kind(call)
+    return _destination(*_medium_kind(call))
+
+
+def _destination(kind: str | None, medium: dict[str, Any]) -> str | None:
     if kind in OUTGOING_MEDIA:
         outgoing = (medium.get(kind) or {}).get("outgoing")
         if isinstance(outgoing, dict):
@@ -196,8 +199,8 @@ def call_violations(call: dict[str, Any]) -> list[tuple[tuple[str | int, ...], s
         if len(set_media) != 1:
             where: tuple[str | int, ...] = ("medium", *set_media[1:2])
             problems.append((where, f"set exactly one medium, found {len(set_media)}"))
-    number = destination(call)
     kind, media = _medium_kind(call)
+    number = _destination(kind, media)
     leg: tuple[str | int, ...] = ("medium", kind or "", "outgoing")
     # Numbers are masked even when malformed: an error message is a log line.
     if number is not None and not is_e164(number):
@@ -234,15 +237,22 @@ def recipient_key(call: dict[str, Any]) -> str:
 
 
 def _csv_calls(
-    path: Path, spec: CallsFrom, shown: str, region: str | None, problems: list[Diagnostic]
+    path: Path,
+    spec: CallsFrom,
+    shown: str,
+    region: str | None,
+    problems: list[Diagnostic],
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The calls of the CSV rows `[start, stop)`; the header's problems with the first rows."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         fields = reader.fieldnames or []
         if "to" not in fields:
             raise FileProblem(shown, 1, f"the header needs a 'to' column (found {fields})")
         # A header problem that still lets the rows be read is reported with theirs.
-        if "from" not in fields and spec.from_ is None:
+        if "from" not in fields and spec.from_ is None and start == 0:
             message = "no 'from' column and no callsFrom.from caller number"
             problems.append(Diagnostic(shown, 1, message))
         unknown = [
@@ -250,10 +260,14 @@ def _csv_calls(
             for f in fields
             if f not in ("to", "from") and not f.startswith(("context.", "metadata."))
         ]
-        if unknown:
+        if unknown and start == 0:
             message = f"unknown columns {unknown}; use to, from, context.<name>, metadata.<name>"
             problems.append(Diagnostic(shown, 1, message))
-        for row in reader:
+        for index, row in enumerate(reader):
+            if index < start:
+                continue
+            if index == stop:
+                return
             line = reader.line_num
             if None in row:
                 problems.append(Diagnostic(shown, line, "more cells than the header has columns"))
@@ -274,32 +288,26 @@ def _csv_calls(
             yield line, call
 
 
-def load_recipients(
-    callsfrom: str | CallsFrom, manifest_file: str, region: str | None = None, line: int = 1
-) -> tuple[list[tuple[str, int, dict[str, Any]]], list[Diagnostic]]:
-    """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found, each
-    at its row (a missing file at `line`, the manifest's `callsFrom`). Numbers are kept in
-    E.164, national ones read with `region` (`defaultRegion`)."""
-    try:
-        spec = CallsFrom(file=callsfrom) if isinstance(callsfrom, str) else callsfrom
-    except ValidationError:
-        return [], [Diagnostic(manifest_file, line, "callsFrom must name a .csv or .jsonl file")]
-    path = Path(manifest_file).parent / spec.file
-    shown = str(path)
-    if not path.is_file():
-        return [], [Diagnostic(manifest_file, line, f"callsFrom: no such file {shown}")]
-    problems: list[Diagnostic] = []
-    rows = (
-        _csv_calls(path, spec, shown, region, problems)
-        if spec.file.endswith(".csv")
-        else (
-            (n, canonical_call(c, region))
-            for n, c in jsonl_objects(path, shown, "one call", problems)
-        )
-    )
-    calls: list[tuple[str, int, dict[str, Any]]] = []
+Row = tuple[str, int, dict[str, Any]]
+"""A call read from a recipients file: (file, line, call)."""
+
+
+def _checked(rows: Iterator[tuple[int, Any]], shown: str, problems: list[Diagnostic]) -> Part[Row]:
+    """Each row's call validated (`check_row`) and dumped as it is sent, with its problems."""
+    calls: list[Row] = []
     try:
         for row, call in rows:
+            # A good row (almost every one) validated and dumped once; the others go through
+            # `check_row` (validated again), for every problem of the row as a document has it.
+            try:
+                good = ScheduledCallManifest.model_validate(call)
+            except ValidationError:
+                pass
+            else:
+                dumped = good.model_dump(mode="json", by_alias=True, exclude_none=True)
+                if not call_violations(dumped):  # `rule_violations`, on the dump it makes
+                    calls.append((shown, row, dumped))
+                    continue
             model, found = check_row(ScheduledCallManifest, call)
             problems += [Diagnostic(shown, row, message) for message in found]
             if model is not None:
@@ -308,6 +316,41 @@ def load_recipients(
                 )
     except FileProblem as problem:
         problems.append(problem.diagnostic)
+        return problems, calls, False
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))
+        return problems, calls, False
+    return problems, calls, True
+
+
+def load_recipients(
+    callsfrom: str | CallsFrom, manifest_file: str, region: str | None = None, line: int = 1
+) -> tuple[list[Row], list[Diagnostic]]:
+    """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found, each
+    at its row (a missing file at `line`, the manifest's `callsFrom`). Numbers are kept in
+    E.164, national ones read with `region` (`defaultRegion`). A large CSV file is read in
+    two processes (`read_in_two`)."""
+    try:
+        spec = CallsFrom(file=callsfrom) if isinstance(callsfrom, str) else callsfrom
+    except ValidationError:
+        return [], [Diagnostic(manifest_file, line, "callsFrom must name a .csv or .jsonl file")]
+    path = Path(manifest_file).parent / spec.file
+    shown = str(path)
+    if not path.is_file():
+        return [], [Diagnostic(manifest_file, line, f"callsFrom: no such file {shown}")]
+    if not spec.file.endswith(".csv"):
+        problems: list[Diagnostic] = []
+        rows = (
+            (n, canonical_call(c, region))
+            for n, c in jsonl_objects(path, shown, "one call", problems)
+        )
+        return _checked(rows, shown, problems)[1], problems
+
+    def read(start: int, stop: int | None) -> Part[Row]:
+        problems: list[Diagnostic] = []
+        return _checked(
+            _csv_calls(path, spec, shown, region, problems, start, stop), shown, problems
+        )
+
+    problems, calls, _ = read_in_two(path, read)
     return calls, problems
