@@ -239,6 +239,30 @@ def normalize(obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, An
     return result
 
 
+class Forms:
+    """Normalized bodies computed ahead, while a plan's reads are in flight (issue 14: the
+    desired side and each page of live objects are normalized while the next page is read).
+
+    Entries are by the identity of the body and the table, and keep both alive, so an id is
+    never taken for another object's; `get` normalizes what was not computed ahead, so a
+    missing or failed entry changes nothing but the time. A form `get` returns may be shared
+    by several callers: none may change it (the planning functions only read theirs). `add`
+    may run in another thread than `get`.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, int], tuple[object, NormalizationTable, dict[str, Any]]] = {}
+
+    def add(self, obj: Mapping[str, Any], table: NormalizationTable) -> None:
+        self._found[(id(obj), id(table))] = (obj, table, normalize(obj, table))
+
+    def get(self, obj: Mapping[str, Any], table: NormalizationTable) -> dict[str, Any]:
+        entry = self._found.get((id(obj), id(table)))
+        if entry is not None and entry[0] is obj and entry[1] is table:
+            return entry[2]
+        return normalize(obj, table)
+
+
 # The walk is module-level functions rather than a closure: a recursive closure is a reference
 # cycle per call, left to the cycle collector (two per resource of a plan).
 

@@ -32,7 +32,7 @@ from reconciler.core.domain import (
     Unmanaged,
 )
 from reconciler.core.errors import PlanError
-from reconciler.core.normalize import NormalizationTable, align, normalize
+from reconciler.core.normalize import Forms, NormalizationTable, align, normalize
 from reconciler.core.ownership import Ownership
 
 _MISSING = object()
@@ -60,6 +60,9 @@ class PlanOptions:
     ownership: Ownership | None = None
     """What the manifests own (`kind: Ownership`): with `prune`, only live objects it claims
     are deleted; `prune` without it is refused."""
+    forms: Forms | None = field(default=None, compare=False, repr=False)
+    """Normalized bodies the caller computed ahead (while reading the live side), for the
+    kinds that plan with them; None: each is normalized when compared."""
 
 
 class Planner(Protocol):
@@ -86,20 +89,33 @@ class Planner(Protocol):
     ) -> list[str]: ...
 
 
+def _normalized(obj: Any, table: NormalizationTable, forms: Forms | None) -> dict[str, Any]:
+    return forms.get(obj, table) if forms is not None else normalize(obj, table)
+
+
 def compare(
-    desired: DesiredResource, live: LiveResource, table: NormalizationTable
+    desired: DesiredResource,
+    live: LiveResource,
+    table: NormalizationTable,
+    forms: Forms | None = None,
 ) -> tuple[FieldChange, ...]:
-    """Field differences between a desired and a live resource, after normalizing both."""
+    """Field differences between a desired and a live resource, after normalizing both
+    (`forms`: what was normalized ahead)."""
     want, have = align(
-        normalize(desired.spec, table), normalize(live.body, table), table, desired.ignore_changes
+        _normalized(desired.spec, table, forms),
+        _normalized(live.body, table, forms),
+        table,
+        desired.ignore_changes,
     )
     return diff(have, want, table.sensitive)
 
 
-def additions(desired: DesiredResource, table: NormalizationTable) -> tuple[FieldChange, ...]:
+def additions(
+    desired: DesiredResource, table: NormalizationTable, forms: Forms | None = None
+) -> tuple[FieldChange, ...]:
     """The fields a create sends (its body is the spec), shown as additions; those at the
     API's default (documented, or a proto3 zero value) are marked `default`."""
-    want, _ = align(normalize(desired.spec, table), {}, table)
+    want, _ = align(_normalized(desired.spec, table, forms), {}, table)
     return sent_fields(diff({}, want, table.sensitive), desired.spec, want, None, table)
 
 
@@ -109,11 +125,12 @@ def update_fields(
     changes: Sequence[FieldChange],
     body: Mapping[str, Any],
     table: NormalizationTable,
+    forms: Forms | None = None,
 ) -> tuple[FieldChange, ...]:
     """The field list of an update: `changes` (from `compare`), and every other leaf the
     PATCH `body` (from `patch_body`) sends, since a key is sent whole: a change to a default
     is shown with the value sent, the rest as KEEP (defaults marked)."""
-    want = normalize(desired.spec, table)
+    want = _normalized(desired.spec, table, forms)
     return sent_fields(changes, body, want, live.body, table)
 
 
@@ -183,8 +200,10 @@ def _path_order(text: str) -> tuple[tuple[int, str | int], ...]:
     return tuple((0, s) if isinstance(s, int) else (1, s) for s in paths.parse(text))
 
 
-def removals(live: LiveResource, table: NormalizationTable) -> tuple[FieldChange, ...]:
-    return diff(normalize(live.body, table), {}, table.sensitive)
+def removals(
+    live: LiveResource, table: NormalizationTable, forms: Forms | None = None
+) -> tuple[FieldChange, ...]:
+    return diff(_normalized(live.body, table, forms), {}, table.sensitive)
 
 
 def patch_targets(changes: Iterable[FieldChange], table: NormalizationTable) -> list[paths.Path]:

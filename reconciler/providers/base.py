@@ -147,6 +147,9 @@ class ResourceType(ABC):
     declares_environments: ClassVar[bool] = False
     """A kind that dials people (a campaign): with `--env`, its documents must name their
     `environments:`, so a campaign never runs in an environment nobody chose for it."""
+    normalizes_ahead: ClassVar[bool] = False
+    """A kind whose `plan` compares with `PlanOptions.forms`: a plan normalizes its desired
+    specs and live bodies (with `comparison_table`) while the reads are in flight."""
     guards_writes: ClassVar[bool] = False
     """A kind whose writes dial people (a campaign): apply lists it again right before
     writing it (`reread`), and after a write that created a batch removes the copies that

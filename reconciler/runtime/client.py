@@ -247,11 +247,19 @@ class ApiClient:
         """Send one planned request (references and secrets already resolved by the caller)."""
         return await self.request(request.method, request.path, json=request.body)
 
-    async def list_all(self, path: str, params: Mapping[str, str] | None = None) -> list[JSON]:
+    async def list_all(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        on_page: Callable[[list[JSON]], object] | None = None,
+    ) -> list[JSON]:
         """Every item of a paginated list: one request per page, in the vendor's cursor style.
 
         Raises `ApiError` rather than return part of a list (a page of an unexpected shape, a
-        cursor that repeats, a "has more" without a cursor).
+        cursor that repeats, a "has more" without a cursor). `on_page` is given each page's
+        items as it comes, before the next page is asked for: it must return at once (a
+        plan hands them to a thread that normalizes them meanwhile).
         """
         pagination = self.settings.pagination
         shown = self._shown(path)
@@ -279,6 +287,8 @@ class ApiClient:
             except PageFormatError as problem:
                 raise ApiError("GET", shown, 200, str(problem)) from None
             items.extend(found)
+            if on_page is not None:
+                on_page(found)
             if following is None:
                 return items
             marker = (following.target, tuple(sorted((following.params or {}).items())))

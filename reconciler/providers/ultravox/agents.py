@@ -94,6 +94,7 @@ class AgentType(ResourceType):
     manifest_model: ClassVar[type[BaseModel]] = AgentManifest
     export_directory: ClassVar[str] = "agents"
     table: ClassVar[NormalizationTable] = AGENT_TABLE
+    normalizes_ahead: ClassVar[bool] = True
     # Every sensitive field is a secret: `${VARIABLE}` only, sent as a reference in plans.
     secret_fields: ClassVar[tuple[str, ...]] = AGENT_TABLE.sensitive
 
@@ -145,7 +146,7 @@ class AgentType(ResourceType):
                 key=desired.key,
                 provider=self.provider,
                 action=Action.CREATE,
-                fields=additions(desired, self.table),
+                fields=additions(desired, self.table, options.forms),
                 requests=(Request("POST", AGENTS_PATH, dict(desired.spec), capture="agentId"),),
             )
         if desired is None and live is not None:
@@ -155,12 +156,12 @@ class AgentType(ResourceType):
                 key=live.key,
                 provider=self.provider,
                 action=Action.DELETE,
-                fields=removals(live, self.table),
+                fields=removals(live, self.table, options.forms),
                 requests=(Request("DELETE", f"{AGENTS_PATH}/{live.id}"),),
                 resource_id=live.id,
             )
         assert desired is not None and live is not None
-        fields = compare(desired, live, self.table)
+        fields = compare(desired, live, self.table, options.forms)
         if not fields:
             return None
         body = patch_body(desired, live, fields, self.table)
@@ -169,7 +170,7 @@ class AgentType(ResourceType):
             provider=self.provider,
             action=Action.UPDATE,
             # All the PATCH sends: its keys go whole, unchanged parts and defaults too.
-            fields=update_fields(desired, live, fields, body, self.table),
+            fields=update_fields(desired, live, fields, body, self.table, options.forms),
             requests=(Request("PATCH", f"{AGENTS_PATH}/{live.id}", body),),
             resource_id=live.id,
         )

@@ -1,0 +1,60 @@
+"""A plan normalizes while its reads are in flight (issue 14): the client hands each page of a
+list over before asking for the next one, and what was normalized ahead (`Forms`) is what
+planning would have computed, found by identity only; anything else is normalized anew."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.core.domain import JSON
+from reconciler.core.normalize import Forms, NormalizationTable, normalize
+from reconciler.runtime.engine import Ahead
+from tests.runtime.test_client import BASE, Harness, Server, reply
+
+TABLE = NormalizationTable(read_only=("id",), zero_is_default=True)
+
+
+def test_each_page_is_handed_over_before_the_next_is_asked_for() -> None:
+    events: list[Any] = []
+    pages = Server(
+        reply(200, {"results": [{"n": 1}, {"n": 2}], "next": f"{BASE}/api/agents?cursor=c1"}),
+        reply(200, {"results": [{"n": 3}], "next": None}),
+    )
+
+    def server(request: Any) -> Any:
+        events.append(("GET", str(request.url)))
+        return pages(request)
+
+    def on_page(items: list[JSON]) -> None:
+        events.append(("page", [item["n"] for item in items]))
+
+    harness = Harness(server)
+    items = harness.run(lambda api: api.list_all("/api/agents", on_page=on_page))
+    assert [item["n"] for item in items] == [1, 2, 3]
+    assert events == [
+        ("GET", f"{BASE}/api/agents?pageSize=100"),
+        ("page", [1, 2]),
+        ("GET", f"{BASE}/api/agents?cursor=c1"),
+        ("page", [3]),
+    ]
+
+
+def test_forms_are_found_by_identity_and_otherwise_normalized_anew() -> None:
+    body = {"id": "x", "a": 0, "b": "kept"}
+    forms = Forms()
+    forms.add(body, TABLE)
+    assert forms.get(body, TABLE) is forms.get(body, TABLE)
+    assert forms.get(body, TABLE) == normalize(body, TABLE) == {"b": "kept"}
+    equal = dict(body)
+    assert forms.get(equal, TABLE) is not forms.get(body, TABLE)
+    other = NormalizationTable()
+    assert forms.get(body, other) == {"id": "x", "a": 0, "b": "kept"}
+
+
+def test_what_the_thread_cannot_normalize_is_left_to_planning() -> None:
+    good: dict[str, Any] = {"id": "x", "b": 1}
+    bad: Any = None  # a `null` item of a page: planning reports it as it always did
+    with Ahead() as ahead:
+        ahead.normalize([(bad, TABLE), (good, TABLE)])
+    assert ahead.forms.get(good, TABLE) == {"b": 1}
+    assert ahead.forms._found.keys() == {(id(good), id(TABLE))}
