@@ -379,6 +379,19 @@ def _load_file(
         line = raw.count(b"\n", 0, exc.start) + 1
         diagnostics.append(Diagnostic(file, line, "not UTF-8 text"))
         return []
+    documents: list[Document] = []
+    # A `$` in a value is in the text, or comes from a double-quoted scalar's escape.
+    plain = "$" not in text and not any(escape in text for escape in _DOLLAR_ESCAPES)
+    # libyaml refuses every character `_UNPRINTABLE` matches (the same rule, checked by its
+    # reader), so a text it read has none; only one it could not read is searched for them.
+    fast = _from_events(text, limits.max_depth) if _FAST is not None else None
+    if fast is not None:
+        for value, lines, line, duplicates in fast:
+            diagnostics.extend(Diagnostic(file, at, message) for at, message in duplicates)
+            if value is not None:  # None: an empty document (a stray `---`)
+                source = SourceRef(file, line, lines)
+                _accept(documents, diagnostics, source, value, lines, require_kind, plain)
+        return documents
     # Most manifests are printable ASCII, which one C pass over the bytes shows (the regex
     # took a fifth of reading 5.6 MB); anything else is searched for the first offender.
     printable = raw.isascii() and not raw.translate(None, _PRINTABLE_ASCII)
@@ -390,18 +403,6 @@ def _load_file(
             Diagnostic(file, line, f"control character U+{code:04X} is not allowed in YAML")
         )
         return []
-
-    documents: list[Document] = []
-    # A `$` in a value is in the text, or comes from a double-quoted scalar's escape.
-    plain = "$" not in text and not any(escape in text for escape in _DOLLAR_ESCAPES)
-    fast = _from_events(text, limits.max_depth) if _FAST is not None else None
-    if fast is not None:
-        for value, lines, line, duplicates in fast:
-            diagnostics.extend(Diagnostic(file, at, message) for at, message in duplicates)
-            if value is not None:  # None: an empty document (a stray `---`)
-                source = SourceRef(file, line, lines)
-                _accept(documents, diagnostics, source, value, lines, require_kind, plain)
-        return documents
     loader = _loader(text, limits.max_depth)
     budget = _AliasBudget(limits.max_yaml_alias_nodes)
     try:
