@@ -356,6 +356,63 @@ def test_concurrency_bound(concurrency: int, count: int) -> None:
     assert api.max_in_flight == min(concurrency, count)
 
 
+def test_a_freed_slot_is_taken_at_once_not_after_the_slowest_of_a_batch() -> None:
+    """Exactly `concurrency` requests in flight while there are more to send: the answer to
+    one starts the next, however long the others take (no batches that wait for the slowest)."""
+    started: list[str] = []
+    answers: dict[str, asyncio.Future[JSON]] = {}
+    released: list[bool] = []
+
+    class HeldApi(FakeAgentsApi):
+        async def send(self, request: Request) -> JSON:
+            started.append(request.path)
+            answers[request.path] = asyncio.get_running_loop().create_future()
+            if released:
+                answers[request.path].set_result({})
+            return await answers[request.path]
+
+    async def scenario() -> list[list[str]]:
+        plan = Plan(
+            changes=tuple(
+                change(f"bot_{i}", Request("PATCH", f"/api/agents/a-{i}", {}), action=Action.UPDATE)
+                for i in range(5)
+            )
+        )
+        applying = asyncio.create_task(
+            apply_plan(plan, {"ultravox": HeldApi()}, TYPES, environ={}, concurrency=2)
+        )
+        seen = []
+        for path in ("/api/agents/a-1", "/api/agents/a-2", "/api/agents/a-0", "/api/agents/a-3"):
+            for _ in range(50):  # bounded: a change that never starts fails the test below
+                if path in answers:
+                    break
+                await asyncio.sleep(0)
+            seen.append(list(started))
+            if path not in answers:
+                break
+            answers[path].set_result({})
+            for _ in range(20):  # let the freed slot start its next change
+                await asyncio.sleep(0)
+        seen.append(list(started))
+        released.append(True)  # from now on every request is answered at once
+        for future in answers.values():
+            if not future.done():
+                future.set_result({})
+        report = await applying
+        assert len(report.done) == 5
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen == [
+        ["/api/agents/a-0", "/api/agents/a-1"],
+        # a-1 answered while a-0 still waits: a-2 starts at once, then a-3, a-4 likewise.
+        ["/api/agents/a-0", "/api/agents/a-1", "/api/agents/a-2"],
+        ["/api/agents/a-0", "/api/agents/a-1", "/api/agents/a-2", "/api/agents/a-3"],
+        [f"/api/agents/a-{i}" for i in range(5)],
+        [f"/api/agents/a-{i}" for i in range(5)],
+    ]
+
+
 # --- verify ----------------------------------------------------------------------------------
 
 
