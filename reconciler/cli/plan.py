@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from reconciler.cli import common
@@ -14,9 +16,10 @@ from reconciler.runtime import saved as saved_plans
 
 def write_plan(
     plan: Plan, out: str, paths: tuple[str, ...], prune: bool, keys: list[ResourceKey]
-) -> None:
-    # 0600, and with what it was made from, so `apply --plan` can re-plan and compare.
-    saved_plans.write_plan(plan, saved_plans.Recorded.made(paths, prune, keys), out)
+) -> Callable[[], None]:
+    # 0600, and with what it was made from, so `apply --plan` can re-plan and compare. A large
+    # plan is written by a second process while this one renders it: wait before printing.
+    return saved_plans.start_writing(plan, saved_plans.Recorded.made(paths, prune, keys), out)
 
 
 @click.command("plan")
@@ -62,12 +65,13 @@ def command(
     common.progress("Reading the live account...")
     keys = common.targets(targets)
     plan_ = common.run(engine.plan_workspace(workspace, desired, engine.plan_options(prune), keys))
-    if out:
-        write_plan(plan_, out, paths, prune, keys)
+    written = write_plan(plan_, out, paths, prune, keys) if out else None
     if fmt == "text":
         text = render_text(plan_, color=common.color(), compact=compact)
     else:
         text = RENDERERS[fmt](plan_)
+    if written:
+        written()
     click.echo(text)
     if out:
         common.progress(f"Saved the plan to {out}; apply it with `reconciler apply --plan {out}`.")
