@@ -82,6 +82,9 @@ def interpolate(
     result = Interpolated(data=None)
     secret_source = environ if secrets_from is None else secrets_from
     secret_patterns = [paths.parse(p) for p in secret_fields]
+    if plain and not any(_reaches(data, p) for p in secret_patterns):
+        result.data = data  # nothing to substitute and no secret field: nothing to copy
+        return result
 
     def substitute(text: str, path: Path) -> str:
         used: list[str] = []
@@ -175,6 +178,27 @@ def interpolate(
 
     result.data = walk(data, (), secret_patterns)
     return result
+
+
+def _reaches(data: Any, pattern: Path) -> bool:
+    """Whether `walk` would find a node `pattern` matches in `data` (the same rule as
+    `_narrowed`: a segment equal to a key, or to an index, `[]` for every index)."""
+    level = [data]
+    for segment in pattern:
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                if segment in node:
+                    below.append(node[segment])
+            elif isinstance(node, list):
+                if segment == paths.ANY:
+                    below.extend(node)
+                elif isinstance(segment, int) and 0 <= segment < len(node):
+                    below.append(node[segment])
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def _narrowed(candidates: list[Path], depth: int, segment: str | int) -> list[Path]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reconciler.core.interpolate import interpolate
 
-KEYS = st.sampled_from(["a", "b", "token", "x"])
+KEYS = st.sampled_from(["a", "b", "token", "x", "[]"])
 LEAVES = st.one_of(st.none(), st.integers(), st.text(alphabet="ab{}", max_size=3))
 DATA = st.recursive(
     LEAVES,
