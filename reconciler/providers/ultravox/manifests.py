@@ -114,9 +114,11 @@ class AgentManifest(BaseModel):
         found = rules.check(data, prefix=(CALL_TEMPLATE,))
         # The schema's duration pattern admits "-5s"; no timeout or delay is negative.
         document = {CALL_TEMPLATE: data}
-        for pattern in DURATIONS:
-            for path in paths.expand(document, paths.parse(pattern)):
-                value = paths.get(document, path)
+        for pattern in _DURATION_PATHS:
+            for path, value in rules.reached(document, pattern):
                 if isinstance(value, str) and value.startswith("-"):
                     found.append(rules.Violation(path, "a duration cannot be negative"))
         return found
+
+
+_DURATION_PATHS = tuple(paths.parse(pattern) for pattern in DURATIONS)

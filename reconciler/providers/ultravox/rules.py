@@ -2,7 +2,8 @@
 
 Owns `ONE_OF`, the one table of member groups the API treats as a protobuf `oneof` but the
 OpenAPI schema can only state in prose ("Exactly one of user or agent should be set"), and
-`check`, the one function that applies it to validated data. Member lists that the schema
+`check`, the one function that applies it to validated data (`reached` finds where a row's
+path is set; the manifest's duration rule uses it too). Member lists that the schema
 enumerates (mediums, voice providers) are read from the generated models, so a regenerated
 schema brings new members with it. Pure: imports the generated schema,
 `reconciler.core.fieldpaths` and the standard library only; must not import httpx, deepdiff
@@ -11,7 +12,7 @@ or click.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
 from pydantic import BaseModel
@@ -75,7 +76,7 @@ def check(
     """
     found: list[Violation] = []
     for path, rule, members in table:
-        for where, node in _expand(data, paths.parse(path), ()):
+        for where, node in reached(data, paths.parse(path)):
             if not isinstance(node, Mapping):
                 continue
             here = (*prefix, *where)
@@ -97,21 +98,24 @@ def check(
     return found
 
 
-def _expand(
-    node: Any, pattern: paths.Path, done: tuple[str | int, ...]
-) -> Iterator[tuple[tuple[str | int, ...], Any]]:
-    """Every (concrete path, value) that `pattern` reaches in `node`."""
-    if not pattern:
-        yield done, node
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == paths.ANY:
-        if isinstance(node, list):
-            for index, item in enumerate(node):
-                yield from _expand(item, rest, (*done, index))
-    elif head == EVERY_VALUE:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                yield from _expand(value, rest, (*done, key))
-    elif isinstance(node, Mapping) and node.get(head) is not None:
-        yield from _expand(node[head], rest, (*done, head))
+def reached(node: Any, pattern: paths.Path) -> list[tuple[tuple[str | int, ...], Any]]:
+    """Every (concrete path, value) that `pattern` reaches in `node`, in order.
+
+    Level by level over a list, not a recursive generator: the table is applied to every
+    agent of a run (issue 14's profile: most of `check` was the generators)."""
+    found: list[tuple[tuple[str | int, ...], Any]] = [((), node)]
+    for head in pattern:
+        below: list[tuple[tuple[str | int, ...], Any]] = []
+        for done, item in found:
+            if head == paths.ANY:
+                if isinstance(item, list):
+                    below.extend(((*done, index), value) for index, value in enumerate(item))
+            elif head == EVERY_VALUE:
+                if isinstance(item, Mapping):
+                    below.extend(((*done, key), value) for key, value in item.items())
+            elif isinstance(item, Mapping) and item.get(head) is not None:
+                below.append(((*done, head), item[head]))
+        if not below:
+            return below
+        found = below
+    return found
