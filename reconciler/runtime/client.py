@@ -211,7 +211,7 @@ class ApiClient:
             },
             transport=transport,
             # Unless a transport is given (tests), the TLS context every client shares.
-            verify=_tls_context() if transport is None else True,
+            verify=_tls_for(self._base) if transport is None else True,
             timeout=timeout,
             # A redirect would resend the request (a POST, maybe) somewhere we did not choose.
             follow_redirects=False,
@@ -646,6 +646,16 @@ def _tls_context() -> ssl.SSLContext:
     `SSL_CERT_FILE` / `SSL_CERT_DIR`): building one reads the whole CA bundle, some 40 ms of
     CPU, and a run opens a client per session (the plan's, then the apply's)."""
     return httpx.create_ssl_context()
+
+
+def _tls_for(base: httpx.URL) -> ssl.SSLContext:
+    """The TLS context of a client of `base`. Over plain http (the emulator, a server on the
+    host) no request of the client can use one: it refuses links to another scheme. httpx
+    builds one all the same, so it gets one that reads no CA bundle and, should it ever be
+    used, trusts no certificate: a TLS connection with it fails, it never goes unverified."""
+    if base.scheme == "http":
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return _tls_context()
 
 
 def _origin(url: httpx.URL) -> str:

@@ -11,6 +11,7 @@ import dataclasses
 import heapq
 import json
 import logging
+import ssl
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ import pytest
 from reconciler.core.errors import TransportError
 from reconciler.core.limits import Limits
 from reconciler.providers.base import ProviderSettings
+from reconciler.runtime import client as client_module
 from reconciler.runtime.client import ApiClient, api_base_url
 from reconciler.runtime.pacing import Pacer
 from tests.runtime.test_client import BASE, KEY, THREETONE, ULTRAVOX
@@ -295,6 +297,25 @@ def test_clients_share_one_tls_context() -> None:
     assert contexts[0] is contexts[1]
     asyncio.run(first.aclose())
     asyncio.run(second.aclose())
+
+
+def test_a_client_over_plain_http_builds_no_verifying_context_and_trusts_no_certificate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No request of an http:// client uses TLS (links to another scheme are refused), so it
+    # does not read the CA bundle; the context httpx insists on would refuse every server.
+    def unread() -> ssl.SSLContext:
+        raise AssertionError("the CA bundle was read for a plain-http client")
+
+    monkeypatch.setattr(client_module, "_tls_context", unread)
+    plain = ApiClient(ULTRAVOX, base_url="http://127.0.0.1:8765", api_key=KEY)
+    context: ssl.SSLContext = plain._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats() == {"x509": 0, "crl": 0, "x509_ca": 0}
+    asyncio.run(plain.aclose())
+    with pytest.raises(AssertionError, match="CA bundle"):
+        ApiClient(ULTRAVOX, base_url=BASE, api_key=KEY)
 
 
 def test_a_delete_gone_after_a_retry_says_so(caplog: pytest.LogCaptureFixture) -> None:
