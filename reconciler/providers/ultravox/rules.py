@@ -113,7 +113,7 @@ def reached(node: Any, pattern: paths.Path) -> list[tuple[tuple[str | int, ...],
             elif head == EVERY_VALUE:
                 if isinstance(item, Mapping):
                     below.extend(((*done, key), value) for key, value in item.items())
-            elif isinstance(item, Mapping) and item.get(head) is not None:
+            elif isinstance(item, dict | Mapping) and item.get(head) is not None:
                 below.append(((*done, head), item[head]))
         if not below:
             return below
