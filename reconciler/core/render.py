@@ -11,8 +11,6 @@ or apply.
 
 from __future__ import annotations
 
-import difflib
-import html
 import json
 from collections.abc import Callable
 from typing import Any
@@ -89,6 +87,8 @@ def _value_lines(field: FieldChange) -> list[tuple[str, str]]:
         old = before.splitlines() if isinstance(before, str) else []
         new = after.splitlines() if isinstance(after, str) else []
         lines = [("~", f"{field.path}:")]
+        import difflib  # only a changed multi-line text needs it, not every command's start
+
         for line in difflib.unified_diff(old, new, n=2, lineterm=""):
             if line.startswith(("+++", "---")):
                 continue  # the field path above already says what is compared
@@ -311,6 +311,8 @@ def _cell(text: str) -> str:
 
 
 def _markdown_section(change: Change, *, bodies: bool) -> str:
+    import html  # only markdown needs it, not every command's start
+
     lines = [
         f"<details><summary><code>{_SYMBOL[change.action]}</code> "
         f"<b>{_named(change)}</b> {_VERB[change.action]}</summary>",

@@ -12,7 +12,6 @@ Must not import httpx, deepdiff or the client.
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -155,6 +154,8 @@ def load_environment(
 
 
 def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    import difflib  # a typo's suggestion only: not paid by every valid run
+
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
 

@@ -17,7 +17,6 @@ reading files; must not import httpx, deepdiff, click or any vendor's package.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -910,6 +909,8 @@ def _number(value: Any) -> str:
 
 
 def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    import difflib  # a typo's suggestion only: not paid by every valid run
+
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     if not close:
         # A case slip ("systemprompt") scores low on difflib's ratio, so try that too.

@@ -47,9 +47,9 @@ from reconciler.manifests.environment import Environment, ProviderOverride, load
 from reconciler.manifests.loader import Manifests, load_manifests
 from reconciler.providers import registry
 from reconciler.providers.base import Api, Provider, ProviderSettings, server_now
-from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop, apply_plan
 
 if TYPE_CHECKING:
+    from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop
     from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
     from reconciler.runtime.client import ApiClient
     from reconciler.runtime.client import ClientHooks as ClientHooks
@@ -409,6 +409,9 @@ async def run_apply(
                 + "\n".join(f"  - {r}" for r in reasons)
                 + "\nRun `reconciler plan` again and review the new plan."
             )
+    # Imported by the run that applies: `validate` does without it.
+    from reconciler.runtime.apply import apply_plan
+
     providers = {c.provider for c in plan.changes}
     apis = {p.name: await session.api(p) for p in registry.PROVIDERS if p.name in providers}
     return await apply_plan(

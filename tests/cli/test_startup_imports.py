@@ -2,7 +2,8 @@
 must not pay for what only network commands need (the HTTP client and httpx, and asyncio: a
 command that reads no account runs no event loop), what only a plan with changes needs
 (deepdiff), phonenumbers for manifests without a phone number, nor the types of kinds the
-manifests do not use. Checked in a fresh interpreter: this test process has long imported
+manifests do not use, nor what only a typo's suggestion (difflib), markdown (html) or an apply
+needs. Checked in a fresh interpreter: this test process has long imported
 everything."""
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ LAZY = (
     "httpx",
     "deepdiff",
     "phonenumbers",
+    "difflib",
+    "html",
+    "reconciler.runtime.apply",
     "reconciler.runtime.client",
     "reconciler.providers.ultravox.batches",
     "reconciler.providers.batchcalling.batch_calls",
