@@ -76,7 +76,10 @@ def check(
     """
     found: list[Violation] = []
     for path, rule, members in table:
-        for where, node in reached(data, paths.parse(path)):
+        pattern = paths.parse(path)
+        if pattern and pattern[0] not in (paths.ANY, EVERY_VALUE) and data.get(pattern[0]) is None:
+            continue  # the row's object is not set (most rows, for most templates)
+        for where, node in reached(data, pattern):
             if not isinstance(node, Mapping):
                 continue
             here = (*prefix, *where)
