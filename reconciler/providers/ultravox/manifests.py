@@ -115,7 +115,7 @@ class AgentManifest(BaseModel):
         # The schema's duration pattern admits "-5s"; no timeout or delay is negative.
         document = {CALL_TEMPLATE: data}
         for pattern in _DURATION_PATHS:
-            if data.get(pattern[1]) is None:
+            if data.get(str(pattern[1])) is None:
                 continue  # callTemplate.<field> not set: nothing below it either
             for path, value in rules.reached(document, pattern):
                 if isinstance(value, str) and value.startswith("-"):

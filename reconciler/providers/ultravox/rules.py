@@ -77,7 +77,9 @@ def check(
     found: list[Violation] = []
     for path, rule, members in table:
         pattern = paths.parse(path)
-        if pattern and pattern[0] not in (paths.ANY, EVERY_VALUE) and data.get(pattern[0]) is None:
+        head = pattern[0] if pattern else paths.ANY
+        wild = head in (paths.ANY, EVERY_VALUE) or not isinstance(head, str)
+        if not wild and data.get(str(head)) is None:
             continue  # the row's object is not set (most rows, for most templates)
         for where, node in reached(data, pattern):
             if not isinstance(node, Mapping):
