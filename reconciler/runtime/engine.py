@@ -46,7 +46,7 @@ from reconciler.core.wording import count
 from reconciler.manifests.environment import Environment, ProviderOverride, load_environment
 from reconciler.manifests.loader import Manifests, load_manifests
 from reconciler.providers import registry
-from reconciler.providers.base import Api, Provider, ProviderSettings, server_now
+from reconciler.providers.base import Api, Provider, ProviderSettings, load_type, server_now
 
 if TYPE_CHECKING:
     from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop
@@ -194,20 +194,22 @@ async def read_live(
     async def one(provider: Provider) -> list[LiveResource]:
         api: Api = await session.api(provider)
         found: list[LiveResource] = []
-        types = sorted(provider.resource_types, key=lambda rt: rt.order)
-        needed = [rt for rt in types if rt.kind in kinds]
+        # A provider declares its kinds in their `order` (a test holds every provider to it):
+        # the kinds after the last one needed are not even imported (a plan of agents
+        # imports no campaign code).
+        declared = [kind for kind, _ in provider.types]
+        needed = [i for i, kind in enumerate(declared) if kind in kinds]
         if not needed:
             return found
-        last = max(rt.order for rt in needed)
-        for rt in types:
-            if rt.order <= last:
-                mine = [d for d in desired if d.key.kind == rt.kind and d.provider == provider.name]
-                reader = api
-                if ahead is not None and rt.normalizes_ahead:
-                    reader = ahead.reader(api, rt.comparison_table(provider.name))
-                read = await _read_kind(rt, reader, mine, found, provider.name)
-                _remember_live_secrets(rt, read)
-                found += read
+        for _, where in provider.types[: max(needed) + 1]:
+            rt = load_type(where)
+            mine = [d for d in desired if d.key.kind == rt.kind and d.provider == provider.name]
+            reader = api
+            if ahead is not None and rt.normalizes_ahead:
+                reader = ahead.reader(api, rt.comparison_table(provider.name))
+            read = await _read_kind(rt, reader, mine, found, provider.name)
+            _remember_live_secrets(rt, read)
+            found += read
         return found
 
     batches = await asyncio.gather(*(one(p) for p in providers))

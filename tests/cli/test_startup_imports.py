@@ -9,9 +9,13 @@ everything."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from reconciler.providers import registry
+from reconciler.providers.base import load_type
 
 PROBE = """
 import json, sys
@@ -55,3 +59,55 @@ def test_validate_imports_neither_the_client_nor_deepdiff_nor_asyncio(tmp_path: 
         "kind: Agent\nname: support\ncallTemplate:\n  systemPrompt: Help.\n"
     )
     assert probe("validate", str(tmp_path)) == {"code": 0, "loaded": []}
+
+
+PLAN_PROBE = """
+import json, sys
+import httpx
+from reconciler.cli.main import cli
+from reconciler.runtime.client import ClientHooks
+sent = []
+def answer(request):
+    sent.append(f"{request.method} {request.url.path}")
+    return httpx.Response(200, json={"results": [], "next": None})
+try:
+    hooks = ClientHooks(transport=httpx.MockTransport(answer))
+    cli.main(sys.argv[1:], prog_name="reconciler", obj=hooks)
+except SystemExit as exit:
+    code = exit.code
+LAZY = (
+    "reconciler.providers.ultravox.batches",
+    "reconciler.providers.campaigns",
+    "reconciler.manifests.recipients",
+    "reconciler.providers.batchcalling.batch_calls",
+)
+loaded = sorted(m for m in LAZY if m in sys.modules)
+print(json.dumps({"code": code, "sent": sent, "loaded": loaded}))
+"""
+
+
+def test_a_plan_of_agents_imports_no_campaign_code(tmp_path: Path) -> None:
+    # The live agents are read without the ScheduledBatch type, which comes after them in
+    # their provider's kinds: its module and the campaign code are never imported.
+    (tmp_path / "agent.yaml").write_text(
+        "kind: Agent\nname: support\ncallTemplate:\n  systemPrompt: Help.\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PLAN_PROBE, "plan", str(tmp_path)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**os.environ, "ULTRAVOX_API_KEY": "probe-key", "NO_COLOR": "1"},
+    )
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result == {"code": 0, "sent": ["GET /api/agents"], "loaded": []}
+
+
+def test_every_provider_declares_its_kinds_in_their_order() -> None:
+    # The engine reads a provider's kinds in declaration order and imports none after the
+    # last one a run needs; that is only right if declaration order is `order`.
+    for provider in registry.PROVIDERS:
+        orders = [load_type(where).order for _, where in provider.types]
+        assert orders == sorted(set(orders)), provider.name
