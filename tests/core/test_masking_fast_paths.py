@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.core.masking import _NUMBER_IN_TEXT, mask_numbers_in_text, masked
+from reconciler.core.masking import (
+    _NUMBER_IN_TEXT,
+    Redactor,
+    _masked_text,
+    mask_numbers_in_text,
+    mask_phone,
+    masked,
+)
 
 
 class Text(str):
@@ -61,3 +68,42 @@ def test_numbers_in_text_are_the_runs_the_reference_finds() -> None:
     ] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
     for text in texts:
         assert _runs(_NUMBER_IN_TEXT, text) == _runs(REFERENCE, text), text
+
+
+def test_a_string_is_masked_as_both_patterns_in_turn_mask_it() -> None:
+    rng = random.Random(1414)
+    alphabet = "0123456789+()-. /:#_aZ\n٤²*"
+    texts = (
+        [
+            "+14155550100",
+            "+14155550100\n",
+            "+1234567",
+            "+123456789012345",
+            "+٤١٥٥٥٥٠١٠٠٠",
+            "Customer 4155550100",
+            "r-ed7f5257ece71d803a8e",
+        ]
+        + [
+            rng.choice(["+", "", "(", "1"]) + "".join(rng.choice(alphabet) for _ in range(n))
+            for n in (rng.randint(0, 24) for _ in range(20_000))
+        ]
+        + [f"+{rng.randrange(10**5, 10**16)}" for _ in range(500)]
+    )
+    for text in texts:
+        assert _masked_text(text) == mask_numbers_in_text(mask_phone(text)), text
+
+
+@pytest.mark.parametrize("secrets", [1, 16, 17])
+def test_a_text_without_a_secret_in_it_is_redacted_as_the_pattern_redacts(secrets: int) -> None:
+    redactor = Redactor()
+    values = [f"sk-{i:04d}-secret-value" for i in range(secrets - 1)] + ["pw42"]
+    redactor.add(*values)
+    texts = ["nothing here", "the key sk-0000-secret-value", "pw42 alone", "inpw42word", ""]
+    pattern = re.compile(
+        "|".join(
+            re.escape(v) if len(v) >= 8 else rf"(?<![A-Za-z0-9]){re.escape(v)}(?![A-Za-z0-9])"
+            for v in sorted(values, key=len, reverse=True)
+        )
+    )
+    for text in texts:
+        assert redactor.secrets(text) == (pattern.sub("***", text) if text else text), text
