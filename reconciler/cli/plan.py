@@ -11,12 +11,14 @@ from reconciler.cli.errors import EXIT_CHANGES_PENDING, reported
 from reconciler.core.domain import Plan, ResourceKey
 from reconciler.core.render import RENDERERS, render_text
 from reconciler.runtime import engine
-from reconciler.runtime import saved as saved_plans
 
 
 def write_plan(
     plan: Plan, out: str, paths: tuple[str, ...], prune: bool, keys: list[ResourceKey]
 ) -> Callable[[], None]:
+    # Imported by a plan that is saved: a plan only shown needs neither it nor the apply step.
+    from reconciler.runtime import saved as saved_plans
+
     # 0600, and with what it was made from, so `apply --plan` can re-plan and compare. A large
     # plan is written by a second process while this one renders it: wait before printing.
     return saved_plans.start_writing(plan, saved_plans.Recorded.made(paths, prune, keys), out)

@@ -80,15 +80,18 @@ LAZY = (
     "reconciler.providers.campaigns",
     "reconciler.manifests.recipients",
     "reconciler.providers.batchcalling.batch_calls",
+    "reconciler.runtime.saved",
+    "reconciler.runtime.apply",
 )
 loaded = sorted(m for m in LAZY if m in sys.modules)
 print(json.dumps({"code": code, "sent": sent, "loaded": loaded}))
 """
 
 
-def test_a_plan_of_agents_imports_no_campaign_code(tmp_path: Path) -> None:
+def test_a_plan_of_agents_imports_no_campaign_code_nor_the_apply_step(tmp_path: Path) -> None:
     # The live agents are read without the ScheduledBatch type, which comes after them in
-    # their provider's kinds: its module and the campaign code are never imported.
+    # their provider's kinds: its module and the campaign code are never imported. A plan
+    # that is not saved (--out) imports neither the plan files nor the apply step.
     (tmp_path / "agent.yaml").write_text(
         "kind: Agent\nname: support\ncallTemplate:\n  systemPrompt: Help.\n"
     )
