@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol, runtime_checkable
@@ -65,6 +65,19 @@ def server_now(api: object) -> datetime | None:
     """The server's clock as `api` last heard it; None when it cannot tell (a test double, or
     a server that sends no `Date`): callers then use their own clock."""
     return api.server_now() if isinstance(api, ServerClock) else None
+
+
+async def read_list(
+    api: Api, path: str, convert: Callable[[JSON], LiveResource]
+) -> list[LiveResource]:
+    """Every item of the list at `path`, converted by `convert` (pure, thread-safe: it may run
+    in another thread). An `Api` that offers `convert_pages` (a plan's reader, which converts
+    each page while the next one is read) does the work; any other lists, then converts."""
+    converting = getattr(api, "convert_pages", None)
+    if converting is not None:
+        found: list[LiveResource] = await converting(path, convert)
+        return found
+    return [convert(item) for item in await api.list_all(path)]
 
 
 class PageFormatError(Exception):

@@ -49,6 +49,8 @@ from reconciler.providers import registry
 from reconciler.providers.base import Api, Provider, ProviderSettings, load_type, server_now
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop
     from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
     from reconciler.runtime.client import ApiClient
@@ -246,11 +248,13 @@ def _remember_live_secrets(rt: Any, found: Sequence[LiveResource]) -> None:
 
 
 class Ahead:
-    """Normalizing done in a worker thread while a plan's reads wait for the network (issue
-    14: the 10 pages of 1,000 agents are half a second of waiting). The event loop only hands
-    work over; the thread normalizes into `forms`, which planning reads once it has finished
-    (leaving the `with` block waits for it). Anything it cannot normalize is left to planning,
-    which normalizes it again and reports its problem where it always did."""
+    """Work done in a worker thread while a plan's reads wait for the network (issue 14: the
+    10 pages of 1,000 agents are half a second of waiting). The event loop only hands work
+    over; the thread turns each page into live resources (`read_list`) and normalizes into
+    `forms`, which planning reads once it has finished (leaving the `with` block waits for
+    it). Anything it cannot normalize is left to planning, which normalizes it again and
+    reports its problem where it always did; a page it cannot convert raises where the
+    conversion always did, after the list is read."""
 
     def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -273,7 +277,9 @@ class Ahead:
 
         if not isinstance(api, ApiClient):
             return api
-        return _PageNormalizing(api, lambda items: self.normalize((i, table) for i in items))
+        return _PageNormalizing(
+            api, lambda items: self.normalize((i, table) for i in items), self._pool
+        )
 
     def _run(self, work: list[tuple[Mapping[str, Any], NormalizationTable]]) -> None:
         for body, table in work:
@@ -289,6 +295,7 @@ class _PageNormalizing:
 
     client: ApiClient
     on_page: Callable[[list[JSON]], object]
+    pool: ThreadPoolExecutor
     settings: ProviderSettings = field(init=False)
 
     def __post_init__(self) -> None:
@@ -297,11 +304,31 @@ class _PageNormalizing:
     async def list_all(self, path: str, params: Mapping[str, str] | None = None) -> list[JSON]:
         return await self.client.list_all(path, params, on_page=self.on_page)
 
+    async def convert_pages(
+        self, path: str, convert: Callable[[JSON], LiveResource]
+    ) -> list[LiveResource]:
+        """The list at `path`, each page converted in the pool while the next is read
+        (`reconciler.providers.base.read_list`), then normalized there."""
+        import asyncio
+
+        pages: list[asyncio.Future[list[LiveResource]]] = []
+
+        def on_page(items: list[JSON]) -> None:
+            pages.append(asyncio.wrap_future(self.pool.submit(_converted, convert, items)))
+            self.on_page(items)
+
+        await self.client.list_all(path, on_page=on_page)
+        return [resource for page in pages for resource in await page]
+
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> JSON:
         return await self.client.get(path, params)
 
     async def send(self, request: Request) -> JSON:
         return await self.client.send(request)
+
+
+def _converted(convert: Callable[[JSON], LiveResource], items: list[JSON]) -> list[LiveResource]:
+    return [convert(item) for item in items]
 
 
 def providers_for(kinds: set[str], names: set[str] | None = None) -> list[Provider]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.core.domain import JSON
 from reconciler.core.normalize import Forms, NormalizationTable, normalize
+from reconciler.runtime.client import ApiClient
 from reconciler.runtime.engine import Ahead
 from tests.runtime.test_client import BASE, Harness, Server, reply
 
@@ -58,3 +59,40 @@ def test_what_the_thread_cannot_normalize_is_left_to_planning() -> None:
         ahead.normalize([(bad, TABLE), (good, TABLE)])
     assert ahead.forms.get(good, TABLE) == {"b": 1}
     assert ahead.forms._found.keys() == {(id(good), id(TABLE))}
+
+
+def test_a_plans_reader_converts_each_page_in_the_worker_as_read_list_would() -> None:
+    import asyncio
+    import threading
+
+    from reconciler.core.domain import LiveResource, ResourceKey
+    from reconciler.providers.base import read_list
+
+    threads: set[str] = set()
+
+    def convert(item: JSON) -> LiveResource:
+        threads.add(threading.current_thread().name)
+        assert isinstance(item, dict)
+        return LiveResource(ResourceKey("Agent", str(item["n"])), "ultravox", "id", item, "d")
+
+    def pages() -> Server:
+        return Server(
+            reply(200, {"results": [{"n": 1}, {"n": 2}], "next": f"{BASE}/api/agents?cursor=c1"}),
+            reply(200, {"results": [{"n": 3}], "next": None}),
+        )
+
+    plain = Harness(pages()).run(lambda api: read_list(api, "/api/agents", convert))
+    assert threads == {threading.current_thread().name}
+    threads.clear()
+
+    async def ahead_read(api: ApiClient) -> list[LiveResource]:
+        with Ahead() as ahead:
+            found = await read_list(ahead.reader(api, TABLE), "/api/agents", convert)
+        assert ahead.forms.get(found[2].body, TABLE) is ahead.forms.get(found[2].body, TABLE)
+        return found
+
+    harness = Harness(pages())
+    assert harness.run(ahead_read) == plain
+    assert len(plain) == 3
+    assert threads and all(name.startswith("reconciler-normalize") for name in threads)
+    assert asyncio.iscoroutinefunction(read_list)

@@ -37,7 +37,7 @@ from reconciler.core.planning import (
     update_fields,
 )
 from reconciler.manifests.fields import prevents_destroy
-from reconciler.providers.base import Api, ResourceType
+from reconciler.providers.base import Api, ResourceType, read_list
 from reconciler.providers.ultravox.manifests import DURATIONS, AgentManifest
 from reconciler_apis import ultravox as ultravox_api
 
@@ -121,8 +121,7 @@ class AgentType(ResourceType):
         desired: Sequence[DesiredResource],
         known: Sequence[LiveResource] = (),
     ) -> list[LiveResource]:
-        items = await api.list_all(AGENTS_PATH)
-        return [self.live_from(item) for item in items]
+        return await read_list(api, AGENTS_PATH, self.live_from)
 
     def live_from(self, item: dict[str, JSON]) -> LiveResource:
         return LiveResource(
