@@ -121,3 +121,16 @@ def test_a_small_file_is_read_in_one_process(tmp_path: Path) -> None:
     assert recipients._split(large) == int(recipients.SPLIT_LINES * recipients.HERE_SHARE) * (
         threading.active_count() == 1
     )
+
+
+def test_rows_marshal_cannot_hand_over_are_read_here() -> None:
+    def read(start: int, stop: int | None) -> Part[Path]:
+        return [], [Path(f"row-{i}") for i in range(start, 10 if stop is None else stop)], True
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(recipients, "_split", lambda path: 3)
+        assert read_in_two(Path("unused.csv"), read) == (
+            [],
+            [Path(f"row-{i}") for i in range(10)],
+            True,
+        )
