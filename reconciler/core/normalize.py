@@ -9,6 +9,7 @@ Pure: no network, clock or environment; must not import httpx, deepdiff or the c
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ def canonical_datetime(text: str) -> str:
     return moment.strftime(spec)
 
 
-def _compile(patterns: Iterable[str]) -> tuple[Path, ...]:
+@functools.lru_cache(maxsize=512)
+def _compile(patterns: tuple[str, ...]) -> tuple[Path, ...]:
+    # Cached: `align` compiles its table's patterns for every resource of a plan.
     return tuple(paths.parse(p) for p in patterns)
 
 
@@ -342,7 +345,7 @@ def align(
         if not any(True for _ in paths.expand(desired, pattern)):
             live = _spine(live, pattern)
             _remove(live, pattern, presence)
-    for pattern in _compile(ignore_changes):
+    for pattern in _compile(tuple(ignore_changes)):
         desired, live = _spine(desired, pattern), _spine(live, pattern)
         _remove(desired, pattern, presence)
         _remove(live, pattern, presence)
