@@ -37,7 +37,9 @@ LAZY = (
     "reconciler.providers.batchcalling.batch_calls",
 )
 loaded = sorted(m for m in LAZY if m in sys.modules)
-print(json.dumps({"code": code, "loaded": loaded}))
+# The first signature of a builtin (a model's `default_factory=list`) compiles these patterns.
+tokenized = sys.modules["tokenize"]._compile.cache_info().misses
+print(json.dumps({"code": code, "loaded": loaded, "tokenized": tokenized}))
 """
 
 
@@ -58,7 +60,7 @@ def test_validate_imports_neither_the_client_nor_deepdiff_nor_asyncio(tmp_path: 
     (tmp_path / "agent.yaml").write_text(
         "kind: Agent\nname: support\ncallTemplate:\n  systemPrompt: Help.\n"
     )
-    assert probe("validate", str(tmp_path)) == {"code": 0, "loaded": []}
+    assert probe("validate", str(tmp_path)) == {"code": 0, "loaded": [], "tokenized": 0}
 
 
 PLAN_PROBE = """

@@ -86,6 +86,12 @@ def _check_ignore_path(text: str) -> str:
 IgnorePath = Annotated[StrictStr, AfterValidator(_check_ignore_path)]
 
 
+def _none() -> list[str]:
+    # Not `list`: pydantic reads a default factory's signature, and the first signature of a
+    # builtin compiles the tokenizer's patterns, 3 ms of every command that reads an agent.
+    return []
+
+
 class AgentManifest(BaseModel):
     """One `kind: Agent` document."""
 
@@ -95,14 +101,14 @@ class AgentManifest(BaseModel):
     name: Annotated[StrictStr, Field(pattern=NAME_PATTERN)]
     """The agent's name in Ultravox and its identity in the manifests."""
     previousNames: list[Annotated[StrictStr, Field(pattern=NAME_PATTERN)]] = Field(
-        default_factory=list
+        default_factory=_none
     )
     """Names the agent had before: a live agent of one of them, while none has `name`, is this
     agent renamed (one PATCH of `name`, same id), not another one to create."""
     description: StrictStr | None = None
     """Free text for the reader of the manifest; never sent."""
     callTemplate: AgentCallTemplate | None = None
-    ignoreChanges: list[IgnorePath] = Field(default_factory=list)
+    ignoreChanges: list[IgnorePath] = Field(default_factory=_none)
     """Paths under `callTemplate` left to the console: compared on neither side."""
     lifecycle: Lifecycle | None = None
 
