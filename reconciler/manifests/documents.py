@@ -266,15 +266,27 @@ def _from_events(text: str, max_depth: int) -> list[_Parsed] | None:
     parser = _FAST(text)
     parsed: list[_Parsed] = []
     resolved: dict[str, str] = {}
-    # Per open collection: [container, loc, key (None: a key comes next), raw key, seen keys].
+    # Per open collection: [container, loc, key (None: a key comes next), the key's loc, seen
+    # keys]. The key's loc is recorded with the key's line (the last of a duplicate wins), so
+    # its value, placed at that loc, needs no entry of its own.
     stack: list[list[Any]] = []
     positions: dict[Loc, int] = {}
     duplicates: list[tuple[int, str]] = []
     root: Any = None
     root_line = 0
+    # Names bound once: the loop runs once per event (tens of thousands for 1,000 agents).
+    scalar_event, mapping_start, sequence_start = (
+        yaml.ScalarEvent,
+        yaml.MappingStartEvent,
+        yaml.SequenceStartEvent,
+    )
+    collection_ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    text_tag, scalar_tags, constructors = _STR, _SCALARS, _CONSTRUCTOR.yaml_constructors
+    get_event = parser.get_event
 
-    def place(value: Any, line: int) -> Loc | None:
-        """Put `value` where the open collection expects it; its loc, or None for a key."""
+    def place(value: Any, line: int) -> Loc:
+        """Put `value` where the open collection expects it (a list item, a mapping value, or
+        the document itself); its loc."""
         nonlocal root, root_line
         if not stack:
             root, root_line = value, line
@@ -282,59 +294,63 @@ def _from_events(text: str, max_depth: int) -> list[_Parsed] | None:
             return ()
         top = stack[-1]
         container = top[0]
-        if isinstance(container, list):
+        if type(container) is list:
             loc = (*top[1], len(container))
             positions.setdefault(loc, line)
             container.append(value)
             return loc
         if top[2] is None:
             raise _Unusual  # a key that is a collection
-        loc = (*top[1], top[3])
-        positions.setdefault(loc, line)
         container[top[2].value] = value
         top[2] = None
-        return loc
+        key_loc: Loc = top[3]
+        return key_loc
 
     try:
         while True:
-            event = parser.get_event()
+            event = get_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
+            if kind is scalar_event:
                 if event.anchor is not None or event.tag is not None or len(stack) >= max_depth:
                     raise _Unusual
                 raw = event.value
                 # Only a plain scalar is resolved by its text: "30" is a string, 30 an int.
-                tag = resolved.get(raw) if event.implicit[0] else _STR
+                tag = resolved.get(raw) if event.implicit[0] else text_tag
                 if tag is None:
                     tag = _RESOLVER.resolve(yaml.ScalarNode, raw, event.implicit)  # type: ignore[no-untyped-call]
                     resolved[raw] = tag
-                if tag == _STR:
+                if tag == text_tag:
                     value: Any = raw
-                elif tag in _SCALARS:
+                elif tag in scalar_tags:
                     node = yaml.ScalarNode(tag, raw, event.start_mark, event.end_mark)
-                    value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+                    value = constructors[tag](_CONSTRUCTOR, node)
                 else:
                     raise _Unusual  # `<<` (a merge), `=`
                 line = event.start_mark.line + 1
                 top = stack[-1] if stack else None
-                if top is not None and isinstance(top[0], dict) and top[2] is None:
+                if top is not None and top[2] is None and type(top[0]) is dict:
                     seen = top[4]
                     if raw in seen:
                         duplicates.append(
                             (line, f'duplicate key "{raw}" (first at line {seen[raw]})')
                         )
                     seen[raw] = line
-                    positions[(*top[1], raw)] = line
-                    top[2], top[3] = _Key(value), raw
+                    loc = (*top[1], raw)
+                    positions[loc] = line
+                    top[2], top[3] = _Key(value), loc
+                elif top is not None and top[2] is not None:
+                    # A mapping's scalar value (the commonest event): placed inline.
+                    top[0][top[2].value] = value
+                    top[2] = None
                 else:
                     place(value, line)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            elif kind is mapping_start or kind is sequence_start:
                 if event.anchor is not None or event.tag is not None or len(stack) >= max_depth:
                     raise _Unusual
-                container: Any = {} if kind is yaml.MappingStartEvent else []
+                container: Any = {} if kind is mapping_start else []
                 loc = place(container, event.start_mark.line + 1)
                 stack.append([container, loc, None, None, {}])
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind in collection_ends:
                 stack.pop()
             elif kind is yaml.DocumentStartEvent:
                 positions, duplicates, root, root_line = {}, [], None, 0
