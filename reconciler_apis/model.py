@@ -142,16 +142,3 @@ def walk(model: Model, prefix: str = "") -> Iterator[tuple[str, Field]]:
         yield path, spec
         if spec.model is not None and not spec.opaque:
             yield from walk(spec.model, f"{path}[]." if spec.many else f"{path}.")
-
-
-@dataclass(frozen=True)
-class Default:
-    """One documented default of a resource whose model is too large to table field by field
-    (an Ultravox CallTemplate): a dotted path, the value, where it is documented, and whether
-    responses show it when nothing set it."""
-
-    path: str
-    value: JSON
-    source: str
-    shown: bool = False
-    """Responses carry the value when the field was never set (the emulator fills it in)."""

@@ -10,7 +10,7 @@ as equal to its absence. Pure data.
 
 from __future__ import annotations
 
-from reconciler_apis.model import Default
+from reconciler_apis.defaults import Default
 
 SCHEMA = "Ultravox OpenAPI"
 

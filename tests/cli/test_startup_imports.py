@@ -33,6 +33,7 @@ LAZY = (
     "html",
     "reconciler.runtime.apply",
     "reconciler.runtime.client",
+    "reconciler_apis.model",
     "reconciler.providers.ultravox.batches",
     "reconciler.providers.batchcalling.batch_calls",
 )
