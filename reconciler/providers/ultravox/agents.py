@@ -101,10 +101,9 @@ class AgentType(ResourceType):
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, AgentManifest)
         spec: dict[str, Any] = {"name": manifest.name}
-        if manifest.callTemplate is not None:
-            spec["callTemplate"] = manifest.callTemplate.model_dump(
-                mode="json", by_alias=True, exclude_unset=True
-            )
+        template = manifest.template_body
+        if template is not None:
+            spec["callTemplate"] = template
         return DesiredResource(
             key=ResourceKey(self.kind, manifest.name),
             provider=self.provider,

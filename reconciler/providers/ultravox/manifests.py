@@ -10,7 +10,8 @@ Must not import httpx, deepdiff or click, and does no I/O.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NoReturn
+import functools
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import (
     AfterValidator,
@@ -112,11 +113,21 @@ class AgentManifest(BaseModel):
     """Paths under `callTemplate` left to the console: compared on neither side."""
     lifecycle: Lifecycle | None = None
 
+    @functools.cached_property
+    def template_body(self) -> dict[str, Any] | None:
+        """The fields of `callTemplate` this document set, as the API spells them (JSON
+        values): what a create sends, and what the rules are checked on (dumped once: a
+        dump is a tenth of validating an agent). Not to be changed by its users."""
+        if self.callTemplate is None:
+            return None
+        return self.callTemplate.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
     def rule_violations(self) -> list[rules.Violation]:
         """The one-of rules of `rules.py`, on the fields this document set."""
-        if self.callTemplate is None:
+        # The rules read presence and duration strings, which a JSON dump keeps as they are.
+        data = self.template_body
+        if data is None:
             return []
-        data = self.callTemplate.model_dump(by_alias=True, exclude_unset=True)
         found = rules.check(data, prefix=(CALL_TEMPLATE,))
         # The schema's duration pattern admits "-5s"; no timeout or delay is negative.
         document = {CALL_TEMPLATE: data}
