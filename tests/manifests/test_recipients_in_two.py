@@ -3,6 +3,7 @@ the same problems, in the same order, as one process reading it, wherever the fi
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 
 from reconciler.manifests import recipients
 from reconciler.manifests.recipients import Part, read_in_two
+from reconciler.providers.batchcalling import batch_calls
 from reconciler.providers.batchcalling import manifest as batchcalling
-from reconciler.providers.ultravox import batch_manifest
+from reconciler.providers.ultravox import batch_manifest, batches
 from reconciler.providers.ultravox.batch_manifest import CallsFrom
 
 
@@ -52,6 +54,18 @@ def _load_batchcall(tmp_path: Path, region: str | None) -> tuple[list[Any], list
     return batchcalling.load_recipients("calls.csv", str(tmp_path / "batch.yaml"), region)
 
 
+def _made_scheduled(tmp_path: Path, region: str | None) -> tuple[list[Any], list[Any]]:
+    """As the campaign kind reads them: each call made its recipient in the reading process."""
+    spec = CallsFrom.model_validate({"file": "calls.csv", "from": "+14155550100"})
+    make = functools.partial(batches._sent, "renewals")
+    return batch_manifest.load_recipients(spec, str(tmp_path / "b.yaml"), region, make=make)
+
+
+def _made_batchcall(tmp_path: Path, region: str | None) -> tuple[list[Any], list[Any]]:
+    make = batch_calls._submitted
+    return batchcalling.load_recipients("calls.csv", str(tmp_path / "b.yaml"), region, make=make)
+
+
 def _split_at(monkeypatch: pytest.MonkeyPatch, split: int) -> list[int]:
     """Make every file split at `split`, and count the processes forked."""
     forked: list[int] = []
@@ -68,8 +82,13 @@ def _split_at(monkeypatch: pytest.MonkeyPatch, split: int) -> list[int]:
 
 @pytest.mark.parametrize(
     ("loader", "rows"),
-    [(_load_scheduled, _scheduled_rows()), (_load_batchcall, _batchcall_rows())],
-    ids=["ScheduledBatch", "BatchCall"],
+    [
+        (_load_scheduled, _scheduled_rows()),
+        (_load_batchcall, _batchcall_rows()),
+        (_made_scheduled, _scheduled_rows()),
+        (_made_batchcall, _batchcall_rows()),
+    ],
+    ids=["ScheduledBatch", "BatchCall", "ScheduledBatch recipients", "BatchCall recipients"],
 )
 @pytest.mark.parametrize("region", [None, "US"])
 def test_two_processes_read_what_one_reads(

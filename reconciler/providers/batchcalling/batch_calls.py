@@ -237,8 +237,9 @@ class BatchCallType(ResourceType):
                 source.file,
                 manifest.defaultRegion,
                 line=source.line_of("recipientsFrom"),
+                make=_submitted,  # in both processes reading
             )
-            located += [Located(f, n, _recipient(r)) for f, n, r in from_file]
+            located += [Located(f, n, Recipient(*sent)) for f, n, sent in from_file]
         if len(located) > MAX_RECIPIENTS:
             problems.append(
                 Diagnostic(
@@ -821,9 +822,14 @@ class BatchCallType(ResourceType):
 
 def _recipient(recipient: dict[str, Any]) -> Recipient:
     """A manifest recipient as it is submitted: with its stable id first."""
+    return Recipient(*_submitted(recipient))
+
+
+def _submitted(recipient: dict[str, Any]) -> tuple[str, str, dict[str, Any], str]:
+    """`_recipient` as plain data: its id, destination, payload and hashed destination."""
     ident = recipient_id(recipient)
     payload = {"id": ident, **{k: v for k, v in recipient.items() if k != "id"}}
-    return Recipient(ident, destination(recipient), payload, destination_key(recipient))
+    return ident, destination(recipient), payload, destination_key(recipient)
 
 
 def _live_recipients(provider: str, detail: JSON) -> tuple[LiveRecipient, ...]:

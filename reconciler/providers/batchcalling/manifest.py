@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -426,21 +426,31 @@ def _csv_rows(
             yield line, recipient
 
 
-Row = tuple[str, int, dict[str, Any]]
-"""A recipient read from a recipients file: (file, line, recipient as sent)."""
+Row = tuple[str, int, Any]
+"""A recipient read from a recipients file: (file, line, recipient as sent, or what `make`
+made of it)."""
+
+
+def _same(recipient: dict[str, Any]) -> Any:
+    return recipient
 
 
 def _checked(
-    rows: Iterator[tuple[int, Any]], shown: str, region: str | None, problems: list[Diagnostic]
+    rows: Iterator[tuple[int, Any]],
+    shown: str,
+    region: str | None,
+    problems: list[Diagnostic],
+    make: Callable[[dict[str, Any]], Any] = _same,
 ) -> Part[Row]:
-    """Each row's recipient validated (`check_row`) and dumped, with its problems."""
+    """Each row's recipient validated (`check_row`), dumped and given to `make`, with its
+    problems."""
     found: list[Row] = []
     try:
         for row, raw in rows:
             model, messages = check_row(Recipient, canonical_recipient(raw, region))
             problems += [Diagnostic(shown, row, message) for message in messages]
             if isinstance(model, Recipient):
-                found.append((shown, row, dump(model)))
+                found.append((shown, row, make(dump(model))))
     except FileProblem as problem:
         problems.append(problem.diagnostic)
         return problems, found, False
@@ -451,12 +461,17 @@ def _checked(
 
 
 def load_recipients(
-    name: str, manifest_file: str, region: str | None = None, line: int = 1
+    name: str,
+    manifest_file: str,
+    region: str | None = None,
+    line: int = 1,
+    make: Callable[[dict[str, Any]], Any] = _same,
 ) -> tuple[list[Row], list[Diagnostic]]:
     """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem, each
     at its row (a missing file at `line`, the manifest's `recipientsFrom`). Numbers are kept
     in E.164, national ones read with `region` (`defaultRegion`). A large CSV file is read in
-    two processes (`read_in_two`)."""
+    two processes (`read_in_two`); `make` is applied to each recipient there (plain data out:
+    it is handed back by `marshal`), so what the caller makes of them is made in both."""
     path = Path(manifest_file).parent / name
     shown = str(path)
     if not path.is_file():
@@ -464,11 +479,12 @@ def load_recipients(
     if not name.endswith(".csv"):
         problems: list[Diagnostic] = []
         rows = jsonl_objects(path, shown, "one recipient", problems)
-        return _checked(rows, shown, region, problems)[1], problems
+        return _checked(rows, shown, region, problems, make)[1], problems
 
     def read(start: int, stop: int | None) -> Part[Row]:
         problems: list[Diagnostic] = []
-        return _checked(_csv_rows(path, shown, problems, start, stop), shown, region, problems)
+        rows = _csv_rows(path, shown, problems, start, stop)
+        return _checked(rows, shown, region, problems, make)
 
     problems, found, _ = read_in_two(path, read)
     return found, problems

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -288,12 +288,22 @@ def _csv_calls(
             yield line, call
 
 
-Row = tuple[str, int, dict[str, Any]]
-"""A call read from a recipients file: (file, line, call)."""
+Row = tuple[str, int, Any]
+"""A call read from a recipients file: (file, line, the call, or what `make` made of it)."""
 
 
-def _checked(rows: Iterator[tuple[int, Any]], shown: str, problems: list[Diagnostic]) -> Part[Row]:
-    """Each row's call validated (`check_row`) and dumped as it is sent, with its problems."""
+def _same(call: dict[str, Any]) -> Any:
+    return call
+
+
+def _checked(
+    rows: Iterator[tuple[int, Any]],
+    shown: str,
+    problems: list[Diagnostic],
+    make: Callable[[dict[str, Any]], Any] = _same,
+) -> Part[Row]:
+    """Each row's call validated (`check_row`), dumped as it is sent and given to `make`,
+    with its problems."""
     calls: list[Row] = []
     try:
         for row, call in rows:
@@ -306,14 +316,13 @@ def _checked(rows: Iterator[tuple[int, Any]], shown: str, problems: list[Diagnos
             else:
                 dumped = good.model_dump(mode="json", by_alias=True, exclude_none=True)
                 if not call_violations(dumped):  # `rule_violations`, on the dump it makes
-                    calls.append((shown, row, dumped))
+                    calls.append((shown, row, make(dumped)))
                     continue
             model, found = check_row(ScheduledCallManifest, call)
             problems += [Diagnostic(shown, row, message) for message in found]
             if model is not None:
-                calls.append(
-                    (shown, row, model.model_dump(mode="json", by_alias=True, exclude_none=True))
-                )
+                dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+                calls.append((shown, row, make(dumped)))
     except FileProblem as problem:
         problems.append(problem.diagnostic)
         return problems, calls, False
@@ -324,12 +333,17 @@ def _checked(rows: Iterator[tuple[int, Any]], shown: str, problems: list[Diagnos
 
 
 def load_recipients(
-    callsfrom: str | CallsFrom, manifest_file: str, region: str | None = None, line: int = 1
+    callsfrom: str | CallsFrom,
+    manifest_file: str,
+    region: str | None = None,
+    line: int = 1,
+    make: Callable[[dict[str, Any]], Any] = _same,
 ) -> tuple[list[Row], list[Diagnostic]]:
     """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found, each
     at its row (a missing file at `line`, the manifest's `callsFrom`). Numbers are kept in
     E.164, national ones read with `region` (`defaultRegion`). A large CSV file is read in
-    two processes (`read_in_two`)."""
+    two processes (`read_in_two`); `make` is applied to each call there (plain data out: it
+    is handed back by `marshal`), so what the caller makes of the calls is made in both."""
     try:
         spec = CallsFrom(file=callsfrom) if isinstance(callsfrom, str) else callsfrom
     except ValidationError:
@@ -344,12 +358,12 @@ def load_recipients(
             (n, canonical_call(c, region))
             for n, c in jsonl_objects(path, shown, "one call", problems)
         )
-        return _checked(rows, shown, problems)[1], problems
+        return _checked(rows, shown, problems, make)[1], problems
 
     def read(start: int, stop: int | None) -> Part[Row]:
         problems: list[Diagnostic] = []
         return _checked(
-            _csv_calls(path, spec, shown, region, problems, start, stop), shown, problems
+            _csv_calls(path, spec, shown, region, problems, start, stop), shown, problems, make
         )
 
     problems, calls, _ = read_in_two(path, read)

@@ -17,6 +17,7 @@ Must not import httpx, deepdiff or the batch-calling vendor folder.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -268,8 +269,9 @@ class ScheduledBatchType(ResourceType):
                 source.file,
                 manifest.defaultRegion,
                 line=source.line_of("callsFrom"),
+                make=functools.partial(_sent, manifest.name),  # in both processes reading
             )
-            rows = [Located(f, n, _scheduled_call(manifest.name, c)) for f, n, c in from_file]
+            rows = [Located(f, n, Recipient(*sent)) for f, n, sent in from_file]
             where.update((id(item.recipient), (item.file, item.line)) for item in rows)
             located += rows
         calls, duplicates = unique(located, container=f"batch {manifest.name!r}", mask=mask_number)
@@ -896,9 +898,14 @@ def _with_parts(live: LiveResource, parts: Sequence[Part]) -> LiveResource:
 
 def _scheduled_call(batch: str, call: dict[str, Any]) -> Recipient:
     """A manifest call as it is sent: with the reserved metadata keys that identify it."""
+    return Recipient(*_sent(batch, call))
+
+
+def _sent(batch: str, call: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
+    """`_scheduled_call`'s recipient as plain data: its key, number and payload."""
     key = recipient_key(call)
     metadata = {**call.get("metadata", {}), BATCH_KEY: batch, RECIPIENT_KEY: key}
-    return Recipient(key, destination(call), {**call, "metadata": metadata})
+    return key, destination(call), {**call, "metadata": metadata}
 
 
 def _media(call: Mapping[str, Any]) -> int:
