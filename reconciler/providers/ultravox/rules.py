@@ -12,6 +12,7 @@ or click.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
@@ -75,32 +76,45 @@ def check(
     when a required member is missing, so that its line is the one to fix.
     """
     found: list[Violation] = []
-    for path, rule, members in table:
-        pattern = paths.parse(path)
-        head = pattern[0] if pattern else paths.ANY
-        wild = head in (paths.ANY, EVERY_VALUE) or not isinstance(head, str)
-        if not wild and data.get(str(head)) is None:
+    for pattern, head, rule, members in _rows(table):
+        if head is not None and data.get(head) is None:
             continue  # the row's object is not set (most rows, for most templates)
         for where, node in reached(data, pattern):
-            if not isinstance(node, Mapping):
+            if not isinstance(node, dict | Mapping):
                 continue
-            here = (*prefix, *where)
             present = [m for m in members if node.get(m) is not None]
-            listed = ", ".join(members)
+            # Paths and messages are built only for a violation (rare; the loop is not).
             if rule == ONLY_WITH:
                 first, second = members
                 if first in present and second not in present:
-                    found.append(Violation((*here, first), f"only allowed when {second} is set"))
+                    found.append(
+                        Violation((*prefix, *where, first), f"only allowed when {second} is set")
+                    )
             elif len(present) > 1:
                 found.append(
                     Violation(
-                        (*here, present[1]),
-                        f"conflicts with {present[0]}: set {rule} {listed}",
+                        (*prefix, *where, present[1]),
+                        f"conflicts with {present[0]}: set {rule} {', '.join(members)}",
                     )
                 )
             elif rule == EXACTLY_ONE and not present:
-                found.append(Violation(here, f"set {rule} {listed}"))
+                found.append(Violation((*prefix, *where), f"set {rule} {', '.join(members)}"))
     return found
+
+
+@functools.lru_cache(maxsize=16)
+def _rows(
+    table: tuple[tuple[str, str, tuple[str, ...]], ...],
+) -> tuple[tuple[paths.Path, str | None, str, tuple[str, ...]], ...]:
+    """`table` with each row's path parsed, and the key its object hangs from in the data
+    (None when the path starts with a wildcard or is empty): compiled once per table."""
+    rows = []
+    for path, rule, members in table:
+        pattern = paths.parse(path)
+        head = pattern[0] if pattern else None
+        key = head if isinstance(head, str) and head not in (paths.ANY, EVERY_VALUE) else None
+        rows.append((pattern, key, rule, members))
+    return tuple(rows)
 
 
 def reached(node: Any, pattern: paths.Path) -> list[tuple[tuple[str | int, ...], Any]]:
