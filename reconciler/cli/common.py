@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli import safety
+from reconciler.cli import safety, verbosity
 from reconciler.core.domain import ResourceKey
 from reconciler.core.errors import ConfigError
 from reconciler.core.render import MAX_BODY_CHARS
@@ -52,7 +52,8 @@ prune_option = click.option(
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine, under the command's deadline (--timeout): no server can hold
-    a run forever."""
+    a run forever. The HTTP log lines (-v, -vv, retries) are set up here, by the first run."""
+    verbosity.activate()
     return safety.run(coro)
 
 

@@ -16,14 +16,13 @@ Must not import httpx or deepdiff; knows nothing of the commands themselves.
 from __future__ import annotations
 
 import io
-import logging
 import os
 import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Coroutine
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -31,6 +30,9 @@ from reconciler.core.errors import ReconcilerError
 from reconciler.core.interpolate import VAR_PREFIX
 from reconciler.core.limits import Limits
 from reconciler.core.masking import REDACTOR
+
+if TYPE_CHECKING:
+    import logging
 
 T = TypeVar("T")
 
@@ -90,8 +92,9 @@ class RedactingStream(io.TextIOBase):
         self._inner.flush()
 
 
-class RedactingFilter(logging.Filter):
-    """Log records with their message masked like everything else printed."""
+class RedactingFilter:
+    """Log records with their message masked like everything else printed (a logging filter:
+    an object with `filter`, so that defining it imports no logging)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = REDACTOR.text(record.getMessage())
@@ -106,7 +109,6 @@ def install(ctx: click.Context) -> None:
     """Mask everything this command prints, from now until its context closes. The redactor
     starts empty: secrets are this run's."""
     REDACTOR.clear()
-    logging.getLogger("reconciler.http").addFilter(_FILTER)
     wrapped: list[tuple[str, TextIO]] = []
     for name in ("stdout", "stderr"):
         current = getattr(sys, name)
@@ -210,8 +212,18 @@ def allow_outside_files() -> bool:
     return _settings()[1]
 
 
+def filter_http_logs() -> None:
+    """Mask the `reconciler.http` log records (kept for the process; adding it again is a no-op).
+    Done by the first run that can send a request, not at start-up: `validate` imports no
+    logging."""
+    import logging
+
+    logging.getLogger("reconciler.http").addFilter(_FILTER)
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(coro)`, ended with a `DeadlineError` when the command's deadline passes."""
+    filter_http_logs()
     chosen, _, started = _settings()
     if not chosen.deadline:
         return _run_handing_back(coro)

@@ -2,9 +2,9 @@
 must not pay for what only network commands need (the HTTP client and httpx, and asyncio: a
 command that reads no account runs no event loop), what only a plan with changes needs
 (deepdiff), phonenumbers for manifests without a phone number, nor the types of kinds the
-manifests do not use, nor what only a typo's suggestion (difflib), markdown (html) or an apply
-needs. Checked in a fresh interpreter: this test process has long imported
-everything."""
+manifests do not use, nor what only a typo's suggestion (difflib), markdown (html), an
+apply or the HTTP log lines (logging) need. Checked in a fresh interpreter: this test process
+has long imported everything."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ LAZY = (
     "phonenumbers",
     "difflib",
     "html",
+    "logging",
     "reconciler.runtime.apply",
     "reconciler.runtime.client",
     "reconciler_apis.model",
