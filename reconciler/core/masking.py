@@ -104,9 +104,46 @@ def _one_number(match: re.Match[str]) -> str:
 
 def mask_numbers_in_text(text: str) -> str:
     """Every E.164-looking run of digits in `text` masked (`call +1415***0100 now`)."""
+    if len(text) >= _LONG and text.isascii():
+        return _numbers_in_long_text(text)
     # `_DIGIT`, not `str.isdigit` per character: the pattern needs a `\d`, and a regex finds
     # one without a Python step per character.
     return _NUMBER_IN_TEXT.sub(_one_number, text) if _DIGIT.search(text) else text
+
+
+_LONG = 65_536
+"""From how many characters a text is searched for runs before the pattern is run (a plan's
+26 MB line of a masked body: 0.66 s of the pattern, 0.10 s this way)."""
+_RUN_CHARS = b"+0123456789 ().-"
+_RUN_TABLE = bytes(ord("x") if byte in _RUN_CHARS else ord(".") for byte in range(256))
+_RUN = re.compile(rb"xxxxxxxx+")
+"""Every match of `_NUMBER_IN_TEXT` is 8 or more characters all of `_RUN_CHARS` (`+` and 7
+digits with separators; or 10 of digits, spaces, parentheses and dashes), so it lies inside
+one such run: outside the runs there is nothing to mask."""
+_DENSE = 200
+"""Up to how many characters per run (on average) the pattern is run over the whole text
+instead: a text full of numbers (an unmasked body) has a run every few dozen."""
+
+
+def _numbers_in_long_text(text: str) -> str:
+    """`_NUMBER_IN_TEXT.sub(_one_number, text)` for an ASCII `text` (so its characters are its
+    bytes): the runs found in bytes by C code (`translate`, a literal-prefix search), the pattern
+    run only over each run, with the text around it visible to its lookbehind (`pos` moves the
+    start, not the string's beginning) and the one character after it to its lookahead."""
+    marks = text.encode("ascii").translate(_RUN_TABLE)
+    if marks.count(b"xxxxxxxx") * _DENSE > len(text):
+        return _NUMBER_IN_TEXT.sub(_one_number, text)
+    pieces: list[str] = []
+    last = 0
+    for run in _RUN.finditer(marks):
+        start, end = run.span()
+        for match in _NUMBER_IN_TEXT.finditer(text, start, end + 1):
+            pieces += (text[last : match.start()], _one_number(match))
+            last = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _masked_text(text: str) -> str:

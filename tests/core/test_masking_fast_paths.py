@@ -13,6 +13,7 @@ from reconciler.core.masking import (
     _NUMBER_IN_TEXT,
     Redactor,
     _masked_text,
+    _one_number,
     mask_numbers_in_text,
     mask_phone,
     masked,
@@ -107,3 +108,25 @@ def test_a_text_without_a_secret_in_it_is_redacted_as_the_pattern_redacts(secret
     )
     for text in texts:
         assert redactor.secrets(text) == (pattern.sub("***", text) if text else text), text
+
+
+@pytest.mark.parametrize("spacing", [0, 40, 3_000])
+def test_a_long_text_is_masked_as_the_pattern_masks_it(spacing: int) -> None:
+    # Long texts are searched for runs of the pattern's characters first: the result must be
+    # the pattern's over the whole text, sparse runs (a masked body) or dense (fallback), with
+    # numbers at the very start and end and next to every kind of neighbour.
+    rng = random.Random(spacing)
+    pieces = ["+14155550100 "]
+    numbers = ["+1 415 555 0100", "(415) 555-0100", "14155550100", "4155550100", "1-415-555"]
+    neighbours = ["", " ", "a", "/", ":", "#", "-", ".", "+", "_", "\n", '"', "(", "2026-12-01"]
+    while sum(map(len, pieces)) < 200_000:
+        pieces.append("y" * rng.randint(0, spacing))
+        pieces += (rng.choice(neighbours), rng.choice(numbers), rng.choice(neighbours))
+    text = "".join(pieces) + " +14155550199"
+    assert mask_numbers_in_text(text) == _NUMBER_IN_TEXT.sub(_one_number, text)
+    assert mask_numbers_in_text(text + "٤") == _NUMBER_IN_TEXT.sub(_one_number, text + "٤")
+
+
+def test_a_long_text_without_a_number_is_returned_as_it_is() -> None:
+    text = ("Customer 12345, " * 200 + "2026-12-01T09:00:00 ") * 500
+    assert mask_numbers_in_text(text) is text
