@@ -43,22 +43,35 @@ def masked(value: Any) -> Any:
     if kind is str:
         return _masked_text(value)
     if kind is dict:
-        if len(value) == 1 and "$secret" in value:
-            return f"(secret from ${value['$secret']})"
-        # A string value straight to `_masked_text`, not through `masked`'s dispatch: a body's
-        # million values.
-        return {
-            k: (
-                (mask_number(v) if k in CONTACT_FIELDS else _masked_text(v))
-                if type(v) is str
-                else mask_number(v)
-                if k in CONTACT_FIELDS and isinstance(v, str)
-                else masked(v)
-            )
-            for k, v in value.items()
-        }
+        return _masked_dict(value)
     if kind is list:
         return [masked(v) for v in value]
+    return _masked_other(value)
+
+
+def _masked_dict(value: dict[Any, Any]) -> Any:
+    """`masked` of an exact dict: each value of an exact type masked here, without `masked`'s
+    dispatch (a body of 100,000 calls is 600,000 dicts: 0.91 s of CPU, now 0.63 s)."""
+    if len(value) == 1 and "$secret" in value:
+        return f"(secret from ${value['$secret']})"
+    out: dict[Any, Any] = {}
+    for k, v in value.items():
+        kind = type(v)
+        if kind is str:
+            out[k] = mask_number(v) if k in CONTACT_FIELDS else _masked_text(v)
+        elif kind is dict:
+            out[k] = _masked_dict(v)
+        elif k in CONTACT_FIELDS and isinstance(v, str):
+            out[k] = mask_number(v)
+        elif kind is list:
+            out[k] = [masked(item) for item in v]
+        else:
+            out[k] = _masked_other(v)
+    return out
+
+
+def _masked_other(value: Any) -> Any:
+    """`masked` of anything but an exact str, dict or list."""
     if isinstance(value, str):
         return mask_numbers_in_text(mask_phone(value))
     if isinstance(value, bool):
@@ -150,7 +163,8 @@ def _masked_text(text: str) -> str:
     """`mask_numbers_in_text(mask_phone(text))`, each pattern tried once: a whole E.164 value
     masked by `mask_phone` is left as it is by the other (its `***` cuts every run of digits
     to at most four, and only its first character is a `+`)."""
-    if not _DIGIT.search(text):
+    # Both patterns need 8 characters at least (`+` and 7 digits): ids, counts, short names.
+    if len(text) < 8 or not _DIGIT.search(text):
         return text
     if _E164.match(text):
         return f"{text[:5]}***{text[-4:]}"

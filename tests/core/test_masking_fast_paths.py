@@ -24,6 +24,10 @@ class Text(str):
     pass
 
 
+class Mapping(dict[str, Any]):
+    pass
+
+
 CASES: list[tuple[Any, Any]] = [
     ("no digits at all", "no digits at all"),
     ("+14155550100", "+1415***0100"),
@@ -36,6 +40,18 @@ CASES: list[tuple[Any, Any]] = [
     ({"$secret": "A", "other": 1}, {"$secret": "A", "other": 1}),
     ([14155550100, True, 3.5, None], ["14155***0100", True, 3.5, None]),
     (("+14155550100",), ("+14155550100",)),
+    (
+        {"a": {"to": "+14155550100", "n": "1234567", "m": "+1234567"}},
+        {"a": {"to": "+1415***0100", "n": "1234567", "m": "+1234***4567"}},
+    ),
+    (
+        {"a": Text("+14155550100"), "b": [{"from": 14155550100}], "c": Mapping({"to": "x"})},
+        {"a": "+1415***0100", "b": [{"from": "14155***0100"}], "c": {"to": "***"}},
+    ),
+    (
+        {"a": {"$secret": "KEY"}, "b": (1,), "c": None},
+        {"a": "(secret from $KEY)", "b": (1,), "c": None},
+    ),
 ]
 
 
