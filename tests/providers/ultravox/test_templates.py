@@ -69,3 +69,19 @@ def test_a_call_with_an_empty_string_has_a_value_and_one_without_context_has_non
         "default in the agent's callTemplate.contextSchema"
     )
     assert found == [Diagnostic("b.yaml", 9, message), Diagnostic("r.jsonl", 2, message)]
+
+
+def test_each_missing_variable_of_a_call_is_reported_in_name_order() -> None:
+    from types import MappingProxyType
+
+    calls: list[tuple[str, int, Any]] = [
+        ("b.yaml", 3, {"templateContext": MappingProxyType({"b": "x"})}),
+        ("b.yaml", 5, {"templateContext": "not a mapping"}),
+        ("b.yaml", 8, {"templateContext": {"a": "1", "b": "2"}}),
+    ]
+    found = missing_context("caller", {"systemPrompt": "{{b}} and {{a}}"}, calls)
+    assert [(d.line, d.message.split(",")[0]) for d in found] == [
+        (3, "no templateContext value for {{a}}"),
+        (5, "no templateContext value for {{a}}"),
+        (5, "no templateContext value for {{b}}"),
+    ]
