@@ -255,6 +255,7 @@ class Forms:
 
     def __init__(self) -> None:
         self._found: dict[tuple[int, int], tuple[object, NormalizationTable, dict[str, Any]]] = {}
+        self._compared: dict[tuple[int, int, int], tuple[object, object, object, Any]] = {}
 
     def add(self, obj: Mapping[str, Any], table: NormalizationTable) -> None:
         self._found[(id(obj), id(table))] = (obj, table, normalize(obj, table))
@@ -264,6 +265,24 @@ class Forms:
         if entry is not None and entry[0] is obj and entry[1] is table:
             return entry[2]
         return normalize(obj, table)
+
+    def forget(self, obj: Mapping[str, Any], table: NormalizationTable) -> None:
+        """Drop the form of `obj` (no longer needed: its comparison is made); `get`
+        normalizes it again if it is asked for after all."""
+        self._found.pop((id(obj), id(table)), None)
+
+    def add_comparison(self, desired: object, live: object, table: object, result: Any) -> None:
+        """The comparison of the pair (`reconciler.core.planning.compare`), made ahead: the
+        pairs of a plan are compared as each page of live objects comes (issue 14), and
+        the result is kept by the identity of the three, like a form."""
+        self._compared[(id(desired), id(live), id(table))] = (desired, live, table, result)
+
+    def comparison(self, desired: object, live: object, table: object) -> Any | None:
+        """What `add_comparison` kept for the pair; None when it was not made ahead."""
+        entry = self._compared.get((id(desired), id(live), id(table)))
+        if entry is not None and entry[0] is desired and entry[1] is live and entry[2] is table:
+            return entry[3]
+        return None
 
 
 # The walk is module-level functions rather than a closure: a recursive closure is a reference

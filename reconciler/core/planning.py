@@ -100,7 +100,11 @@ def compare(
     forms: Forms | None = None,
 ) -> tuple[FieldChange, ...]:
     """Field differences between a desired and a live resource, after normalizing both
-    (`forms`: what was normalized ahead)."""
+    (`forms`: what was normalized, or compared, ahead)."""
+    if forms is not None:
+        made: tuple[FieldChange, ...] | None = forms.comparison(desired, live, table)
+        if made is not None:
+            return made
     want, have = align(
         _normalized(desired.spec, table, forms),
         _normalized(live.body, table, forms),

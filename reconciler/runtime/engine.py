@@ -39,6 +39,7 @@ from reconciler.core.planning import (
     PlanOptions,
     StateDifference,
     build_plan,
+    compare,
     compare_states,
     restrict,
 )
@@ -49,7 +50,7 @@ from reconciler.providers import registry
 from reconciler.providers.base import Api, Provider, ProviderSettings, load_type, server_now
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future
 
     from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop
     from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
@@ -208,9 +209,15 @@ async def read_live(
             mine = [d for d in desired if d.key.kind == rt.kind and d.provider == provider.name]
             reader = api
             if ahead is not None and rt.normalizes_ahead:
-                reader = ahead.reader(api, rt.comparison_table(provider.name))
+                reader = ahead.reader(api, rt.comparison_table(provider.name), rt.table.sensitive)
             read = await _read_kind(rt, reader, mine, found, provider.name)
-            _remember_live_secrets(rt, read)
+            secrets = reader.secrets if isinstance(reader, _PageNormalizing) else None
+            if secrets is None:
+                _remember_live_secrets(rt, read)
+            else:
+                # Found by the thread, page by page; the masking is changed here only.
+                for value in secrets:
+                    REDACTOR.add_json(value)
             found += read
         return found
 
@@ -250,36 +257,55 @@ def _remember_live_secrets(rt: Any, found: Sequence[LiveResource]) -> None:
 class Ahead:
     """Work done in a worker thread while a plan's reads wait for the network (issue 14: the
     10 pages of 1,000 agents are half a second of waiting). The event loop only hands work
-    over; the thread turns each page into live resources (`read_list`) and normalizes into
-    `forms`, which planning reads once it has finished (leaving the `with` block waits for
-    it). Anything it cannot normalize is left to planning, which normalizes it again and
-    reports its problem where it always did; a page it cannot convert raises where the
-    conversion always did, after the list is read."""
+    over; the thread normalizes the desired specs (`expect`), turns each page into live
+    resources (`read_list`), normalizes them and compares each with the desired resource of
+    its key, into `forms`, which planning reads once it has finished (leaving the `with`
+    block waits for it). Anything it cannot normalize or compare is left to planning, which
+    does it again and reports its problem where it always did; a page it cannot convert
+    raises where the conversion always did, after the list is read."""
 
     def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.forms = Forms()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="reconciler-normalize")
+        self._expected: dict[ResourceKey, tuple[DesiredResource, NormalizationTable]] = {}
+        self._waiting: list[tuple[Mapping[str, Any], NormalizationTable]] = []
 
     def __enter__(self) -> Ahead:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.start()
         self._pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
 
+    def expect(self, desired: Iterable[tuple[DesiredResource, NormalizationTable]]) -> None:
+        """Desired resources to normalize, each with its comparison table. The thread starts
+        on them with the first page (`start`): before it is in, the thread would only slow
+        the first request, while the network wait after it is idle."""
+        for resource, table in desired:
+            self._expected[resource.key] = (resource, table)
+            self._waiting.append((resource.spec, table))
+
+    def start(self) -> None:
+        """Hand the desired side to the thread, once (before any page's work)."""
+        if self._waiting:
+            work, self._waiting = self._waiting, []
+            self._pool.submit(self._run, work)
+
     def normalize(self, work: Iterable[tuple[Mapping[str, Any], NormalizationTable]]) -> None:
+        self.start()
         self._pool.submit(self._run, list(work))
 
-    def reader(self, api: Api, table: NormalizationTable) -> Api:
-        """`api` whose lists hand each page to this thread (a client with `on_page`)."""
+    def reader(self, api: Api, table: NormalizationTable, sensitive: Sequence[str] = ()) -> Api:
+        """`api` whose lists hand each page to this thread (a client with `on_page`);
+        `sensitive`: the patterns of the kind's secret fields (`_remember_live_secrets`)."""
         from reconciler.runtime.client import ApiClient
 
         if not isinstance(api, ApiClient):
             return api
-        return _PageNormalizing(
-            api, lambda items: self.normalize((i, table) for i in items), self._pool
-        )
+        return _PageNormalizing(api, self, table, tuple(map(fieldpaths.parse, sensitive)))
 
     def _run(self, work: list[tuple[Mapping[str, Any], NormalizationTable]]) -> None:
         for body, table in work:
@@ -288,47 +314,103 @@ class Ahead:
             except Exception:
                 continue  # planning normalizes it again, and says what is wrong with it
 
+    def page(
+        self,
+        convert: Callable[[JSON], LiveResource],
+        items: list[JSON],
+        table: NormalizationTable,
+        sensitive: Sequence[fieldpaths.Path],
+    ) -> Future[tuple[list[LiveResource], list[Any]]]:
+        """Hand a page to the thread (after the desired side): see `_page`."""
+        self.start()
+        return self._pool.submit(self._page, convert, items, table, sensitive)
+
+    def _page(
+        self,
+        convert: Callable[[JSON], LiveResource],
+        items: list[JSON],
+        table: NormalizationTable,
+        sensitive: Sequence[fieldpaths.Path],
+    ) -> tuple[list[LiveResource], list[Any]]:
+        """A page's live resources (in the thread), each compared with the desired one of its
+        key, and the secret values they hold (added to the masking by the event loop)."""
+        found = [convert(item) for item in items]
+        secrets = [
+            fieldpaths.get(item.body, path)
+            for pattern in sensitive
+            for item in found
+            for path in fieldpaths.expand(item.body, pattern)
+        ]
+        for live in found:
+            try:
+                self.forms.add(live.body, table)
+            except Exception:
+                continue  # planning normalizes it again, and says what is wrong with it
+            expected = self._expected.get(live.key)
+            if expected is None or expected[1] is not table:
+                continue
+            try:
+                result = compare(expected[0], live, table, self.forms)
+            except Exception:
+                continue  # planning compares them again, and says what is wrong
+            self.forms.add_comparison(expected[0], live, table, result)
+            # What is compared needs no live form any more, nor a desired one that matches
+            # (planning uses it only for a change): a 10,000-agent plan holds less.
+            self.forms.forget(live.body, table)
+            if not result:
+                self.forms.forget(expected[0].spec, table)
+        return found, secrets
+
 
 @dataclass
 class _PageNormalizing:
-    """An `ApiClient` whose lists give every page to `on_page` as it comes."""
+    """An `ApiClient` whose lists give every page to `ahead`'s thread as it comes."""
 
     client: ApiClient
-    on_page: Callable[[list[JSON]], object]
-    pool: ThreadPoolExecutor
+    ahead: Ahead
+    table: NormalizationTable
+    sensitive: tuple[fieldpaths.Path, ...]
     settings: ProviderSettings = field(init=False)
+    secrets: list[Any] | None = field(init=False, default=None)
+    """The secret values of the live resources `convert_pages` read (None before it ran)."""
 
     def __post_init__(self) -> None:
         self.settings = self.client.settings
 
+    def _normalize(self, items: list[JSON]) -> None:
+        self.ahead.normalize((item, self.table) for item in items)
+
     async def list_all(self, path: str, params: Mapping[str, str] | None = None) -> list[JSON]:
-        return await self.client.list_all(path, params, on_page=self.on_page)
+        return await self.client.list_all(path, params, on_page=self._normalize)
 
     async def convert_pages(
         self, path: str, convert: Callable[[JSON], LiveResource]
     ) -> list[LiveResource]:
-        """The list at `path`, each page converted in the pool while the next is read
-        (`reconciler.providers.base.read_list`), then normalized there."""
+        """The list at `path`, each page converted, normalized and compared in the thread
+        while the next is read (`reconciler.providers.base.read_list`)."""
         import asyncio
 
-        pages: list[asyncio.Future[list[LiveResource]]] = []
+        pages: list[asyncio.Future[tuple[list[LiveResource], list[Any]]]] = []
 
         def on_page(items: list[JSON]) -> None:
-            pages.append(asyncio.wrap_future(self.pool.submit(_converted, convert, items)))
-            self.on_page(items)
+            done = self.ahead.page(convert, items, self.table, self.sensitive)
+            pages.append(asyncio.wrap_future(done))
 
         await self.client.list_all(path, on_page=on_page)
-        return [resource for page in pages for resource in await page]
+        found: list[LiveResource] = []
+        secrets: list[Any] = []
+        for page in pages:
+            resources, values = await page
+            found += resources
+            secrets += values
+        self.secrets = secrets
+        return found
 
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> JSON:
         return await self.client.get(path, params)
 
     async def send(self, request: Request) -> JSON:
         return await self.client.send(request)
-
-
-def _converted(convert: Callable[[JSON], LiveResource], items: list[JSON]) -> list[LiveResource]:
-    return [convert(item) for item in items]
 
 
 def providers_for(kinds: set[str], names: set[str] | None = None) -> list[Provider]:
@@ -361,8 +443,8 @@ async def make_plan(
         # Nothing has been sent before this point (the manifests are all valid by now); the
         # reads wait for the network most of their time, and the normalizing is done then.
         types = registry.kinds()
-        ahead.normalize(
-            (d.spec, types[d.key.kind].comparison_table(d.provider))
+        ahead.expect(
+            (d, types[d.key.kind].comparison_table(d.provider))
             for d in desired
             if types[d.key.kind].normalizes_ahead
         )

@@ -9,7 +9,7 @@ from typing import Any
 from reconciler.core.domain import JSON
 from reconciler.core.normalize import Forms, NormalizationTable, normalize
 from reconciler.runtime.client import ApiClient
-from reconciler.runtime.engine import Ahead
+from reconciler.runtime.engine import Ahead, _PageNormalizing
 from tests.runtime.test_client import BASE, Harness, Server, reply
 
 TABLE = NormalizationTable(read_only=("id",), zero_is_default=True)
@@ -96,3 +96,81 @@ def test_a_plans_reader_converts_each_page_in_the_worker_as_read_list_would() ->
     assert len(plain) == 3
     assert threads and all(name.startswith("reconciler-normalize") for name in threads)
     assert asyncio.iscoroutinefunction(read_list)
+
+
+def agent_page(items: list[dict[str, Any]]) -> Server:
+    return Server(reply(200, {"results": items, "next": None}))
+
+
+def test_the_desired_side_is_normalized_once_the_first_page_is_in() -> None:
+    from reconciler.core.domain import DesiredResource, ResourceKey, SourceRef
+
+    spec: dict[str, Any] = {"name": "a", "b": 0}
+    desired = DesiredResource(ResourceKey("Agent", "a"), "ultravox", spec, SourceRef("a.yaml", 1))
+    with Ahead() as ahead:
+        ahead.expect([(desired, TABLE)])
+        # Nothing is handed to the thread before a page: it would slow the first request.
+        assert ahead.forms._found == {}
+    assert ahead.forms._found.keys() == {(id(spec), id(TABLE))}
+
+
+def test_each_pair_is_compared_in_the_thread_as_planning_compares_it() -> None:
+    from reconciler.core.domain import DesiredResource, LiveResource, ResourceKey, SourceRef
+    from reconciler.core.planning import compare
+    from reconciler.providers.base import read_list
+
+    def desired(name: str, b: int) -> DesiredResource:
+        spec = {"name": name, "b": b}
+        return DesiredResource(ResourceKey("Agent", name), "ultravox", spec, SourceRef("a.yaml", 1))
+
+    def convert(item: JSON) -> LiveResource:
+        assert isinstance(item, dict)
+        return LiveResource(ResourceKey("Agent", str(item["name"])), "ultravox", "i", item, "d")
+
+    same, changed = desired("same", 1), desired("changed", 2)
+    live = [{"id": "1", "name": "same", "b": 1}, {"id": "2", "name": "changed", "b": 3}]
+    live.append({"id": "3", "name": "unmanaged", "b": 4})
+
+    async def ahead_read(api: ApiClient) -> tuple[Ahead, list[LiveResource]]:
+        with Ahead() as ahead:
+            ahead.expect([(same, TABLE), (changed, TABLE)])
+            found = await read_list(ahead.reader(api, TABLE), "/api/agents", convert)
+        return ahead, found
+
+    ahead, found = Harness(agent_page(live)).run(ahead_read)
+    forms = ahead.forms
+    assert forms.comparison(same, found[0], TABLE) == () == compare(same, found[0], TABLE)
+    made = forms.comparison(changed, found[1], TABLE)
+    assert made is not None and made == compare(changed, found[1], TABLE)
+    assert [(c.path, c.before, c.after) for c in made] == [("b", 3, 2)]
+    assert compare(changed, found[1], TABLE, forms) is made  # planning takes it as made
+    # Not a pair (no desired of its name), or another table: compared anew by planning.
+    assert forms.comparison(same, found[2], TABLE) is None
+    assert forms.comparison(same, found[0], NormalizationTable()) is None
+    # Forms no longer needed are dropped: the live ones compared, and a desired one that
+    # matched; the desired form of a change is kept for its field list.
+    assert forms._found.keys() == {(id(changed.spec), id(TABLE)), (id(found[2].body), id(TABLE))}
+
+
+def test_the_secrets_a_page_holds_are_collected_for_the_masking() -> None:
+    from reconciler.core.domain import LiveResource, ResourceKey
+    from reconciler.providers.base import read_list
+
+    def convert(item: JSON) -> LiveResource:
+        assert isinstance(item, dict)
+        return LiveResource(ResourceKey("Agent", str(item["name"])), "ultravox", "i", item, "d")
+
+    live = [
+        {"name": "a", "t": {"tools": [{"auth": {"X-Key": "tok-0123456789"}}, {"auth": "s-2"}]}},
+        {"name": "b", "t": {"tools": []}},
+    ]
+
+    async def ahead_read(api: ApiClient) -> list[Any] | None:
+        with Ahead() as ahead:
+            reader = ahead.reader(api, TABLE, ["t.tools[].auth"])
+            await read_list(reader, "/api/agents", convert)
+        assert isinstance(reader, _PageNormalizing)  # a plan's reader, over a client
+        return reader.secrets
+
+    secrets = Harness(agent_page(live)).run(ahead_read)
+    assert secrets == [{"X-Key": "tok-0123456789"}, "s-2"]
