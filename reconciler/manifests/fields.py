@@ -55,16 +55,17 @@ def canonical_number(text: str, region: str | None = None) -> str:
     read by `phonenumbers`; a number without `+` needs `region` (ISO 3166-1, `US`), the
     campaign's or the environment's `defaultRegion`. A number no numbering plan allows (too
     short or too long for its country) is refused. The message masks the number: an error is
-    a log line.
+    a log line (built only for a number refused: 100,000 good ones need none).
     """
     trimmed = text.strip()
-    shown = repr(mask_number(trimmed))
     if not _WRITTEN_NUMBER.fullmatch(trimmed):
+        shown = repr(mask_number(trimmed))
         raise ValueError(
             f"{shown} is not an E.164 number like +14155550100, nor a phone number in another "
             "form (digits, a leading + and the separators space ( ) . - /, nothing else)"
         )
     if not trimmed.startswith("+") and region is None:
+        shown = repr(mask_number(trimmed))
         raise ValueError(
             f"{shown} is not an E.164 number like +14155550100 (no country code): write it "
             "with +<country code>, or set defaultRegion (e.g. US) on the campaign or in the "
@@ -75,8 +76,10 @@ def canonical_number(text: str, region: str | None = None) -> str:
     try:
         parsed = phonenumbers.parse(trimmed, region)
     except phonenumbers.NumberParseException:
+        shown = repr(mask_number(trimmed))
         raise ValueError(f"{shown} is not an E.164 number: no country code reads it") from None
     if not phonenumbers.is_possible_number(parsed):
+        shown = repr(mask_number(trimmed))
         raise ValueError(
             f"{shown} is not an E.164 number: no numbering plan of +{parsed.country_code} "
             "has numbers of its length"
@@ -84,9 +87,14 @@ def canonical_number(text: str, region: str | None = None) -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
+_E164 = re.compile(E164_PATTERN)
+"""`E164_PATTERN` compiled once (`re.fullmatch` with its text looks it up in re's cache on
+every call)."""
+
+
 def is_e164(text: str) -> bool:
     """Whether `text` is a possible phone number written exactly in E.164 (`+14155550100`)."""
-    if re.fullmatch(E164_PATTERN, text) is None:
+    if _E164.fullmatch(text) is None:
         return False
     try:
         return canonical_number(text, None) == text  # the key `canonical_or_same` caches
