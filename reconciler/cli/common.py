@@ -16,7 +16,7 @@ import click
 from reconciler.cli import safety, verbosity
 from reconciler.core.domain import ResourceKey
 from reconciler.core.errors import ConfigError
-from reconciler.core.render import MAX_BODY_CHARS
+from reconciler.core.limits import MAX_BODY_CHARS
 from reconciler.runtime import engine
 
 T = TypeVar("T")

@@ -16,6 +16,10 @@ from typing import Any
 
 from reconciler.core.errors import ConfigError
 
+MAX_BODY_CHARS = 1200
+"""Where `--compact` cuts a request body in a text plan (here, not in the renderer: the flag's
+help text says it, and `validate` does not import the renderer)."""
+
 
 @dataclass(frozen=True)
 class Limits:

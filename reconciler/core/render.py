@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.core.domain import Action, Change, FieldChange, FieldOp, Plan, Request
+from reconciler.core.limits import MAX_BODY_CHARS
 from reconciler.core.masking import mask_phone, masked
 from reconciler.core.planfile import SENSITIVE, plan_to_json
 from reconciler.core.planning import StateDifference
@@ -34,7 +35,6 @@ _VERB = {
     Action.REPLACE: "will be replaced",
 }
 _COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "33;1", "#": "2"}
-MAX_BODY_CHARS = 1200
 
 
 def _show(value: Any) -> str:

@@ -34,7 +34,7 @@ PATH_PREFIX_PATTERN = r"^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$"
 class ProviderOverride(BaseModel):
     """How one environment reaches one vendor; every field optional."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     baseUrl: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     apiKeyEnv: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -48,7 +48,7 @@ class ProviderOverride(BaseModel):
 
 
 class Environment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(default="", pattern=r"^$|" + NAME_PATTERN)
     description: str | None = None

@@ -3,7 +3,8 @@ must not pay for what only network commands need (the HTTP client and httpx, and
 command that reads no account runs no event loop), what only a plan with changes needs
 (deepdiff), phonenumbers for manifests without a phone number, nor the types of kinds the
 manifests do not use, nor what only a typo's suggestion (difflib), markdown (html), an
-apply or the HTTP log lines (logging) need. Checked in a fresh interpreter: this test process
+apply or the HTTP log lines (logging) need, nor the renderer of a plan, nor the model of an
+environment file when none is read. Checked in a fresh interpreter: this test process
 has long imported everything."""
 
 from __future__ import annotations
@@ -37,11 +38,15 @@ LAZY = (
     "reconciler_apis.model",
     "reconciler.providers.ultravox.batches",
     "reconciler.providers.batchcalling.batch_calls",
+    "reconciler.core.render",
+    "reconciler.core.planfile",
 )
 loaded = sorted(m for m in LAZY if m in sys.modules)
+# Built by the first run that reads an environment file (`--env`): none here.
+built = sys.modules["reconciler.manifests.environment"].Environment.__pydantic_complete__
 # The first signature of a builtin (a model's `default_factory=list`) compiles these patterns.
 tokenized = sys.modules["tokenize"]._compile.cache_info().misses
-print(json.dumps({"code": code, "loaded": loaded, "tokenized": tokenized}))
+print(json.dumps({"code": code, "loaded": loaded, "tokenized": tokenized, "built": built}))
 """
 
 
@@ -62,7 +67,12 @@ def test_validate_imports_neither_the_client_nor_deepdiff_nor_asyncio(tmp_path: 
     (tmp_path / "agent.yaml").write_text(
         "kind: Agent\nname: support\ncallTemplate:\n  systemPrompt: Help.\n"
     )
-    assert probe("validate", str(tmp_path)) == {"code": 0, "loaded": [], "tokenized": 0}
+    assert probe("validate", str(tmp_path)) == {
+        "code": 0,
+        "loaded": [],
+        "tokenized": 0,
+        "built": False,
+    }
 
 
 PLAN_PROBE = """
