@@ -15,22 +15,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from reconciler.core.domain import (
-    JSON,
-    Change,
-    DesiredResource,
-    LiveResource,
-    Request,
-    SourceRef,
-)
+from reconciler.core.domain import JSON, DesiredResource, LiveResource, SourceRef
 from reconciler.core.errors import Diagnostic
-from reconciler.core.normalize import NormalizationTable, align, normalize
-from reconciler.core.planning import PlanOptions
 from reconciler.manifests.environment import ProviderOverride
+
+if TYPE_CHECKING:
+    # Types only: validate reads manifests and makes no plan, so it neither creates the
+    # plan's classes nor imports the planning (see `reconciler.core.changes`).
+    from reconciler.core.domain import Change, Request
+    from reconciler.core.normalize import NormalizationTable
+    from reconciler.core.planning import PlanOptions
 
 
 class Api(Protocol):
@@ -217,6 +215,8 @@ class ResourceType(ABC):
         for an object none declares) leaves to the server: what the server sets (ids,
         timestamps, its own choices) never counts.
         """
+        from reconciler.core.normalize import align, normalize
+
         table = self.comparison_table(resource.provider)
         if isinstance(resource, DesiredResource):
             return normalize(resource.spec, table)

@@ -11,33 +11,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
 from reconciler.core import fieldpaths as paths
 from reconciler.core.domain import (
     JSON,
-    Action,
-    Change,
     DesiredResource,
     LiveResource,
-    Request,
     ResourceKey,
     SourceRef,
     fingerprint,
 )
 from reconciler.core.normalize import NormalizationTable, normalize
-from reconciler.core.planning import (
-    PlanOptions,
-    additions,
-    compare,
-    patch_body,
-    removals,
-    update_fields,
-)
 from reconciler.manifests.fields import prevents_destroy
 from reconciler.providers.base import Api, ResourceType, read_list
+
+if TYPE_CHECKING:
+    from reconciler.core.domain import Change
+    from reconciler.core.planning import PlanOptions
 from reconciler.providers.ultravox.manifests import DURATIONS, AgentManifest
 from reconciler_apis import ultravox as ultravox_api
 
@@ -139,6 +132,16 @@ class AgentType(ResourceType):
         live: LiveResource | None,
         options: PlanOptions,
     ) -> Change | None:
+        # Imported here: validate loads this kind to read its manifests, and makes no plan.
+        from reconciler.core.domain import Action, Change, Request
+        from reconciler.core.planning import (
+            additions,
+            compare,
+            patch_body,
+            removals,
+            update_fields,
+        )
+
         if desired is not None and live is None:
             return Change(
                 key=desired.key,
@@ -175,6 +178,8 @@ class AgentType(ResourceType):
 
     def verify(self, change: Change, responses: Sequence[JSON]) -> list[str]:
         """After a PATCH, report any key the plan cleared that the server still holds."""
+        from reconciler.core.domain import Action
+
         if change.action is not Action.UPDATE or not responses or not change.requests:
             return []
         response = responses[-1]
