@@ -199,7 +199,10 @@ def call_violations(call: dict[str, Any]) -> list[tuple[tuple[str | int, ...], s
         if len(set_media) != 1:
             where: tuple[str | int, ...] = ("medium", *set_media[1:2])
             problems.append((where, f"set exactly one medium, found {len(set_media)}"))
-    kind, media = _medium_kind(call)
+        # `_medium_kind`'s answer, from the media just listed (once a row, not twice).
+        kind, media = (set_media[0] if len(set_media) == 1 else None), medium
+    else:
+        kind, media = _medium_kind(call)
     number = _destination(kind, media)
     leg: tuple[str | int, ...] = ("medium", kind or "", "outgoing")
     # Numbers are masked even when malformed: an error message is a log line.
@@ -224,7 +227,11 @@ def call_violations(call: dict[str, Any]) -> list[tuple[tuple[str | int, ...], s
 
 def recipient_key(call: dict[str, Any]) -> str:
     """A stable id for a recipient, written to the call's metadata; holds no phone number."""
-    number = destination(call)
+    return keyed(call, destination(call))
+
+
+def keyed(call: dict[str, Any], number: str | None) -> str:
+    """`recipient_key` of a call whose `destination` is `number` (known already)."""
     if number:
         basis = f"tel:{number}"
     else:

@@ -84,8 +84,8 @@ from reconciler.providers.ultravox.batch_manifest import (
     RECIPIENT_KEY,
     ScheduledBatchManifest,
     destination,
+    keyed,
     load_recipients,
-    recipient_key,
 )
 from reconciler.providers.ultravox.templates import missing_context
 from reconciler_apis import ultravox as ultravox_api
@@ -903,9 +903,10 @@ def _scheduled_call(batch: str, call: dict[str, Any]) -> Recipient:
 
 def _sent(batch: str, call: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
     """`_scheduled_call`'s recipient as plain data: its key, number and payload."""
-    key = recipient_key(call)
+    number = destination(call)
+    key = keyed(call, number)
     metadata = {**call.get("metadata", {}), BATCH_KEY: batch, RECIPIENT_KEY: key}
-    return key, destination(call), {**call, "metadata": metadata}
+    return key, number, {**call, "metadata": metadata}
 
 
 def _media(call: Mapping[str, Any]) -> int:
