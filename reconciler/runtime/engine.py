@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from reconciler.core import fieldpaths
-from reconciler.core.domain import JSON, DesiredResource, LiveResource, Plan, Request, ResourceKey
+from reconciler.core.domain import JSON, DesiredResource, LiveResource, ResourceKey
 from reconciler.core.errors import (
     ApiError,
     ConfigError,
@@ -35,14 +35,6 @@ from reconciler.core.ownership import (
     suggested_claims,
     suggested_name,
 )
-from reconciler.core.planning import (
-    PlanOptions,
-    StateDifference,
-    build_plan,
-    compare,
-    compare_states,
-    restrict,
-)
 from reconciler.core.wording import count
 from reconciler.manifests.environment import Environment, ProviderOverride, load_environment
 from reconciler.manifests.loader import Manifests, load_manifests
@@ -52,6 +44,10 @@ from reconciler.providers.base import Api, Provider, ProviderSettings, load_type
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    # Types only, and the planning imported by the functions that plan: validate makes no
+    # plan, and would create the plan's classes with them (see `reconciler.core.changes`).
+    from reconciler.core.domain import Plan, Request
+    from reconciler.core.planning import PlanOptions, StateDifference
     from reconciler.runtime.apply import ApplyReport, ChangeResult, Stop
     from reconciler.runtime.client import NO_HOOKS as NO_HOOKS
     from reconciler.runtime.client import ApiClient
@@ -334,6 +330,8 @@ class Ahead:
     ) -> tuple[list[LiveResource], list[Any]]:
         """A page's live resources (in the thread), each compared with the desired one of its
         key, and the secret values they hold (added to the masking by the event loop)."""
+        from reconciler.core.planning import compare
+
         found = [convert(item) for item in items]
         secrets = [
             fieldpaths.get(item.body, path)
@@ -459,6 +457,8 @@ async def make_plan(
     # A kind with neither a desired nor a live resource adds nothing to a plan: its type
     # (batch calling's, for a plan of agents) is not even imported.
     present = {d.key.kind for d in desired} | {item.key.kind for item in live}
+    from reconciler.core.planning import build_plan
+
     return build_plan(registry.resource_types(present), desired, live, options)
 
 
@@ -537,6 +537,8 @@ async def run_apply(
 
 
 def plan_options(prune: bool) -> PlanOptions:
+    from reconciler.core.planning import PlanOptions
+
     return PlanOptions(prune=prune)
 
 
@@ -649,6 +651,8 @@ async def plan_workspace(
     async def run(active: Session) -> Plan:
         plan = await make_plan(active, desired, options)
         if targets:
+            from reconciler.core.planning import restrict
+
             plan = restrict(plan, targets, desired)
         return replace(plan, environment=workspace.env_name, endpoints=active.endpoints())
 
@@ -677,6 +681,8 @@ async def promotion_gate(workspace: Workspace) -> None:
     required = workspace.required()
     if required is None:
         return
+    from reconciler.core.planning import PlanOptions
+
     pending = await plan_workspace(required, required.desired(), PlanOptions())
     if not pending.is_empty:
         names = ", ".join(str(c.key) for c in pending.changes)
@@ -746,4 +752,6 @@ async def diff_environments(
     )
     second = first.other(right)
     states = await asyncio.gather(state_of(first, live), state_of(second, live))
+    from reconciler.core.planning import compare_states
+
     return compare_states(registry.kinds(), states[0], states[1], (left, right))

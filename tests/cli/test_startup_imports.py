@@ -3,9 +3,9 @@ must not pay for what only network commands need (the HTTP client and httpx, and
 command that reads no account runs no event loop), what only a plan with changes needs
 (deepdiff), phonenumbers for manifests without a phone number, nor the types of kinds the
 manifests do not use, nor what only a typo's suggestion (difflib), markdown (html), an
-apply or the HTTP log lines (logging) need, nor the renderer of a plan, nor the model of an
-environment file when none is read. Checked in a fresh interpreter: this test process
-has long imported everything."""
+apply or the HTTP log lines (logging) need, nor the planning, the plan's classes or its
+renderer, nor the models of an environment file when none is read. Checked in a fresh
+interpreter: this test process has long imported everything."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ LAZY = (
     "reconciler.providers.batchcalling.batch_calls",
     "reconciler.core.render",
     "reconciler.core.planfile",
+    "reconciler.core.planning",
+    "reconciler.core.changes",
 )
 loaded = sorted(m for m in LAZY if m in sys.modules)
 # Built by the first run that reads an environment file (`--env`): none here.
