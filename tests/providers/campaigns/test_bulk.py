@@ -98,3 +98,27 @@ def test_the_kinds_read_recipients_with_it_paused(
         kind.to_desired(model, SourceRef("m.yaml", 1))
     assert seen == [False]
     assert gc.isenabled()
+
+
+@bulk
+def _making(count: int) -> list[dict[str, int]]:
+    return [{} for _ in range(count)]
+
+
+def test_a_call_that_made_many_objects_leaves_them_frozen(
+    collector_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.providers.campaigns import bulk as module
+
+    monkeypatch.setattr(module, "FREEZE_FROM", 10_000)
+    gc.collect()
+    before = gc.get_freeze_count()
+    try:
+        made = _making(100)
+        assert gc.get_freeze_count() == before  # few: left to the collector
+        made = _making(20_000)
+        assert gc.get_freeze_count() >= before + 20_000
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert len(made) == 20_000
