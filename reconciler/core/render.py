@@ -5,12 +5,13 @@ Owns the look of a plan: `+ create`, `~ update`, `- delete`, `-/+ replace`, fiel
 multi-line strings as unified diffs, the requests with their bodies (whole, or cut with
 `compact`; in markdown collapsed, under a table of every resource that survives any cut), the
 warnings and the summary line. Phone numbers are masked and secrets never shown in text and
-markdown. Pure: takes a `Plan`, returns a string; must not import httpx, deepdiff, the client
-or apply.
+markdown. Pure (but for pausing the cycle collector while a body is shown): takes a `Plan`,
+returns a string; must not import httpx, deepdiff, the client or apply.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable
 from typing import Any
@@ -111,11 +112,24 @@ def _request_line(request: Request, *, compact: bool = False) -> str:
     `MAX_BODY_CHARS` characters."""
     text = f"{request.method} {request.path}"
     if request.body is not None:
-        body = _show(request.body)
+        body = _unwalked(_show, request.body)
         if compact and len(body) > MAX_BODY_CHARS:
             body = f"{body[:MAX_BODY_CHARS]}... ({len(body):,} characters in all)"
         text += f" {body}"
     return text
+
+
+def _unwalked(show: Callable[[Any], str], body: Any) -> str:
+    """`show(body)` with the cycle collector paused: the masked copy of a body (600,000 dicts
+    for 100,000 calls, in no cycle) is gone when it resumes, so no collection walks it (0.14 s
+    of CPU in three collections before)."""
+    if not gc.isenabled():
+        return show(body)
+    gc.disable()
+    try:
+        return show(body)
+    finally:
+        gc.enable()
 
 
 def _header(change: Change) -> str:

@@ -259,3 +259,28 @@ def test_field_marks(field: FieldChange, text: str, markdown: str) -> None:
     block = render_markdown(Plan(changes=(change,))).split("```diff\n")[1].split("\n```")[0]
     assert block == markdown
     assert "tok-1" not in render_text(Plan(changes=(change,)))
+
+
+def test_a_body_is_shown_with_the_cycle_collector_paused_and_resumed_after() -> None:
+    import gc
+
+    from reconciler.core import render
+
+    seen: list[bool] = []
+
+    def show(body: object) -> str:
+        seen.append(gc.isenabled())
+        return "{}"
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert render._unwalked(show, {}) == "{}"
+        assert gc.isenabled()
+        gc.disable()
+        assert render._unwalked(show, {}) == "{}"
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+    assert seen == [False, False]
