@@ -32,6 +32,7 @@ CASES: list[tuple[Any, bool]] = [
     ({math.nan: 1}, False),  # keys are not looked at
     ((math.nan,), False),  # nor tuples: JSON values from YAML are lists
     ("nan", False),
+    ({"s": "x", "d": {"s": "y", "t": Table(f=-math.inf)}}, True),
 ]
 
 
