@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import types
 
 import click
 
@@ -23,6 +24,28 @@ from reconciler import __version__
 from reconciler.cli import safety, verbosity
 from reconciler.cli.errors import reported
 from reconciler.cli.plugins import LazyCommand, PluginGroup
+
+
+def _no_pydantic_plugins() -> None:
+    """The command line runs no pydantic plugins (issue 14).
+
+    pydantic looks its plugins up in the installed packages' entry points when it builds its
+    first model, and the module that does so imports `importlib.metadata` (with email,
+    zipfile and csv): 73 M instructions, 8% of `validate`'s start-up, to find none as a rule.
+    A plugin would see every value the models validate, manifests' secrets among them, so
+    the command line takes none: the loader's module is put in place before pydantic first
+    asks for it, answering none (what `PYDANTIC_DISABLE_PLUGINS=__all__` answers). Should a
+    pydantic release look its plugins up elsewhere, this does nothing, and
+    tests/cli/test_startup_imports.py fails on `importlib.metadata`.
+    """
+    name = "pydantic.plugin._loader"
+    if name not in sys.modules:
+        loader = types.ModuleType(name, "No pydantic plugins in reconciler's command line.")
+        loader.__dict__["get_plugins"] = tuple  # called with no argument: ()
+        sys.modules[name] = loader
+
+
+_no_pydantic_plugins()
 
 COMMANDS = (
     LazyCommand("validate", "Parse and validate manifests, without any network access."),
