@@ -11,6 +11,7 @@ from libyaml's events, `_from_events`, with the same result), and the YAML-level
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,7 +253,92 @@ _Parsed = tuple[Any, dict[Loc, int], int, list[tuple[int, str]]]
 its duplicate keys (line, message) in the order `_walk` finds them."""
 
 
+_LIFTED = "@@reconciler-literal-"
+"""What a lifted literal block's first line holds (`_lift_literals`); a text holding it is
+never lifted."""
+_HEADER_END = ": |\n"
+_BLOCK_ENDS: dict[int, re.Pattern[str]] = {}
+_LEFT_TO_LIBYAML = ("\x85", "\u2028", "\u2029", "\ufeff")
+"""Characters libyaml reads as line breaks, or refuses inside a text (a byte-order mark)."""
+
+
+def _lift_literals(text: str) -> tuple[str, dict[str, str]] | None:
+    """`text` with the content of each plain literal block (`key: |`, then lines indented
+    more than the key, none blank) replaced by as many short lines, and the value each block
+    has, by the value of its short lines; None when there is none.
+
+    libyaml reads a block character by character (issue 14's profile: most of the time it
+    took to read 1,000 agents' prompts); the short lines keep every line where it was. A block
+    this does not know exactly how libyaml reads (a blank line in it, a tab, a character
+    libyaml refuses or reads as a line break, the end of the text) is left as it is; and
+    `_from_events` gives up (the text is read whole) unless every short block comes back as
+    a literal scalar, whole, and nothing else holds one.
+    """
+    if "\r" in text or _LIFTED in text:
+        return None
+    pieces: list[str] = []
+    values: dict[str, str] = {}
+    last = position = 0
+    while (header := text.find(_HEADER_END, position)) >= 0:
+        position = start = header + len(_HEADER_END)
+        line_start = text.rfind("\n", 0, header) + 1
+        key = text[line_start:header]
+        name = key.lstrip(" ")
+        if not name.isidentifier() or not name.isascii():
+            continue
+        n = 0
+        while start + n < len(text) and text[start + n] == " ":
+            n += 1
+        if n <= len(key) - len(name) or text.startswith(("\n", "\t"), start + n):
+            continue
+        indent = " " * n
+        ends = _BLOCK_ENDS.get(n)
+        if ends is None:
+            # The first line break before a line indented less, or one of spaces only.
+            ends = _BLOCK_ENDS[n] = re.compile(rf"\n(?: {{{n}}} *\n|(?! {{{n}}}))")
+        found = ends.search(text, start)
+        if found is None or found.end() > found.start() + 1:
+            continue  # the end of the text, or a blank line in it: left to libyaml
+        end = found.end()
+        block = text[start:end]
+        # After it, blank lines then more of it would belong to it: left to libyaml.
+        following = end
+        while text.startswith(("\n", " "), following):
+            next_line = text.find("\n", following)
+            if next_line < 0 or text[following:next_line].strip(" "):
+                break
+            following = next_line + 1
+        if text.startswith(indent, following) or "\t" in block:
+            continue
+        value = block[n:].replace("\n" + indent, "\n")
+        printable = value.isascii() and not value.encode().translate(None, _PRINTABLE_ASCII)
+        if not printable and (
+            _UNPRINTABLE.search(value) or any(c in value for c in _LEFT_TO_LIBYAML)
+        ):
+            continue  # libyaml refuses it, or reads a line break in it
+        lines = block.count("\n")
+        mark = f"{_LIFTED}{len(values)}"
+        pieces += (text[last:start], indent, mark, "\n", (indent + "x\n") * (lines - 1))
+        values[mark + "\nx" * (lines - 1) + "\n"] = value
+        last = position = end
+    if not values:
+        return None
+    pieces.append(text[last:])
+    return "".join(pieces), values
+
+
 def _from_events(text: str, max_depth: int) -> list[_Parsed] | None:
+    """The documents of `text` (see `_read_events`), its literal blocks lifted out while
+    libyaml reads it (`_lift_literals`); None when the text needs the full loader."""
+    lifted = _lift_literals(text)
+    if lifted is not None:
+        found = _read_events(*lifted, max_depth)
+        if found is not None:
+            return found
+    return _read_events(text, {}, max_depth)
+
+
+def _read_events(text: str, lifted: dict[str, str], max_depth: int) -> list[_Parsed] | None:
     """The documents of `text` built straight from libyaml's events, or None when the text
     needs the full loader (`_Unusual`).
 
@@ -314,6 +400,11 @@ def _from_events(text: str, max_depth: int) -> list[_Parsed] | None:
                 if event.anchor is not None or event.tag is not None or len(stack) >= max_depth:
                     raise _Unusual
                 raw = event.value
+                if lifted and _LIFTED in raw:
+                    # A lifted block, whole and literal; anything else is not one.
+                    if event.style != "|" or raw not in lifted:
+                        raise _Unusual
+                    raw = lifted.pop(raw)
                 # Only a plain scalar is resolved by its text: "30" is a string, 30 an int.
                 tag = resolved.get(raw) if event.implicit[0] else text_tag
                 if tag is None:
@@ -357,7 +448,7 @@ def _from_events(text: str, max_depth: int) -> list[_Parsed] | None:
             elif kind is yaml.DocumentEndEvent:
                 parsed.append((root, positions, root_line, duplicates))
             elif kind is yaml.StreamEndEvent:
-                return parsed
+                return None if lifted else parsed
             elif kind is not yaml.StreamStartEvent:
                 raise _Unusual  # an alias
     except (_Unusual, yaml.YAMLError, ValueError, TypeError, OverflowError):

@@ -62,6 +62,26 @@ TEXTS = [
     "kind: A\n=: value key\n",
     "",
     "# only a comment\n",
+    # Literal blocks, lifted out while libyaml reads the text (`_lift_literals`) or left in.
+    *(
+        f"kind: A\n{body}after: 1\n"
+        for body in (
+            "p: |\n  one\n    more indented  \n  # not a comment\n  k: |\n    inner\n",
+            "l:\n  - p: |\n      in a list\n    q: |\n      x\n\n\n# comment\n",
+            "p: |\n  blank line\n\n  inside\n",
+            "p: |\n  spaces-only line\n     \n  inside\n",
+            "p: |\n  tab\there\n",
+            "p: |\n  Última línea ü \u2028 ls\n",
+            "p: |\n  bad \x07 char\n",
+            "p: |\n  ---\n  ...\n",
+            'q: "quoted\n  k: |\n    still quoted"\n',
+            "f: {a: |\n  x}\n",
+            "p: |\n  @@reconciler-literal-0\n",
+            "p: |\n  a\n b: wrong indent\n",
+        )
+    ),
+    "kind: A\np: |\n  at the end, no line break",
+    "kind: A\np: |\r\n  crlf\r\n",
 ]
 
 
@@ -118,3 +138,24 @@ def test_the_ascii_check_allows_exactly_what_yaml_allows() -> None:
     for code in range(128):
         allowed = bytes([code]) in documents._PRINTABLE_ASCII
         assert allowed is (documents._UNPRINTABLE.search(chr(code)) is None), code
+
+
+def test_plain_literal_blocks_are_lifted_and_read_as_libyaml_reads_them() -> None:
+    text = "kind: A\np: |\n  one\n    two  \n  k: |\n    three\nafter: 1\n"
+    lifted = documents._lift_literals(text)
+    assert lifted is not None
+    short, values = lifted
+    assert short.count("\n") == text.count("\n")  # every line where it was
+    assert list(values.values()) == ["one\n  two  \nk: |\n  three\n"]
+    whole = documents._read_events(text, {}, 64)
+    assert whole is not None and documents._from_events(text, 64) == whole
+    # What it does not know exactly is left to libyaml: a blank line, a tab, no final break.
+    for unknown in TEXTS[-14:]:
+        if "blank line" in unknown or "tab" in unknown or "no line break" in unknown:
+            assert documents._lift_literals(unknown) is None, unknown
+    # A lifted block that does not come back whole and literal: the text is read whole.
+    quoted = 'kind: A\nq: "x\n  k: |\n    y"\n'
+    lifted_quoted = documents._lift_literals(quoted)
+    assert lifted_quoted is not None
+    assert documents._read_events(*lifted_quoted, 64) is None
+    assert documents._from_events(quoted, 64) == documents._read_events(quoted, {}, 64)
