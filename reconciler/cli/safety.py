@@ -20,7 +20,6 @@ import os
 import re
 import sys
 import time
-import traceback
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -185,6 +184,8 @@ def internal_error(error: Exception) -> InternalError:
     """One line for an unexpected exception (the traceback only with `-v`, on stderr)."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(_VERBOSE):
+        import traceback  # a bug's report only: 6 M instructions no valid run pays
+
         traceback.print_exception(error, file=sys.stderr)
     detail = str(error).splitlines()[0] if str(error) else ""
     return InternalError(

@@ -44,6 +44,7 @@ LAZY = (
     "reconciler.core.changes",
     # pydantic's plugin loader imports it; the command line runs no pydantic plugins.
     "importlib.metadata",
+    "traceback",
 )
 loaded = sorted(m for m in LAZY if m in sys.modules)
 # Built by the first run that reads an environment file (`--env`): none here.
