@@ -134,25 +134,36 @@ _RUN = re.compile(rb"xxxxxxxx+")
 digits with separators; or 10 of digits, spaces, parentheses and dashes), so it lies inside
 one such run: outside the runs there is nothing to mask."""
 _DENSE = 200
-"""Up to how many characters per run (on average) the pattern is run over the whole text
-instead: a text full of numbers (an unmasked body) has a run every few dozen."""
+"""Up to how many characters per run (on average) a piece is searched by the pattern alone:
+a text full of numbers (an unmasked body) has a run every few dozen."""
+_PIECE = 1 << 20
+"""How many characters are searched for runs at a time (at most twice that many bytes more in
+memory, not twice the text's size)."""
+_RUN_REST = re.compile(r"[+0-9 ().\-]*")
+"""The rest of a run from where a piece would end: a piece ends where no run goes on."""
 
 
 def _numbers_in_long_text(text: str) -> str:
     """`_NUMBER_IN_TEXT.sub(_one_number, text)` for an ASCII `text` (so its characters are its
-    bytes): the runs found in bytes by C code (`translate`, a literal-prefix search), the pattern
-    run only over each run, with the text around it visible to its lookbehind (`pos` moves the
-    start, not the string's beginning) and the one character after it to its lookahead."""
-    marks = text.encode("ascii").translate(_RUN_TABLE)
-    if marks.count(b"xxxxxxxx") * _DENSE > len(text):
-        return _NUMBER_IN_TEXT.sub(_one_number, text)
+    bytes): the runs found in bytes by C code (`translate`, a literal-prefix search), a piece
+    at a time, the pattern run only over each run, with the text around it visible to its
+    lookbehind (`pos` moves the start, not the string's beginning) and the one character
+    after it to its lookahead. A piece ends after a run, so no run (no match) spans two."""
     pieces: list[str] = []
     last = 0
-    for run in _RUN.finditer(marks):
-        start, end = run.span()
-        for match in _NUMBER_IN_TEXT.finditer(text, start, end + 1):
-            pieces += (text[last : match.start()], _one_number(match))
-            last = match.end()
+    start = 0
+    while start < len(text):
+        stop = _RUN_REST.match(text, min(start + _PIECE, len(text))).end()  # type: ignore[union-attr]
+        marks = text[start:stop].encode("ascii").translate(_RUN_TABLE)
+        if marks.count(b"xxxxxxxx") * _DENSE > len(marks):
+            spans = [(start, stop)]
+        else:
+            spans = [(start + run.start(), start + run.end()) for run in _RUN.finditer(marks)]
+        for first, end in spans:
+            for match in _NUMBER_IN_TEXT.finditer(text, first, end + 1):
+                pieces += (text[last : match.start()], _one_number(match))
+                last = match.end()
+        start = stop
     if not pieces:
         return text
     pieces.append(text[last:])

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.core import masking
 from reconciler.core.masking import (
     _NUMBER_IN_TEXT,
     Redactor,
@@ -126,11 +127,15 @@ def test_a_text_without_a_secret_in_it_is_redacted_as_the_pattern_redacts(secret
         assert redactor.secrets(text) == (pattern.sub("***", text) if text else text), text
 
 
+@pytest.mark.parametrize("piece", [1 << 20, 1_000])
 @pytest.mark.parametrize("spacing", [0, 40, 3_000])
-def test_a_long_text_is_masked_as_the_pattern_masks_it(spacing: int) -> None:
+def test_a_long_text_is_masked_as_the_pattern_masks_it(
+    spacing: int, piece: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Long texts are searched for runs of the pattern's characters first: the result must be
     # the pattern's over the whole text, sparse runs (a masked body) or dense (fallback), with
     # numbers at the very start and end and next to every kind of neighbour.
+    monkeypatch.setattr(masking, "_PIECE", piece)  # pieces of 1,000: many end inside a run
     rng = random.Random(spacing)
     pieces = ["+14155550100 "]
     numbers = ["+1 415 555 0100", "(415) 555-0100", "14155550100", "4155550100", "1-415-555"]
