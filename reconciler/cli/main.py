@@ -14,6 +14,7 @@ transport and sleep (`reconciler.cli.common.hooks`); production passes nothing.
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import sys
 import types
@@ -36,13 +37,23 @@ def _no_pydantic_plugins() -> None:
     the command line takes none: the loader's module is put in place before pydantic first
     asks for it, answering none (what `PYDANTIC_DISABLE_PLUGINS=__all__` answers). Should a
     pydantic release look its plugins up elsewhere, this does nothing, and
-    tests/cli/test_startup_imports.py fails on `importlib.metadata`.
+    tests/cli/test_startup_imports.py fails on `importlib.metadata`; should one ask the
+    module for anything but `get_plugins`, the real module takes its place and answers.
     """
     name = "pydantic.plugin._loader"
-    if name not in sys.modules:
-        loader = types.ModuleType(name, "No pydantic plugins in reconciler's command line.")
-        loader.__dict__["get_plugins"] = tuple  # called with no argument: ()
-        sys.modules[name] = loader
+    if name in sys.modules:
+        return
+    loader = types.ModuleType(name, "No pydantic plugins in reconciler's command line.")
+
+    def real(attribute: str) -> object:
+        if attribute.startswith("__"):  # the import system's questions (`__file__`, ...)
+            raise AttributeError(attribute)
+        del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+
+    loader.__dict__["get_plugins"] = tuple  # called with no argument: ()
+    loader.__dict__["__getattr__"] = real
+    sys.modules[name] = loader
 
 
 _no_pydantic_plugins()

@@ -133,3 +133,25 @@ def test_every_provider_declares_its_kinds_in_their_order() -> None:
     for provider in registry.PROVIDERS:
         orders = [load_type(where).order for _, where in provider.types]
         assert orders == sorted(set(orders)), provider.name
+
+
+STAND_IN = """
+import json, sys
+import reconciler.cli.main
+before = sys.modules["pydantic.plugin._loader"]
+plugins = before.get_plugins()
+from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP
+after = sys.modules["pydantic.plugin._loader"]
+print(json.dumps([list(plugins), PYDANTIC_ENTRY_POINT_GROUP, after is before,
+                  hasattr(after, "entry_points")]))
+"""
+
+
+def test_pydantics_plugin_loader_stand_in_answers_none_and_hands_over_the_rest() -> None:
+    """The command line's stand-in for pydantic's plugin loader answers no plugins; a name it
+    does not have (a later pydantic may import more of that module) brings the real module in
+    its place, rather than failing the import."""
+    run = subprocess.run(
+        [sys.executable, "-c", STAND_IN], capture_output=True, text=True, check=True
+    )
+    assert json.loads(run.stdout) == [[], "pydantic", False, True]
