@@ -33,7 +33,7 @@ def _answer(found: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return sorted(found, key=repr)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(OBJECTS, OBJECTS)
 def test_the_answer_without_deepdiff_is_deepdiffs(live: dict[str, Any], desired: Any) -> None:
     if same(live, desired):
