@@ -9,13 +9,14 @@ Reads files; must not import httpx, deepdiff or any provider.
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import marshal
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +57,36 @@ def jsonl_objects(
                 problems.append(Diagnostic(shown, line, message))
                 continue
             yield line, item
+
+
+def as_read(item: dict[str, Any]) -> Any:
+    """What a loader's `make` is by default: the row's item as it is sent."""
+    return item
+
+
+def read_rows(
+    rows: Iterable[tuple[int, Any]],
+    shown: str,
+    problems: list[Diagnostic],
+    check: Callable[[int, Any], Any | None],
+) -> Part[tuple[str, int, Any]]:
+    """Each row of a recipients file given to `check`, which adds the row's problems to
+    `problems` and returns what the row gives, or None for a row that gives nothing; kept as
+    (file, line, what it gave). A problem that stops the reading (`FileProblem`, a file that
+    cannot be read or decoded) is reported at its place and ends the part (`whole` False)."""
+    found: list[tuple[str, int, Any]] = []
+    try:
+        for row, raw in rows:
+            item = check(row, raw)
+            if item is not None:
+                found.append((shown, row, item))
+    except FileProblem as problem:
+        problems.append(problem.diagnostic)
+        return problems, found, False
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))
+        return problems, found, False
+    return problems, found, True
 
 
 # --- a large file read in two processes --------------------------------------------------------

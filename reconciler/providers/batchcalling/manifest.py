@@ -45,7 +45,14 @@ from reconciler.manifests.fields import (
     known_region,
 )
 from reconciler.manifests.loader import check_row
-from reconciler.manifests.recipients import FileProblem, Part, jsonl_objects, read_in_two
+from reconciler.manifests.recipients import (
+    FileProblem,
+    Part,
+    as_read,
+    jsonl_objects,
+    read_in_two,
+    read_rows,
+)
 from reconciler.providers.batchcalling.vendors import VENDOR_APIS, unsupported
 from reconciler_apis import elevenlabs as elevenlabs_api
 
@@ -431,33 +438,22 @@ Row = tuple[str, int, Any]
 made of it)."""
 
 
-def _same(recipient: dict[str, Any]) -> Any:
-    return recipient
-
-
 def _checked(
     rows: Iterator[tuple[int, Any]],
     shown: str,
     region: str | None,
     problems: list[Diagnostic],
-    make: Callable[[dict[str, Any]], Any] = _same,
+    make: Callable[[dict[str, Any]], Any] = as_read,
 ) -> Part[Row]:
     """Each row's recipient validated (`check_row`), dumped and given to `make`, with its
     problems."""
-    found: list[Row] = []
-    try:
-        for row, raw in rows:
-            model, messages = check_row(Recipient, canonical_recipient(raw, region))
-            problems += [Diagnostic(shown, row, message) for message in messages]
-            if isinstance(model, Recipient):
-                found.append((shown, row, make(dump(model))))
-    except FileProblem as problem:
-        problems.append(problem.diagnostic)
-        return problems, found, False
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))
-        return problems, found, False
-    return problems, found, True
+
+    def check(row: int, raw: Any) -> Any | None:
+        model, messages = check_row(Recipient, canonical_recipient(raw, region))
+        problems.extend(Diagnostic(shown, row, message) for message in messages)
+        return make(dump(model)) if isinstance(model, Recipient) else None
+
+    return read_rows(rows, shown, problems, check)
 
 
 def load_recipients(
@@ -465,7 +461,7 @@ def load_recipients(
     manifest_file: str,
     region: str | None = None,
     line: int = 1,
-    make: Callable[[dict[str, Any]], Any] = _same,
+    make: Callable[[dict[str, Any]], Any] = as_read,
 ) -> tuple[list[Row], list[Diagnostic]]:
     """Recipients from a CSV/JSONL file: (file, line, recipient) each, and every problem, each
     at its row (a missing file at `line`, the manifest's `recipientsFrom`). Numbers are kept

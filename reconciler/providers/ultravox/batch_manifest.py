@@ -33,7 +33,14 @@ from reconciler.manifests.fields import (
     known_region,
 )
 from reconciler.manifests.loader import check_row
-from reconciler.manifests.recipients import FileProblem, Part, jsonl_objects, read_in_two
+from reconciler.manifests.recipients import (
+    FileProblem,
+    Part,
+    as_read,
+    jsonl_objects,
+    read_in_two,
+    read_rows,
+)
 from reconciler.providers.ultravox.schema import CallMedium
 
 RESERVED_PREFIXES = ("ultravox.", "reconciler.")
@@ -299,44 +306,33 @@ Row = tuple[str, int, Any]
 """A call read from a recipients file: (file, line, the call, or what `make` made of it)."""
 
 
-def _same(call: dict[str, Any]) -> Any:
-    return call
-
-
 def _checked(
     rows: Iterator[tuple[int, Any]],
     shown: str,
     problems: list[Diagnostic],
-    make: Callable[[dict[str, Any]], Any] = _same,
+    make: Callable[[dict[str, Any]], Any] = as_read,
 ) -> Part[Row]:
     """Each row's call validated (`check_row`), dumped as it is sent and given to `make`,
     with its problems."""
-    calls: list[Row] = []
-    try:
-        for row, call in rows:
-            # A good row (almost every one) validated and dumped once; the others go through
-            # `check_row` (validated again), for every problem of the row as a document has it.
-            try:
-                good = ScheduledCallManifest.model_validate(call)
-            except ValidationError:
-                pass
-            else:
-                dumped = good.model_dump(mode="json", by_alias=True, exclude_none=True)
-                if not call_violations(dumped):  # `rule_violations`, on the dump it makes
-                    calls.append((shown, row, make(dumped)))
-                    continue
-            model, found = check_row(ScheduledCallManifest, call)
-            problems += [Diagnostic(shown, row, message) for message in found]
-            if model is not None:
-                dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-                calls.append((shown, row, make(dumped)))
-    except FileProblem as problem:
-        problems.append(problem.diagnostic)
-        return problems, calls, False
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        problems.append(Diagnostic(shown, 1, f"cannot read recipients: {exc}"))
-        return problems, calls, False
-    return problems, calls, True
+
+    def check(row: int, call: Any) -> Any | None:
+        # A good row (almost every one) validated and dumped once; the others go through
+        # `check_row` (validated again), for every problem of the row as a document has it.
+        try:
+            good = ScheduledCallManifest.model_validate(call)
+        except ValidationError:
+            pass
+        else:
+            dumped = good.model_dump(mode="json", by_alias=True, exclude_none=True)
+            if not call_violations(dumped):  # `rule_violations`, on the dump it makes
+                return make(dumped)
+        model, found = check_row(ScheduledCallManifest, call)
+        problems.extend(Diagnostic(shown, row, message) for message in found)
+        if model is None:
+            return None
+        return make(model.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+    return read_rows(rows, shown, problems, check)
 
 
 def load_recipients(
@@ -344,7 +340,7 @@ def load_recipients(
     manifest_file: str,
     region: str | None = None,
     line: int = 1,
-    make: Callable[[dict[str, Any]], Any] = _same,
+    make: Callable[[dict[str, Any]], Any] = as_read,
 ) -> tuple[list[Row], list[Diagnostic]]:
     """Calls from a CSV/JSONL file: (file, line, call) for each, and every problem found, each
     at its row (a missing file at `line`, the manifest's `callsFrom`). Numbers are kept in
