@@ -118,10 +118,10 @@ class Traffic:
     answer is held until `latency` seconds after the request arrived, the emulator's own
     work counted inside them (a vendor's latency includes its processing: with eight
     requests in flight, work done after a full sleep would queue each answer behind the
-    others' and add to every request); work that took longer is answered at once. The
-    request is journaled with the status and the body it got, and only then answered; an
-    "accept_then_hang" rule delays that answer by its `seconds` more (the work is already
-    done, so a client timeout fires after the server accepted the request).
+    others' and add to every request; journaling is work too); work that took longer is
+    answered at once. The request is journaled with the status and the body it got, and only
+    then answered; an "accept_then_hang" rule delays that answer by its `seconds` more (the
+    work is already done, so a client timeout fires after the server accepted the request).
     """
 
     def __init__(
@@ -162,9 +162,8 @@ class Traffic:
         answered = b"".join(
             bytes(m.get("body", b"")) for m in messages if m["type"] == "http.response.body"
         )
-        held = store.config.latency - (self._clock() - arrived)
-        if held > 0:
-            await self._sleep(held)
+        # Journaled before the hold: it is the emulator's work too (a page of 100 agents is
+        # half a megabyte of JSON to read back, ~5 ms), not latency added to the vendor's.
         with store.lock:
             store.journal.record(
                 method=method,
@@ -178,6 +177,9 @@ class Traffic:
                     name.lower() == b"x-emulator-verbatim" for name, _ in start.get("headers", [])
                 ),
             )
+        held = store.config.latency - (self._clock() - arrived)
+        if held > 0:
+            await self._sleep(held)
         if rule is not None and rule.mode == "accept_then_hang":
             await self._sleep(rule.seconds)
         for message in messages:

@@ -324,8 +324,9 @@ def test_an_answer_is_held_until_latency_after_arrival_the_work_counted_inside(
     assert slept == pytest.approx(waits)
     # The answer (and its journal entry) no sooner than the latency after the arrival.
     assert now[0] - 100.0 == pytest.approx(max(latency, work) + sum(waits[1:]))
-    # Journaled after the latency, right before the answer (a hang comes after the entry).
-    assert journaled_before == [0, 1][: len(waits)]
+    # Journaled before the hold (journaling is the emulator's work, inside the latency), so
+    # before any wait: the answer follows the latency, and a hang comes after the entry.
+    assert journaled_before == [1, 1][: len(waits)]
     assert len(emulator.store.journal.entries) == 1
 
 
