@@ -7,7 +7,10 @@ package.
 
 from __future__ import annotations
 
+import json
+import marshal
 import re
+from collections.abc import Iterator
 from typing import Any
 
 _E164 = re.compile(r"^\+\d{7,15}$")
@@ -180,6 +183,139 @@ def _masked_text(text: str) -> str:
     if _E164.match(text):
         return f"{text[:5]}***{text[-4:]}"
     return _NUMBER_IN_TEXT.sub(_one_number, text)
+
+
+# --- a large value shown as JSON: masked in its text ------------------------------------------
+
+
+def masked_json(value: Any) -> str:
+    """`json.dumps(masked(value), ensure_ascii=False)`: how a plan shows a value. A large one
+    (a batch's body of 100,000 calls: 600,000 dicts) is masked in its JSON text where that
+    gives the same text, and copied dict by dict only where it may not."""
+    if _large(value):
+        shown = _masked_in_text(value)
+        if shown is not None:
+            return shown
+    return json.dumps(masked(value), ensure_ascii=False)
+
+
+_MANY = 1_000
+"""From how many items in a list (a body's, or the body) its JSON text is masked instead of a
+copy of it: below that, the copy costs less than the second look at the value."""
+
+
+def _large(value: Any) -> bool:
+    if type(value) is list:
+        return len(value) >= _MANY
+    return type(value) is dict and any(
+        type(item) is list and len(item) >= _MANY for item in value.values()
+    )
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+"""`json.dumps(value, ensure_ascii=False)` but for cycles, which it ends in RecursionError, not
+ValueError (and then the copy is made, and ends as it always did)."""
+_CONTACT_VALUE = re.compile(
+    '("(?:' + "|".join(re.escape(field) for field in sorted(CONTACT_FIELDS)) + ')": ")([^"]*)(?=")'
+)
+"""A contact field's string value in JSON text without escapes: a string followed by `: ` is a
+key (strings hold no quote), and the field names are no text between two strings."""
+_PLAIN_INT = re.compile(r" ?-?\d{1,10}")
+"""A run of pattern characters outside strings `masked` leaves alone: an integer of at most ten
+digits (and the space before it). Floats and longer integers take the copy."""
+
+
+def _masked_in_text(value: Any) -> str | None:
+    """`json.dumps(masked(value), ensure_ascii=False)` made from `json.dumps(value, ...)` (C code)
+    by masking its text, or None where that could differ and the copy must be made.
+
+    It is the same text when the JSON has no escape (every string is its characters between
+    two quotes, and a quote is always a string's end or start), is ASCII (so runs are found in
+    bytes), holds no `$secret` (a reference `masked` shows by name) and `value` no tuple
+    (`masked` leaves one as it is; JSON shows it as a list). Then: a contact field's string
+    value is `mask_number`ed; any other string `masked` could change has 8 or more of the
+    pattern characters in a run (see `_RUN`), found by C code, and is `_masked_text`ed whole
+    (but a key, which `masked` leaves alone: then the copy); outside strings such a run is a
+    number, which must be an integer `masked` leaves alone."""
+    try:
+        text = _ENCODER.encode(value)
+    except Exception:  # the copy is made, and fails as it always did
+        return None
+    if not text.isascii() or "\\" in text or '"$secret"' in text or _holds_tuple(value):
+        return None
+    # Split into [before, key, value, between, key, value, ...] by C code; the values masked.
+    pieces = _CONTACT_VALUE.split(text)
+    if len(pieces) > 1:
+        pieces[2::3] = map(mask_number, pieces[2::3])
+        text = "".join(pieces)
+    pieces = []
+    last = 0
+    # Contact values are masked now: `mask_number` leaves no run of 8 (`***` cuts it).
+    quotes = counted = done = 0
+    for first, end in _runs(text):
+        quotes += text.count('"', counted, first)
+        counted = first
+        if not quotes & 1:
+            if _PLAIN_INT.fullmatch(text, first, end):
+                continue
+            return None
+        start = text.rfind('"', 0, first) + 1
+        if start < done:
+            continue  # a second run in a string masked already
+        done = stop = text.find('"', end)
+        if text.startswith(":", stop + 1):
+            return None
+        pieces += (text[last:start], _masked_text(text[start:stop]))
+        last = stop
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _holds_tuple(value: Any) -> bool:
+    """Whether a tuple is among the values `masked` walks (dicts' values, lists' items).
+
+    Asked of marshal first (C code, a third of the walk's time): in its format 2 a tuple is a
+    `(` byte, so without one there is no tuple; with one (a `(` in a string, a length of 40)
+    the walk says. Format 2 has no back-references, whose numbers would hold any byte."""
+    try:
+        if b"(" not in marshal.dumps(value, 2):
+            return False
+    except ValueError:  # a subclass of a type marshal knows, or nested too deeply: walked
+        pass
+    stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            for child in item.values():
+                if type(child) is not str:
+                    push(child)
+        elif kind is list:
+            extend(item)
+        elif kind is str:
+            continue
+        elif isinstance(item, tuple):
+            return True
+        elif isinstance(item, dict):
+            extend(item.values())
+        elif isinstance(item, list):
+            extend(item)
+    return False
+
+
+def _runs(text: str) -> Iterator[tuple[int, int]]:
+    """The (start, end) of every run of 8 or more pattern characters in an ASCII `text`, found
+    a piece at a time as `_numbers_in_long_text` finds them."""
+    start = 0
+    while start < len(text):
+        stop = _RUN_REST.match(text, min(start + _PIECE, len(text))).end()  # type: ignore[union-attr]
+        marks = text[start:stop].encode("ascii").translate(_RUN_TABLE)
+        for run in _RUN.finditer(marks):
+            yield start + run.start(), start + run.end()
+        start = stop
 
 
 SECRET_MASK = "***"

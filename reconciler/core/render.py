@@ -18,7 +18,7 @@ from typing import Any
 
 from reconciler.core.domain import Action, Change, FieldChange, FieldOp, Plan, Request
 from reconciler.core.limits import MAX_BODY_CHARS
-from reconciler.core.masking import mask_phone, masked
+from reconciler.core.masking import mask_phone, masked, masked_json
 from reconciler.core.planfile import SENSITIVE, plan_to_json
 from reconciler.core.planning import StateDifference
 from reconciler.core.wording import agree, count
@@ -39,7 +39,7 @@ _COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "33;1", "#": "2"}
 
 
 def _show(value: Any) -> str:
-    return json.dumps(masked(value), ensure_ascii=False, sort_keys=False)
+    return masked_json(value)
 
 
 def summary_line(plan: Plan) -> str:
