@@ -9,7 +9,9 @@ Pure: no network, clock or environment; must not import httpx, the client or app
 from __future__ import annotations
 
 import copy
+import marshal
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -471,9 +473,27 @@ def request_problems(change: Change) -> str | None:
 
 
 def _has_non_finite(value: Any) -> bool:
-    """Whether a float in `value`'s dicts and lists is NaN or infinite. A loop over a stack, the
-    exact types first, a dict's strings passed over where they are met rather than stacked: a
-    body of 100,000 calls is a million values (0.194 s of CPU stacking each, 0.146 s now)."""
+    """Whether a float in `value`'s dicts and lists is NaN or infinite.
+
+    Asked of marshal first (C code: 0.05 s of CPU for a body of 100,000 calls, the walk 0.14 s):
+    it writes a float as its 8 bytes, low byte first, and a NaN's or an infinity's last byte is
+    0x7f or 0xff, after one of 0xf0 or more. Without such a pair there is none; with one (a
+    negative integer, a length of 127) the walk says."""
+    try:
+        data = marshal.dumps(value, 2)
+        if not (b"\x7f" in data or b"\xff" in data) or not _NON_FINITE_BYTES.search(data):
+            return False
+    except ValueError:  # a subclass of a type marshal knows, or nested too deeply: walked
+        pass
+    return _walked_non_finite(value)
+
+
+_NON_FINITE_BYTES = re.compile(rb"[\xf0-\xff][\x7f\xff]")
+
+
+def _walked_non_finite(value: Any) -> bool:
+    """`_has_non_finite` by a loop over a stack, the exact types first, a dict's strings passed
+    over where they are met rather than stacked."""
     stack = [value]
     pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
