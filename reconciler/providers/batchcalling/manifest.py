@@ -28,6 +28,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -48,10 +49,12 @@ from reconciler.manifests.loader import check_row
 from reconciler.manifests.recipients import (
     FileProblem,
     Part,
+    RowModel,
     as_read,
     jsonl_objects,
     read_in_two,
     read_rows,
+    skip_rows,
 )
 from reconciler.providers.batchcalling.vendors import VENDOR_APIS, unsupported
 from reconciler_apis import elevenlabs as elevenlabs_api
@@ -382,6 +385,22 @@ def _nest(target: dict[str, Any], dotted: str, value: str) -> None:
     target[parts[-1]] = value
 
 
+_TOP, _DATA, _VARIABLES, _NESTED = "recipient", "client data", "dynamic variables", "nested"
+"""Where a CSV column's cell goes in a recipient (`_place`)."""
+
+
+def _place(column: str) -> tuple[str, str]:
+    """Where `column`'s cells go, and under which name: the recipient's own field, a field of
+    its client data, one of its dynamic variables, or a path into its client data."""
+    if column in ("id", "phone_number", "whatsapp_user_id"):
+        return _TOP, column
+    if column == "user_id":
+        return _DATA, column
+    if column.startswith("dynamic_variables."):
+        return _VARIABLES, column.split(".", 1)[1]
+    return _NESTED, column
+
+
 def _csv_rows(
     path: Path, shown: str, problems: list[Diagnostic], start: int = 0, stop: int | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -405,9 +424,11 @@ def _csv_rows(
                     "dynamic_variables.<name> or conversation_config_override.<path>",
                 )
             )
-        for index, row in enumerate(reader):
-            if index < start:
-                continue
+        # Where each column's cell goes, found once for the file (a row is a dict by column
+        # name, each name once, in the header's order); the unknown columns are not read.
+        columns = [(f, *_place(f)) for f in dict.fromkeys(fields) if f not in skipped]
+        skip_rows(reader, start)
+        for index, row in enumerate(reader, start):
             if index == stop:
                 return
             line = reader.line_num
@@ -416,22 +437,25 @@ def _csv_rows(
                 continue
             recipient: dict[str, Any] = {}
             data: dict[str, Any] = {}
-            for column, raw in row.items():
-                value = (raw or "").strip()
-                if value == "" or column in skipped:
+            for column, place, name in columns:
+                value = (row[column] or "").strip()
+                if value == "":
                     continue  # an empty cell is an unset field
-                if column in ("id", "phone_number", "whatsapp_user_id"):
+                if place == _TOP:
                     recipient[column] = value
-                elif column == "user_id":
-                    data["user_id"] = value
-                elif column.startswith("dynamic_variables."):
-                    data.setdefault("dynamic_variables", {})[column.split(".", 1)[1]] = value
+                elif place == _DATA:
+                    data[name] = value
+                elif place == _VARIABLES:
+                    data.setdefault("dynamic_variables", {})[name] = value
                 else:
                     _nest(data, column, value)
             if data:
                 recipient["conversation_initiation_client_data"] = data
             yield line, recipient
 
+
+_RECIPIENT_ROWS = RowModel(Recipient)
+"""A recipients file's rows validated and dumped as `Recipient` (as `dump` dumps one)."""
 
 Row = tuple[str, int, Any]
 """A recipient read from a recipients file: (file, line, recipient as sent, or what `make`
@@ -448,8 +472,20 @@ def _checked(
     """Each row's recipient validated (`check_row`), dumped and given to `make`, with its
     problems."""
 
+    validate, dump_row = _RECIPIENT_ROWS.validate, _RECIPIENT_ROWS.dump
+
     def check(row: int, raw: Any) -> Any | None:
-        model, messages = check_row(Recipient, canonical_recipient(raw, region))
+        data = canonical_recipient(raw, region)
+        # A good row (almost every one) validated and dumped once; the others go through
+        # `check_row` (validated again), for every problem of the row as a document has it.
+        try:
+            good = validate(data)
+        except ValidationError:
+            pass
+        else:
+            if not good.rule_violations():
+                return make(dump_row(good))
+        model, messages = check_row(Recipient, data)
         problems.extend(Diagnostic(shown, row, message) for message in messages)
         return make(dump(model)) if isinstance(model, Recipient) else None
 

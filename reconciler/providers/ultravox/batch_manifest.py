@@ -36,10 +36,12 @@ from reconciler.manifests.loader import check_row
 from reconciler.manifests.recipients import (
     FileProblem,
     Part,
+    RowModel,
     as_read,
     jsonl_objects,
     read_in_two,
     read_rows,
+    skip_rows,
 )
 from reconciler.providers.ultravox.schema import CallMedium
 
@@ -277,9 +279,13 @@ def _csv_calls(
         if unknown and start == 0:
             message = f"unknown columns {unknown}; use to, from, context.<name>, metadata.<name>"
             problems.append(Diagnostic(shown, 1, message))
-        for index, row in enumerate(reader):
-            if index < start:
-                continue
+        # Which columns are a call's template variables and metadata, found once for the
+        # file (a row is a dict by column name, each name once, in the header's order).
+        named = dict.fromkeys(fields)
+        context_columns = [(f, f[8:]) for f in named if f.startswith("context.")]
+        metadata_columns = [(f, f[9:]) for f in named if f.startswith("metadata.")]
+        skip_rows(reader, start)
+        for index, row in enumerate(reader, start):
             if index == stop:
                 return
             line = reader.line_num
@@ -293,14 +299,18 @@ def _csv_calls(
             if caller:
                 outgoing["from"] = caller
             call: dict[str, Any] = {"medium": {spec.medium: {"outgoing": outgoing}}}
-            context = {k[8:]: v for k, v in row.items() if k.startswith("context.") and v != ""}
-            metadata = {k[9:]: v for k, v in row.items() if k.startswith("metadata.") and v != ""}
+            context = {name: v for f, name in context_columns if (v := row[f]) != ""}
+            metadata = {name: v for f, name in metadata_columns if (v := row[f]) != ""}
             if context:
                 call["templateContext"] = context
             if metadata:
                 call["metadata"] = metadata
             yield line, call
 
+
+_CALL_ROWS = RowModel(ScheduledCallManifest, by_alias=True)
+"""A recipients file's calls validated and dumped as `ScheduledCallManifest` (its dump as a
+document's call is: `model_dump(mode="json", by_alias=True, exclude_none=True)`)."""
 
 Row = tuple[str, int, Any]
 """A call read from a recipients file: (file, line, the call, or what `make` made of it)."""
@@ -315,15 +325,17 @@ def _checked(
     """Each row's call validated (`check_row`), dumped as it is sent and given to `make`,
     with its problems."""
 
+    validate, dump = _CALL_ROWS.validate, _CALL_ROWS.dump
+
     def check(row: int, call: Any) -> Any | None:
         # A good row (almost every one) validated and dumped once; the others go through
         # `check_row` (validated again), for every problem of the row as a document has it.
         try:
-            good = ScheduledCallManifest.model_validate(call)
+            good = validate(call)
         except ValidationError:
             pass
         else:
-            dumped = good.model_dump(mode="json", by_alias=True, exclude_none=True)
+            dumped = dump(good)
             if not call_violations(dumped):  # `rule_violations`, on the dump it makes
                 return make(dumped)
         model, found = check_row(ScheduledCallManifest, call)
