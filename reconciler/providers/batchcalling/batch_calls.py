@@ -102,6 +102,7 @@ from reconciler.providers.campaigns.duplicates import (
 from reconciler.providers.campaigns.hold import held, held_back
 from reconciler.providers.campaigns.recipients import (
     MAX_SHOWN,
+    Listed,
     Located,
     RecipientChanges,
     compare_recipients,
@@ -226,7 +227,7 @@ class BatchCallType(ResourceType):
     @bulk  # 100,000 recipients: see `campaigns.bulk`
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, BatchCallManifest)
-        located = [
+        located: list[Listed] = [
             Located(source.file, source.line_of("recipients", index), _recipient(dump(r)))
             for index, r in enumerate(manifest.recipients or [])
         ]
@@ -239,7 +240,8 @@ class BatchCallType(ResourceType):
                 line=source.line_of("recipientsFrom"),
                 make=_submitted,  # in both processes reading
             )
-            located += [Located(f, n, Recipient(*sent)) for f, n, sent in from_file]
+            # Plain (file, line, recipient) tuples: no record per row but the recipient.
+            located += [(f, n, Recipient(*sent)) for f, n, sent in from_file]
         if len(located) > MAX_RECIPIENTS:
             problems.append(
                 Diagnostic(

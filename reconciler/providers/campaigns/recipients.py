@@ -3,7 +3,7 @@
 Owns the rules every vendor's campaign kind shares about recipients:
 - `unique`: each recipient once, by its stable key (and, where a kind has one, by its hashed
   destination too); every duplicate is a `Diagnostic` at its own file and line naming where
-  it was listed first.
+  it was listed first (`unique_listed`: which listings it kept, for where each is listed).
 - `compare_recipients`: which recipients the manifest adds, which live ones it removes, and
   which it changes (by key first, then by hashed destination), so a number already submitted
   is never submitted again.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from reconciler.core.errors import Diagnostic
 from reconciler.providers.campaigns.state import LiveRecipient, Recipient
@@ -23,23 +24,23 @@ MAX_SHOWN = 5
 """How many masked numbers a note lists before "and N more"."""
 
 
-@dataclass(frozen=True)
-class Located:
-    """A recipient and where the manifests list it (the manifest, or a recipients file)."""
+class Located(NamedTuple):
+    """A recipient and where the manifests list it (the manifest, or a recipients file).
+
+    A named tuple, not a dataclass: 100,000 of them are made for a campaign's file, a third
+    of the time of a dataclass each; a plain `(file, line, recipient)` is one as well."""
 
     file: str
     line: int
     recipient: Recipient
 
 
-def _identities(recipient: Recipient) -> tuple[tuple[str, str], ...]:
-    if recipient.reach is None:
-        return (("key", recipient.key),)
-    return ("key", recipient.key), ("reach", recipient.reach)
+Listed = tuple[str, int, Recipient]
+"""A recipient and where it is listed: a `Located`, or the plain tuple of the same."""
 
 
 def unique(
-    located: Iterable[Located],
+    located: Iterable[Listed],
     *,
     container: str,
     mask: Callable[[str | None], str],
@@ -52,26 +53,48 @@ def unique(
     the duplicate's number. Duplicates where both listings are in `inline_file` are dropped
     without a message: the manifest model reports those at their own line.
     """
-    seen: dict[tuple[str, str], tuple[str, int]] = {}
-    kept: list[Recipient] = []
+    listed = located if isinstance(located, Sequence) else tuple(located)
+    kept, problems = unique_listed(listed, container=container, mask=mask, inline_file=inline_file)
+    return tuple(listed[index][2] for index in kept), problems
+
+
+def unique_listed(
+    listed: Sequence[Listed],
+    *,
+    container: str,
+    mask: Callable[[str | None], str],
+    inline_file: str | None = None,
+) -> tuple[list[int], list[Diagnostic]]:
+    """`unique`, as the indices of the listings kept (for a kind that keeps more of them than
+    the recipient: where each is listed)."""
+    # One dict per identity, each to the index of its first listing (the listing itself is
+    # looked up only for a duplicate): 100,000 rows pass through here in the main process.
+    by_key: dict[str, int] = {}
+    by_reach: dict[str, int] = {}
+    kept: list[int] = []
     problems: list[Diagnostic] = []
-    for item in located:
-        identities = _identities(item.recipient)
-        first = next((seen[i] for i in identities if i in seen), None)
+    for index, (file, line, recipient) in enumerate(listed):
+        key, reach = recipient.key, recipient.reach
+        first = by_key.get(key)
+        if first is None and reach is not None:
+            first = by_reach.get(reach)
         if first is None:
-            for identity in identities:
-                seen[identity] = (item.file, item.line)
-            kept.append(item.recipient)
-        elif inline_file is None or item.file != inline_file or first[0] != inline_file:
+            by_key[key] = index
+            if reach is not None:
+                by_reach[reach] = index
+            kept.append(index)
+            continue
+        first_file, first_line, _ = listed[first]
+        if inline_file is None or file != inline_file or first_file != inline_file:
             problems.append(
                 Diagnostic(
-                    item.file,
-                    item.line,
-                    f"recipient {mask(item.recipient.number)} is listed twice in {container} "
-                    f"(first at {first[0]}:{first[1]})",
+                    file,
+                    line,
+                    f"recipient {mask(recipient.number)} is listed twice in {container} "
+                    f"(first at {first_file}:{first_line})",
                 )
             )
-    return tuple(kept), problems
+    return kept, problems
 
 
 @dataclass(frozen=True)

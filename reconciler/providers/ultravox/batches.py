@@ -57,11 +57,12 @@ from reconciler.providers.campaigns.duplicates import (
 )
 from reconciler.providers.campaigns.hold import held, held_back
 from reconciler.providers.campaigns.recipients import (
+    Listed,
     Located,
     RecipientChanges,
     compare_recipients,
     recipient_list,
-    unique,
+    unique_listed,
 )
 from reconciler.providers.campaigns.state import (
     DesiredCampaign,
@@ -247,7 +248,7 @@ class ScheduledBatchType(ResourceType):
     @bulk  # 100,000 recipients: see `campaigns.bulk`
     def to_desired(self, manifest: BaseModel, source: SourceRef) -> DesiredResource:
         assert isinstance(manifest, ScheduledBatchManifest)
-        located = [
+        listed: list[Listed] = [
             Located(
                 source.file,
                 source.line_of("calls", index),
@@ -258,10 +259,10 @@ class ScheduledBatchType(ResourceType):
             for index, c in enumerate(manifest.calls or [])
         ]
         # A call's template variables are reported at its templateContext, where it has one.
-        where = {
-            id(item.recipient): (item.file, source.line_of("calls", index, "templateContext"))
-            for index, item in enumerate(located)
-        }
+        inline = [
+            (source.file, source.line_of("calls", index, "templateContext"))
+            for index in range(len(listed))
+        ]
         problems: list[Diagnostic] = []
         if manifest.callsFrom is not None:
             from_file, problems = load_recipients(
@@ -271,10 +272,15 @@ class ScheduledBatchType(ResourceType):
                 line=source.line_of("callsFrom"),
                 make=functools.partial(_sent, manifest.name),  # in both processes reading
             )
-            rows = [Located(f, n, Recipient(*sent)) for f, n, sent in from_file]
-            where.update((id(item.recipient), (item.file, item.line)) for item in rows)
-            located += rows
-        calls, duplicates = unique(located, container=f"batch {manifest.name!r}", mask=mask_number)
+            # Plain (file, line, recipient) tuples: no record per row but the recipient.
+            listed += [(f, n, Recipient(*sent)) for f, n, sent in from_file]
+        kept, duplicates = unique_listed(
+            listed, container=f"batch {manifest.name!r}", mask=mask_number
+        )
+        calls = tuple(listed[index][2] for index in kept)
+        origins = tuple(
+            inline[index] if index < len(inline) else listed[index][:2] for index in kept
+        )
         problems += duplicates + _webhook_problems(manifest, calls, source)
         if not calls and not problems and manifest.callsFrom is not None:
             # The API refuses an empty batch (calls: minItems 1); say so before anything is
@@ -305,7 +311,7 @@ class ScheduledBatchType(ResourceType):
                 calls,
                 agent=manifest.agent,
                 agent_id=manifest.agentId,
-                origins=tuple(where[id(call)] for call in calls),
+                origins=origins,
             ),
         )
         if problems:

@@ -25,6 +25,7 @@ from reconciler.providers.campaigns.recipients import (
     compare_recipients,
     recipient_list,
     unique,
+    unique_listed,
 )
 from reconciler.providers.campaigns.state import (
     DesiredCampaign,
@@ -147,6 +148,29 @@ def test_unique_keeps_first_listings_and_locates_duplicates(case: UniqueCase) ->
     )
     assert tuple(r.key for r in kept) == case.kept
     assert tuple(str(p) for p in problems) == case.problems
+
+
+@pytest.mark.parametrize("case", UNIQUE_CASES, ids=[c.name for c in UNIQUE_CASES])
+def test_unique_reads_plain_listings_and_says_which_it_kept(case: UniqueCase) -> None:
+    # A recipients file's rows are listed as plain (file, line, recipient) tuples.
+    plain = [(item.file, item.line, item.recipient) for item in case.located]
+    kept, problems = unique(
+        plain, container="batch 'x'", mask=mask_number, inline_file=case.inline_file
+    )
+    assert tuple(r.key for r in kept) == case.kept
+    assert tuple(str(p) for p in problems) == case.problems
+    indices, again = unique_listed(
+        plain, container="batch 'x'", mask=mask_number, inline_file=case.inline_file
+    )
+    assert tuple(plain[i][2] for i in indices) == kept
+    assert again == problems
+    listed = iter(case.located)  # any iterable, read once
+    assert unique(
+        listed, container="batch 'x'", mask=mask_number, inline_file=case.inline_file
+    ) == (
+        kept,
+        problems,
+    )
 
 
 # --- compare_recipients: added, removed, changed ----------------------------------------------
