@@ -78,10 +78,17 @@ class RedactingStream(io.TextIOBase):
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError("write() argument must be str")  # click probes for a text stream
-        self._pending += text
-        if "\n" in self._pending:
-            lines, _, self._pending = self._pending.rpartition("\n")
-            self._inner.write(REDACTOR.text(lines + "\n"))
+        # The text up to its last newline is written with what was pending, the rest kept: a
+        # plan's 26 MB ends in its newline, and is handed on as it is, not copied twice.
+        cut = text.rfind("\n") + 1
+        if not cut:
+            self._pending += text
+            return len(text)
+        if self._pending:
+            lines, self._pending = self._pending + text[:cut], text[cut:]
+        else:
+            lines, self._pending = (text, "") if cut == len(text) else (text[:cut], text[cut:])
+        self._inner.write(REDACTOR.text(lines))
         return len(text)
 
     def flush(self) -> None:
