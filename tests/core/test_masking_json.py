@@ -56,7 +56,7 @@ VALUES = st.recursive(
 )
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(JSON_VALUES)
 def test_the_text_path_gives_the_copys_text_or_steps_aside(value: Any) -> None:
     shown = _masked_in_text(value)

@@ -60,7 +60,7 @@ VALUES = st.recursive(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(VALUES)
 def test_marshal_first_says_what_the_walk_says(value: Any) -> None:
     # marshal's bytes only rule NaN and infinity out; the walk says where they may be.
