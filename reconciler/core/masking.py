@@ -8,7 +8,6 @@ package.
 from __future__ import annotations
 
 import json
-import marshal
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -81,7 +80,8 @@ def _masked_other(value: Any) -> Any:
         return value
     if isinstance(value, int) and 11 <= len(str(abs(value))) <= 15:
         return mask_number(str(value))
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
+        # A tuple is a JSON array too (json.dumps writes it as one): masked, as a list.
         return [masked(v) for v in value]
     if isinstance(value, dict):
         if set(value) == {"$secret"}:
@@ -231,8 +231,8 @@ def _masked_in_text(value: Any) -> str | None:
 
     It is the same text when the JSON has no escape (every string is its characters between
     two quotes, and a quote is always a string's end or start), is ASCII (so runs are found in
-    bytes), holds no `$secret` (a reference `masked` shows by name) and `value` no tuple
-    (`masked` leaves one as it is; JSON shows it as a list). Then: a contact field's string
+    bytes) and holds no `$secret` (a reference `masked` shows by name); a tuple is an array
+    to both. Then: a contact field's string
     value is `mask_number`ed; any other string `masked` could change has 8 or more of the
     pattern characters in a run (see `_RUN`), found by C code, and is `_masked_text`ed whole
     (but a key, which `masked` leaves alone: then the copy); outside strings such a run is a
@@ -241,7 +241,7 @@ def _masked_in_text(value: Any) -> str | None:
         text = _ENCODER.encode(value)
     except Exception:  # the copy is made, and fails as it always did
         return None
-    if not text.isascii() or "\\" in text or '"$secret"' in text or _holds_tuple(value):
+    if not text.isascii() or "\\" in text or '"$secret"' in text:
         return None
     # Split into [before, key, value, between, key, value, ...] by C code; the values masked.
     pieces = _CONTACT_VALUE.split(text)
@@ -271,39 +271,6 @@ def _masked_in_text(value: Any) -> str | None:
         return text
     pieces.append(text[last:])
     return "".join(pieces)
-
-
-def _holds_tuple(value: Any) -> bool:
-    """Whether a tuple is among the values `masked` walks (dicts' values, lists' items).
-
-    Asked of marshal first (C code, a third of the walk's time): in its format 2 a tuple is a
-    `(` byte, so without one there is no tuple; with one (a `(` in a string, a length of 40)
-    the walk says. Format 2 has no back-references, whose numbers would hold any byte."""
-    try:
-        if b"(" not in marshal.dumps(value, 2):
-            return False
-    except ValueError:  # a subclass of a type marshal knows, or nested too deeply: walked
-        pass
-    stack = [value]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    while stack:
-        item = pop()
-        kind = type(item)
-        if kind is dict:
-            for child in item.values():
-                if type(child) is not str:
-                    push(child)
-        elif kind is list:
-            extend(item)
-        elif kind is str:
-            continue
-        elif isinstance(item, tuple):
-            return True
-        elif isinstance(item, dict):
-            extend(item.values())
-        elif isinstance(item, list):
-            extend(item)
-    return False
 
 
 def _runs(text: str) -> Iterator[tuple[int, int]]:

@@ -40,7 +40,7 @@ CASES: list[tuple[Any, Any]] = [
     ({"$secret": "HOOK_SECRET"}, "(secret from $HOOK_SECRET)"),
     ({"$secret": "A", "other": 1}, {"$secret": "A", "other": 1}),
     ([14155550100, True, 3.5, None], ["14155***0100", True, 3.5, None]),
-    (("+14155550100",), ("+14155550100",)),
+    (("+14155550100",), ["+1415***0100"]),  # a tuple is a JSON array: masked as one
     (
         {"a": {"to": "+14155550100", "n": "1234567", "m": "+1234567"}},
         {"a": {"to": "+1415***0100", "n": "1234567", "m": "+1234***4567"}},
@@ -50,8 +50,8 @@ CASES: list[tuple[Any, Any]] = [
         {"a": "+1415***0100", "b": [{"from": "14155***0100"}], "c": {"to": "***"}},
     ),
     (
-        {"a": {"$secret": "KEY"}, "b": (1,), "c": None},
-        {"a": "(secret from $KEY)", "b": (1,), "c": None},
+        {"a": {"$secret": "KEY"}, "b": (1, {"to": "+14155550100"}), "c": None},
+        {"a": "(secret from $KEY)", "b": [1, {"to": "+1415***0100"}], "c": None},
     ),
 ]
 
