@@ -258,8 +258,10 @@ class ApiClient:
 
         Raises `ApiError` rather than return part of a list (a page of an unexpected shape, a
         cursor that repeats, a "has more" without a cursor). `on_page` is given each page's
-        items as it comes, before the next page is asked for: it must return at once (a
-        plan hands them to a thread that normalizes them meanwhile).
+        items, in order, once the request for the next page is written (before its answer
+        comes; the last page as it comes): it must return at once (a plan hands them to a
+        thread that normalizes them meanwhile, which would otherwise hold the interpreter
+        while this one writes the request).
         """
         pagination = self.settings.pagination
         shown = self._shown(path)
@@ -267,6 +269,7 @@ class ApiClient:
         items: list[JSON] = []
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         pages = 0
+        handed: _Once | None = None  # the page before, handed over once the next is asked for
         while True:
             pages += 1
             if pages > self.limits.max_pages:
@@ -281,21 +284,26 @@ class ApiClient:
             target = page_request.target
             if "://" not in target and target != path:
                 target = urljoin(self.base_url + "/", target)
-            page = await self.request("GET", target, params=page_request.params)
+            try:
+                page = await self.request("GET", target, params=page_request.params, written=handed)
+            finally:
+                if handed is not None:
+                    handed()  # not written (an in-process transport says nothing): now
             try:
                 found, following = pagination.read(page, page_request)
             except PageFormatError as problem:
                 raise ApiError("GET", shown, 200, str(problem)) from None
             items.extend(found)
-            if on_page is not None:
-                on_page(found)
             if following is None:
+                if on_page is not None:
+                    on_page(found)
                 return items
             marker = (following.target, tuple(sorted((following.params or {}).items())))
             if marker in seen:
                 raise ApiError("GET", shown, 200, "pagination loop: a page cursor repeated")
             seen.add(marker)
             page_request = following
+            handed = None if on_page is None else _Once(on_page, found)
 
     def server_now(self) -> datetime | None:
         """The time on the server's clock, as its latest `Date` header told it plus the time
@@ -331,13 +339,18 @@ class ApiClient:
         *,
         params: Mapping[str, str] | None = None,
         json: JSON = None,
+        written: Callable[[], object] | None = None,
     ) -> JSON:
         """Send one request with retries; parsed JSON, or None for 204 or an empty body.
 
         `path` is relative to the base URL, or a full URL (a `next` link). Raises `ApiError`
         for an HTTP error status and `TransportError` (with `ambiguous`) when no answer came.
+        `written` is called each time the whole request has been written to the connection
+        (transports that write nothing, in-process ones, do not call it).
         """
-        response = await self._send_with_retries(method.upper(), path, params=params, json=json)
+        response = await self._send_with_retries(
+            method.upper(), path, params=params, json=json, written=written
+        )
         return self._parse(method.upper(), self._shown(path), response)
 
     async def _send_with_retries(
@@ -347,6 +360,7 @@ class ApiClient:
         *,
         params: Mapping[str, str] | None,
         json: JSON,
+        written: Callable[[], object] | None = None,
     ) -> httpx.Response:
         shown = self._shown(target)
         url = self._url(method, target)
@@ -369,8 +383,9 @@ class ApiClient:
                 started = time.perf_counter()
                 try:
                     response = await self._exchange(
-                        method, url, params=params, content=content, headers=headers
-                    )
+                        method, url, params=params, content=content, headers=headers,
+                        written=written,
+                    )  # fmt: skip
                     self._note_date(response.headers.get("Date"))
                 except httpx.TransportError as exc:
                     reason = self._scrub(_describe(exc))
@@ -505,12 +520,19 @@ class ApiClient:
         params: Mapping[str, str] | None,
         content: bytes | None,
         headers: Mapping[str, str] | None,
+        written: Callable[[], object] | None = None,
     ) -> httpx.Response:
         """One request and its whole answer, within `timeout` seconds from sending to the last
         byte (a server sending one byte every few seconds cannot hold a run), the answer at
-        most `limits.max_response_bytes` as received and once decoded."""
+        most `limits.max_response_bytes` as received and once decoded; `written()` once the
+        request is written (httpcore's `trace` extension says so)."""
         request = self._http.build_request(
-            method, url, params=params, content=content, headers=headers
+            method,
+            url,
+            params=params,
+            content=content,
+            headers=headers,
+            extensions=None if written is None else {"trace": _tracing_written(written)},
         )
         try:
             async with asyncio.timeout(self.timeout):
@@ -638,6 +660,30 @@ if TYPE_CHECKING:
 
 
 # -- helpers (pure) ----------------------------------------------------------------------------
+
+
+class _Once:
+    """`call(*args)` the first time it is called, nothing after."""
+
+    def __init__(self, call: Callable[..., object], *args: Any) -> None:
+        self._call: Callable[..., object] | None = call
+        self._args = args
+
+    def __call__(self) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            call(*self._args)
+
+
+def _tracing_written(written: Callable[[], object]) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore `trace` callback calling `written()` once a request's body is written
+    (HTTP/1.1 and HTTP/2 name the step alike)."""
+
+    async def trace(event: str, info: Any) -> None:
+        if event.endswith(".send_request_body.complete"):
+            written()
+
+    return trace
 
 
 @functools.cache

@@ -15,12 +15,12 @@ from reconciler.core.domain import JSON
 from reconciler.core.normalize import Forms, NormalizationTable, normalize
 from reconciler.runtime.client import ApiClient
 from reconciler.runtime.engine import Ahead, _PageNormalizing, one_malloc_arena
-from tests.runtime.test_client import BASE, Harness, Server, reply
+from tests.runtime.test_client import BASE, ULTRAVOX, Harness, Server, reply
 
 TABLE = NormalizationTable(read_only=("id",), zero_is_default=True)
 
 
-def test_each_page_is_handed_over_before_the_next_is_asked_for() -> None:
+def test_over_an_in_process_transport_a_page_is_handed_over_once_the_next_has_answered() -> None:
     events: list[Any] = []
     pages = Server(
         reply(200, {"results": [{"n": 1}, {"n": 2}], "next": f"{BASE}/api/agents?cursor=c1"}),
@@ -37,12 +37,72 @@ def test_each_page_is_handed_over_before_the_next_is_asked_for() -> None:
     harness = Harness(server)
     items = harness.run(lambda api: api.list_all("/api/agents", on_page=on_page))
     assert [item["n"] for item in items] == [1, 2, 3]
+    # MockTransport writes nothing (no trace of a written request): each page is handed over,
+    # in order, once the next page's request is done.
     assert events == [
         ("GET", f"{BASE}/api/agents?pageSize=100"),
-        ("page", [1, 2]),
         ("GET", f"{BASE}/api/agents?cursor=c1"),
+        ("page", [1, 2]),
         ("page", [3]),
     ]
+
+
+def _pages_server(pages: list[bytes], sockets: list[Any], done: Any) -> Any:
+    """An HTTP/1.1 server on loopback answering each request with the next of `pages`, the
+    accepted connection's socket kept in `sockets`, `done` (a future) set once it closed."""
+    import asyncio
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sockets.append(writer.get_extra_info("socket"))
+        for body in pages:
+            await reader.readuntil(b"\r\n\r\n")
+            head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            await writer.drain()
+        await reader.read()  # open until the client closes: the test reads its socket
+        writer.close()
+        await writer.wait_closed()
+        done.set_result(None)
+
+    return asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="FIONREAD on a socket")
+def test_over_a_connection_a_page_is_handed_over_once_the_next_request_is_written() -> None:
+    import asyncio
+    import fcntl
+    import json
+    import termios
+
+    sockets: list[Any] = []
+    waiting: list[int] = []  # bytes the server has not read yet when each page is handed over
+
+    def on_page(items: list[JSON]) -> None:
+        pending = bytearray(4)
+        fcntl.ioctl(sockets[0].fileno(), termios.FIONREAD, pending)
+        waiting.append(int.from_bytes(pending, sys.byteorder))
+
+    async def main() -> list[JSON]:
+        pages: list[bytes] = []
+        done = asyncio.get_running_loop().create_future()
+        server = await _pages_server(pages, sockets, done)
+        port = server.sockets[0].getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        pages += [
+            json.dumps({"results": [{"n": 1}], "next": f"{base}/api/agents?cursor=c1"}).encode(),
+            json.dumps({"results": [{"n": 2}], "next": None}).encode(),
+        ]
+        async with server:
+            async with ApiClient(ULTRAVOX, base_url=base, api_key="k") as api:
+                items = await api.list_all("/api/agents", on_page=on_page)
+            await done
+        return items
+
+    assert [item["n"] for item in asyncio.run(main())] == [1, 2]
+    # Page 1 is handed over with the request for page 2 on the wire, not read yet by the
+    # server (before, the page went first and the thread it starts held the request up);
+    # the last page as it comes, with nothing more asked for.
+    assert waiting[0] > 0 and waiting[1:] == [0]
 
 
 def test_forms_are_found_by_identity_and_otherwise_normalized_anew() -> None:
