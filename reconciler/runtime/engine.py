@@ -250,33 +250,6 @@ def _remember_live_secrets(rt: Any, found: Sequence[LiveResource]) -> None:
                 REDACTOR.add_json(fieldpaths.get(item.body, path))
 
 
-M_ARENA_MAX = -8
-"""glibc's `mallopt` parameter for how many malloc arenas the process may have (malloc.h)."""
-
-
-def one_malloc_arena() -> bool:
-    """Ask glibc to give threads made from now on the main malloc arena, not one of their own.
-
-    glibc gives each new thread that allocates an arena of its own. The worker of `Ahead`
-    allocates the normalized pages' large strings there, and what one arena frees the other
-    does not reuse: measured, a fixed ~27 MB of peak RSS in some runs of a plan (2,500 agents:
-    120 MB against 93 MB; with one arena 93/140/237 MB at 2,500/5,000/10,000, a line). The
-    threads do not allocate at the same time to speak of (the worker holds the GIL when it
-    does), so one arena costs no waiting. False where it is not glibc's malloc (nothing done)."""
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # no C library to ask, or not glibc's
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    return bool(mallopt(M_ARENA_MAX, 1))
-
-
 class Ahead:
     """Work done in a worker thread while a plan's reads wait for the network (issue 14: the
     10 pages of 1,000 agents are half a second of waiting). The event loop only hands work
@@ -290,7 +263,6 @@ class Ahead:
     def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        one_malloc_arena()
         self.forms = Forms()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="reconciler-normalize")
         self._expected: dict[ResourceKey, tuple[DesiredResource, NormalizationTable]] = {}

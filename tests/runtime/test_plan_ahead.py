@@ -4,8 +4,6 @@ planning would have computed, found by identity only; anything else is normalize
 
 from __future__ import annotations
 
-import platform
-import subprocess
 import sys
 from typing import Any
 
@@ -14,7 +12,7 @@ import pytest
 from reconciler.core.domain import JSON
 from reconciler.core.normalize import Forms, NormalizationTable, normalize
 from reconciler.runtime.client import ApiClient
-from reconciler.runtime.engine import Ahead, _PageNormalizing, one_malloc_arena
+from reconciler.runtime.engine import Ahead, _PageNormalizing
 from tests.runtime.test_client import BASE, ULTRAVOX, Harness, Server, reply
 
 TABLE = NormalizationTable(read_only=("id",), zero_is_default=True)
@@ -239,37 +237,3 @@ def test_the_secrets_a_page_holds_are_collected_for_the_masking() -> None:
 
     secrets = Harness(agent_page(live)).run(ahead_read)
     assert secrets == [{"X-Key": "tok-0123456789"}, "s-2"]
-
-
-# --- the worker's allocations share the main malloc arena ---------------------------------------
-
-_ARENAS = """
-import ctypes, sys, threading
-from reconciler.runtime.engine import one_malloc_arena
-asked = one_malloc_arena() if sys.argv[1] == "one" else None
-kept = []
-worker = threading.Thread(target=lambda: kept.extend(bytearray(4096) for _ in range(64)))
-worker.start(); worker.join()
-ctypes.CDLL(None).malloc_stats()  # glibc: one "Arena N:" block per arena, on stderr
-print(asked)
-"""
-
-
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
-    reason="glibc's malloc arenas",
-)
-@pytest.mark.parametrize(("mode", "asked", "arenas"), [("one", "True", 1), ("default", "None", 2)])
-def test_a_thread_made_after_one_malloc_arena_allocates_in_the_main_arena(
-    mode: str, asked: str, arenas: int
-) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _ARENAS, mode], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == asked
-    assert done.stderr.count("Arena ") == arenas, done.stderr
-
-
-def test_one_malloc_arena_does_nothing_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "platform", "darwin")
-    assert one_malloc_arena() is False
